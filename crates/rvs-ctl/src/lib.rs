@@ -1,0 +1,1 @@
+//! `rvs-ctl`: see `../shared/reference/design.md`; not built yet.

@@ -1,0 +1,1 @@
+//! `rvs-dpif`: see `../shared/reference/design.md`; not built yet.

@@ -1,0 +1,1 @@
+//! `rvs-netdev`: see `../shared/reference/design.md`; not built yet.

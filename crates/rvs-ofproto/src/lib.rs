@@ -1,0 +1,1 @@
+//! `rvs-ofproto`: see `../shared/reference/design.md`; not built yet.

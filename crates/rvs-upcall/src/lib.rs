@@ -1,0 +1,1 @@
+//! `rvs-upcall`: see `../shared/reference/design.md`; not built yet.

@@ -1,0 +1,2 @@
+//! The `rvs` binary.
+fn main() {}
