@@ -155,11 +155,9 @@ impl Netdev for PcapNetdev {
         let mut state = self.rx.lock();
         let now = Instant::now();
         if let Some(interval) = self.interval {
-            let catch_up_limit = now.checked_sub(interval * MAX_BURST as u32).unwrap_or(now);
-            match state.next_due {
-                Some(due) if due >= catch_up_limit => {}
-                _ => state.next_due = Some(now),
-            }
+            let catch_up = interval * (MAX_BURST as u32 - 1);
+            let catch_up_limit = now.checked_sub(catch_up).unwrap_or(now);
+            state.next_due = Some(state.next_due.map_or(now, |due| due.max(catch_up_limit)));
         }
         let (mut delivered, mut bytes) = (0usize, 0u64);
         while !out.is_full() && !state.finished {
