@@ -1,1 +1,15 @@
-//! `rvs-ofproto`: see `../shared/reference/design.md`; not built yet.
+//! `rvs-ofproto`: the OpenFlow side of rvs (see `shared/reference/design.md`).
+//!
+//! Modules:
+//! * [`classifier`]: the OpenFlow classifier — tuple space search with staged lookup, prefix
+//!   tries and versioned rules, returning the rule a packet hits together with the wildcards
+//!   (megaflow mask bits) that answer depended on.
+//!
+//! Still to come: OpenFlow tables and rules, actions, translation to datapath actions, MAC
+//! learning, NORMAL, VLANs and `ofproto/trace`.
+//!
+//! # Invariants
+//! This crate is pure like `rvs-flow`: no I/O, no clock, no threads, no `unsafe`; nothing panics
+//! on input that came from outside.
+
+pub mod classifier;
