@@ -237,14 +237,29 @@ fn link_state_mtu_and_mac_follow_the_interface() {
     let port = open_in(&net, "va0", AfPacketConfig::default());
     assert_eq!(port.mac().expect("mac"), net.mac("va0").expect("ip mac"));
     assert_eq!(port.mtu().expect("mtu"), 1500);
-    assert!(port.link_up().expect("link"));
+    // The kernel publishes carrier changes asynchronously (link watch, up to a second later).
+    let link_becomes = |up: bool| {
+        let deadline = std::time::Instant::now() + WAIT;
+        while port.link_up().expect("link") != up {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "link never became {up}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    link_becomes(true);
     net.ip(&["link", "set", "va0", "mtu", "9000"]).expect("mtu");
     assert_eq!(port.mtu().expect("mtu"), 9000);
     // Carrier follows the peer: taking vb0 down takes va0's link down.
     net.ip(&["link", "set", "vb0", "down"]).expect("down");
-    assert!(!port.link_up().expect("link"));
+    link_becomes(false);
     net.ip(&["link", "set", "vb0", "up"]).expect("up");
-    assert!(port.link_up().expect("link"));
+    link_becomes(true);
+    // Taking the port's own interface down is seen at once (IFF_UP is not delayed).
+    net.ip(&["link", "set", "va0", "down"]).expect("down");
+    assert!(!port.link_up().expect("link"));
+    net.ip(&["link", "set", "va0", "up"]).expect("up");
     net.ip(&["link", "set", "va0", "address", "02:00:00:00:00:42"])
         .expect("address");
     assert_eq!(port.mac().expect("mac"), [2, 0, 0, 0, 0, 0x42]);
@@ -307,4 +322,82 @@ fn oversized_frames_are_counted_as_tx_errors_and_the_rest_is_sent() {
     let got = receive(&rx, 2, WAIT, |p| test_seq(p).is_some());
     let seqs: Vec<u32> = got.iter().filter_map(|p| test_seq(p)).collect();
     assert_eq!(seqs, vec![0, 2]);
+}
+
+#[test]
+fn promiscuous_mode_lasts_as_long_as_the_port() {
+    require_testnet!();
+    let net = two_pairs();
+    let promiscuity = || {
+        let text = net.ip(&["-d", "link", "show", "dev", "va0"]).expect("ip");
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let at = words
+            .iter()
+            .position(|w| *w == "promiscuity")
+            .expect("promiscuity field");
+        words[at + 1].parse::<u32>().expect("number")
+    };
+    // Closing a socket may finish in the kernel a little after close(2) returns.
+    let promiscuity_becomes = |n: u32| {
+        let deadline = std::time::Instant::now() + WAIT;
+        while promiscuity() != n {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "promiscuity never became {n}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    assert_eq!(promiscuity(), 0);
+    let port = open_in(&net, "va0", AfPacketConfig::default());
+    assert_eq!(promiscuity(), 1);
+    drop(port);
+    promiscuity_becomes(0);
+    let quiet = open_in(
+        &net,
+        "va0",
+        AfPacketConfig {
+            promiscuous: false,
+            ..AfPacketConfig::default()
+        },
+    );
+    assert_eq!(promiscuity(), 0);
+    drop(quiet);
+}
+
+#[test]
+fn socket_buffers_can_exceed_the_system_limit_as_root() {
+    require_testnet!();
+    let net = two_pairs();
+    let rmem_max: usize = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .expect("rmem_max")
+        .trim()
+        .parse()
+        .expect("number");
+    let wanted = 2 * rmem_max;
+    let config = AfPacketConfig {
+        rcvbuf: Some(wanted),
+        sndbuf: Some(wanted),
+        ..AfPacketConfig::default()
+    };
+    let port = open_in(&net, "va0", config);
+    // The kernel reports twice the requested size (it adds room for its bookkeeping).
+    assert_eq!(
+        port.socket_buffers().expect("buffers"),
+        (2 * wanted, 2 * wanted)
+    );
+    let port = open_in(
+        &net,
+        "va1",
+        AfPacketConfig {
+            rcvbuf: None,
+            sndbuf: None,
+            ..AfPacketConfig::default()
+        },
+    );
+    let (rcv, snd) = port.socket_buffers().expect("buffers");
+    assert!(
+        rcv <= 2 * rmem_max && snd > 0,
+        "kernel defaults: {rcv} {snd}"
+    );
 }

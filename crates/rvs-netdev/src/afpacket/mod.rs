@@ -106,8 +106,9 @@ struct RxState {
 #[derive(Debug)]
 pub struct AfPacketNetdev {
     name: String,
-    socket: PacketSocket,
+    /// Declared before `socket` so the ring is unmapped before the socket closes.
     rx: Mutex<RxState>,
+    socket: PacketSocket,
     counters: Counters,
     /// Kernel ring drops already folded into `counters` (the kernel resets its count on read).
     ring_drops: AtomicU64,
