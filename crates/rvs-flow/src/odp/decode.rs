@@ -9,6 +9,9 @@
 //! * A mask is accepted only if it does not match a layer whose selector it leaves wildcarded
 //!   (L3 under a masked Ethertype, L4 ports under a masked IP protocol, ND fields under a masked
 //!   ICMPv6 type).
+//! * In lenient mode (dump lines) attributes the key implies may be missing, since terse output
+//!   omits fully wildcarded attributes; a `tcp_flags(0/0)` keeps a nonzero (SYN) key value so that
+//!   the attribute is printed again.
 //! * Deliberate differences from OVS 3.1, so that every line OVS prints can be read back:
 //!   an explicit `packet_type(...)` is kept even without `eth(...)` (OVS would rewrite it from the
 //!   Ethertype); `eth_type(0/0xffff)` (what OVS prints for an 802.3 frame) is read as "no Ethernet
@@ -113,6 +116,8 @@ pub(crate) fn put_attr(a: &Attr, flow: &mut Flow, is_mask: bool) -> Result<(), (
 pub(crate) struct Decoder<'t> {
     pub(crate) text: &'t str,
     pub(crate) is_mask: bool,
+    /// Accept missing attributes as fully wildcarded (terse dumps omit them).
+    pub(crate) lenient: bool,
 }
 
 impl Decoder<'_> {
@@ -183,7 +188,7 @@ impl Decoder<'_> {
                 .join(",")
         };
         let missing = expected & !lvl.present;
-        if missing != 0 {
+        if missing != 0 && !self.lenient {
             return Err(self.err(
                 lvl.missing_at,
                 format!("expected but not present: {}", name_of(missing)),
@@ -564,6 +569,12 @@ impl Decoder<'_> {
         {
             *expected |= KeyAttrKind::TcpFlags.bit();
             self.put(p, flow)?;
+            // A dumped `tcp_flags(0/0)` says the key had flags but hides them (OVS prints any value
+            // under an empty mask as `0/0`). Keep the attribute alive with SYN, the flags of the
+            // packet that usually creates a TCP megaflow.
+            if self.lenient && !self.is_mask && flow.tcp_flags == 0 && p.mask.is_wildcard() {
+                flow.tcp_flags = crate::flow::tcp_flags::SYN;
+            }
         }
         if kind == KeyAttrKind::Icmpv6 && l4.is_some() {
             // The key's ND decision looks at the type and code just read.

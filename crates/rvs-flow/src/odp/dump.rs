@@ -170,7 +170,7 @@ pub fn parse_dump_line(
         .and_then(|r| r.find(", packets:"))
         .map(|i| pos + i)
         .ok_or_else(|| err(pos, "missing \"packets:\""))?;
-    let (flow, wc) = parse_key_at(text, pos, key_end, port_names)?;
+    let (flow, wc) = parse_key_at(text, pos, key_end, port_names, true)?;
     let mut c = Fields {
         text,
         pos: key_end + ", ".len(),

@@ -141,7 +141,18 @@ pub fn parse_key(
     text: &str,
     port_names: Option<&dyn PortNames>,
 ) -> Result<(Flow, Wildcards), ParseError> {
-    parse_key_at(text, 0, text.len(), port_names)
+    parse_key_at(text, 0, text.len(), port_names, false)
+}
+
+/// Parses key text as `dpctl/dump-flows` prints it: like [`parse_key`], except that an attribute
+/// the key implies may be missing (terse output omits fully wildcarded attributes, such as
+/// `tcp(...)` under `ipv4(proto=6)` when no port is matched); it is then taken as all zero and
+/// fully wildcarded.
+pub fn parse_dumped_key(
+    text: &str,
+    port_names: Option<&dyn PortNames>,
+) -> Result<(Flow, Wildcards), ParseError> {
+    parse_key_at(text, 0, text.len(), port_names, true)
 }
 
 /// Parses the key in `text[start..end]`, reporting positions in `text`.
@@ -150,6 +161,7 @@ pub(crate) fn parse_key_at(
     start: usize,
     end: usize,
     port_names: Option<&dyn PortNames>,
+    lenient: bool,
 ) -> Result<(Flow, Wildcards), ParseError> {
     let slice = text.get(..end).unwrap_or(text);
     let mut c = scan::Cursor::new(slice, start);
@@ -161,11 +173,13 @@ pub(crate) fn parse_key_at(
     let key = decode::Decoder {
         text,
         is_mask: false,
+        lenient,
     }
     .decode(&list, None, end)?;
     let mask = decode::Decoder {
         text,
         is_mask: true,
+        lenient,
     }
     .decode(&list, Some(&key), end)?;
     Ok((key, Wildcards { masks: mask }))

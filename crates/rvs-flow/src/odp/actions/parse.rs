@@ -3,7 +3,7 @@
 //! # Invariants
 //! * Accepts what OVS 3.1 accepts for the supported actions, plus what OVS prints but cannot read
 //!   back itself: `recirc(0x..)`, `hash(l4(..))`, `push_mpls(..)`, `pop_mpls(..)`, slow-path reasons
-//!   separated by commas, and port names inside nested lists.
+//!   separated by commas, `drop` as an empty nested list, and port names inside nested lists.
 //! * At the top level each action must be followed by a delimiter or the end; nested lists
 //!   (`clone`, `sample`) end at `)`. Nesting is bounded, so no input exhausts the stack.
 //! * Errors carry the position of the action that could not be read.
@@ -63,11 +63,15 @@ struct Parser<'p> {
 }
 
 impl Parser<'_> {
-    /// A list ending at `)` (not consumed).
+    /// A list ending at `)` (not consumed); `drop` stands for the empty list, as printed.
     fn list(&self, c: &mut Cursor<'_>, depth: usize) -> Option<Vec<OdpAction>> {
         let mut actions = Vec::new();
         loop {
             c.skip_set(DELIMITERS);
+            if actions.is_empty() && c.rest().starts_with("drop)") {
+                c.eat("drop");
+                return Some(actions);
+            }
             if c.peek() == Some(b')') {
                 return Some(actions);
             }

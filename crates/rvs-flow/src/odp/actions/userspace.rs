@@ -410,7 +410,7 @@ pub(crate) fn parse_userspace(
     };
     let actions = c.eat(",actions");
     let tunnel_out_port = if c.eat(",tunnel_out_port=") {
-        let p = c.scan_u32()?;
+        let p = port(c)?;
         (p != u32::MAX).then_some(p)
     } else {
         None
