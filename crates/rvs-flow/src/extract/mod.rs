@@ -3,8 +3,8 @@
 //!
 //! # Invariants
 //! * Never panics, never allocates, reads each byte at most a couple of times, in one forward
-//!   pass; every read is length-checked (see [`cursor`](self)). The result depends only on the
-//!   frame, the metadata and the options.
+//!   pass; every read goes through a forward-only cursor that checks the length first. The
+//!   result depends only on the frame, the metadata and the options.
 //! * Extraction never fails. A frame that ends early, or has a header whose lengths cannot be
 //!   right, yields the fields read before that header, exactly the ones Open vSwitch keeps, and
 //!   the [`HeaderLayout::status`] names the header that stopped it.
