@@ -59,7 +59,6 @@ use rule::Entry;
 use rvs_flow::{Flow, Match, Wildcards};
 use std::collections::HashMap;
 use subtable::Subtable;
-use trie::PrefixTrie;
 
 /// A subtable's place in the scan order.
 #[derive(Debug, Clone, Copy)]
@@ -129,13 +128,7 @@ impl<R> Classifier<R> {
         if wanted == self.prefix_fields() {
             return false;
         }
-        self.tries = wanted
-            .into_iter()
-            .map(|field| FieldTrie {
-                field,
-                trie: PrefixTrie::default(),
-            })
-            .collect();
+        self.tries = wanted.into_iter().map(FieldTrie::new).collect();
         for sub in self.subtables.iter_mut().flatten() {
             sub.set_trie_plens(&self.tries);
             sub.add_prefixes_to(&mut self.tries);
@@ -345,6 +338,44 @@ impl<R> Classifier<R> {
         let mut v: Vec<&Rule<R>> = self.iter(version).collect();
         v.sort_by_key(|r| std::cmp::Reverse(r.priority));
         v
+    }
+
+    /// Panics if a structural invariant does not hold (tests only).
+    #[cfg(test)]
+    pub(crate) fn check_invariants(&self) {
+        let live: Vec<usize> = (0..self.subtables.len())
+            .filter(|&i| self.subtable(i).is_some())
+            .collect();
+        let mut ranked: Vec<usize> = self.order.iter().map(|r| r.id).collect();
+        ranked.sort_unstable();
+        assert_eq!(ranked, live, "every live subtable ranked once");
+        assert!(
+            self.order
+                .windows(2)
+                .all(|w| w[0].max_priority >= w[1].max_priority),
+            "order"
+        );
+        let mut total = 0;
+        for r in &self.order {
+            let sub = self.subtable(r.id).expect("ranked subtable exists");
+            sub.check_invariants();
+            assert!(sub.n_entries > 0, "no empty subtable");
+            assert_eq!(r.max_priority, sub.max_priority, "rank is current");
+            assert_eq!(self.by_mask.get(&sub.mask), Some(&r.id), "mask index");
+            total += sub.n_entries;
+        }
+        assert_eq!(self.by_mask.len(), self.order.len(), "mask index size");
+        assert_eq!(total, self.n_rules, "rule count");
+        for (index, trie) in self.tries.iter().enumerate() {
+            let mut want: Vec<(u128, u32)> = self
+                .order
+                .iter()
+                .filter_map(|r| self.subtable(r.id))
+                .flat_map(|sub| sub.expected_prefixes(index, &self.tries))
+                .collect();
+            want.sort_unstable();
+            assert_eq!(trie.trie.contents(), want, "trie on {}", trie.field);
+        }
     }
 
     fn create_subtable(&mut self, mask: &Wildcards) -> usize {

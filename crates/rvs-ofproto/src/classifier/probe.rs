@@ -21,7 +21,68 @@ use rvs_flow::{Flow, Wildcards};
 #[derive(Debug, Clone)]
 pub(crate) struct FieldTrie {
     pub(crate) field: PrefixField,
-    pub(crate) trie: PrefixTrie,
+    pub(crate) trie: AddrTrie,
+}
+
+impl FieldTrie {
+    /// An empty trie for `field`, keyed as narrowly as the field allows.
+    pub(crate) fn new(field: PrefixField) -> FieldTrie {
+        let trie = if field.bits() <= 32 {
+            AddrTrie::Narrow(PrefixTrie::default())
+        } else {
+            AddrTrie::Wide(PrefixTrie::default())
+        };
+        FieldTrie { field, trie }
+    }
+}
+
+/// A prefix trie over 32-bit or 128-bit field values; the interface takes and gives values
+/// left-aligned in a `u128` (see `PrefixField::get`).
+#[derive(Debug, Clone)]
+pub(crate) enum AddrTrie {
+    /// Fields of at most 32 bits (IPv4 addresses).
+    Narrow(PrefixTrie<u32>),
+    /// Fields of up to 128 bits (IPv6 addresses).
+    Wide(PrefixTrie<u128>),
+}
+
+impl AddrTrie {
+    /// Adds one owner of the first `len` bits of `value`.
+    pub(crate) fn insert(&mut self, value: u128, len: u32) {
+        match self {
+            AddrTrie::Narrow(t) => t.insert((value >> 96) as u32, len),
+            AddrTrie::Wide(t) => t.insert(value, len),
+        }
+    }
+
+    /// Removes one owner of the first `len` bits of `value`.
+    pub(crate) fn remove(&mut self, value: u128, len: u32) -> bool {
+        match self {
+            AddrTrie::Narrow(t) => t.remove((value >> 96) as u32, len),
+            AddrTrie::Wide(t) => t.remove(value, len),
+        }
+    }
+
+    /// Every stored prefix, left-aligned in a `u128`, sorted (tests only).
+    #[cfg(test)]
+    pub(crate) fn contents(&self) -> Vec<(u128, u32)> {
+        match self {
+            AddrTrie::Narrow(t) => t
+                .contents()
+                .into_iter()
+                .map(|(v, l)| (u128::from(v) << 96, l))
+                .collect(),
+            AddrTrie::Wide(t) => t.contents(),
+        }
+    }
+
+    /// Looks a field value of `field_bits` bits up.
+    pub(crate) fn lookup(&self, value: u128, field_bits: u32) -> TrieLookup {
+        match self {
+            AddrTrie::Narrow(t) => t.lookup((value >> 96) as u32, field_bits),
+            AddrTrie::Wide(t) => t.lookup(value, field_bits),
+        }
+    }
 }
 
 /// Lazily computed trie answers for one packet.

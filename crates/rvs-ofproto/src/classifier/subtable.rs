@@ -79,7 +79,7 @@ pub(crate) struct Subtable<R> {
     pub(crate) trie_plens: [u32; MAX_TRIES],
     ports_mask: u32,
     ports_mask_len: u32,
-    ports_trie: PrefixTrie,
+    ports_trie: PrefixTrie<u32>,
     pub(crate) max_priority: Priority,
     max_count: usize,
     pub(crate) n_entries: usize,
@@ -209,7 +209,7 @@ impl<R> Subtable<R> {
             // Instead of every port bit, only the leading ones that tell the packet's ports apart
             // from every bucket's.
             let value = ports_of(flow) & self.ports_mask;
-            let answer = self.ports_trie.lookup(u128::from(value) << 96, 32);
+            let answer = self.ports_trie.lookup(value, 32);
             let needed = self.ports_mask & prefix32(answer.mask_bits);
             wc.masks.tp_src |= (needed >> 16) as u16;
             wc.masks.tp_dst |= needed as u16;
@@ -273,10 +273,11 @@ impl<R> Subtable<R> {
                 }
             }
         }
+        // Count the new entry first, so that a recount triggered by the dropped one is final.
+        self.note_entry_added(priority);
         for _ in 0..dropped {
             self.note_entry_gone(priority);
         }
-        self.note_entry_added(priority);
         outgoing
     }
 
@@ -360,7 +361,8 @@ impl<R> Subtable<R> {
         out: &mut Vec<Rule<R>>,
     ) {
         let mut emptied: Vec<Flow> = Vec::new();
-        let mut gone: Vec<Priority> = Vec::new();
+        let mut n_gone = 0;
+        let mut max_gone = false;
         for slot in self.buckets.values_mut() {
             for bucket in slot.buckets_mut() {
                 if bucket.entries.iter().all(|e| e.removed > oldest_in_use) {
@@ -372,7 +374,8 @@ impl<R> Subtable<R> {
                     .partition(|e| e.removed > oldest_in_use);
                 bucket.entries = keep;
                 for e in drop {
-                    gone.push(e.rule.priority);
+                    n_gone += 1;
+                    max_gone |= e.rule.priority == self.max_priority;
                     out.push(e.rule);
                 }
                 if bucket.entries.is_empty() {
@@ -385,8 +388,9 @@ impl<R> Subtable<R> {
             let hashes = self.hashes(&key);
             self.remove_bucket_indexes(&key, &hashes, tries);
         }
-        for priority in gone {
-            self.note_entry_gone(priority);
+        self.n_entries -= n_gone.min(self.n_entries);
+        if max_gone {
+            self.recount_max_priority();
         }
     }
 
@@ -418,10 +422,8 @@ impl<R> Subtable<R> {
             *index.entry(hash).or_insert(0) += 1;
         }
         if self.ports_mask_len > 0 {
-            self.ports_trie.insert(
-                u128::from(ports_of(key) & self.ports_mask) << 96,
-                self.ports_mask_len,
-            );
+            self.ports_trie
+                .insert(ports_of(key) & self.ports_mask, self.ports_mask_len);
         }
         add_prefixes(&self.trie_plens, tries, key);
     }
@@ -436,10 +438,8 @@ impl<R> Subtable<R> {
             }
         }
         if self.ports_mask_len > 0 {
-            self.ports_trie.remove(
-                u128::from(ports_of(key) & self.ports_mask) << 96,
-                self.ports_mask_len,
-            );
+            self.ports_trie
+                .remove(ports_of(key) & self.ports_mask, self.ports_mask_len);
         }
         for (trie, &plen) in tries.iter_mut().zip(&self.trie_plens) {
             if plen > 0 {
@@ -479,6 +479,66 @@ impl<R> Subtable<R> {
         }
         self.max_priority = max;
         self.max_count = count;
+    }
+}
+
+#[cfg(test)]
+impl<R> Subtable<R> {
+    /// Panics if a structural invariant of the subtable does not hold (tests only).
+    pub(crate) fn check_invariants(&self) {
+        let entries: Vec<&Entry<R>> = self.buckets().flat_map(|b| &b.entries).collect();
+        assert_eq!(entries.len(), self.n_entries, "entry count");
+        let max = entries.iter().map(|e| e.rule.priority).max().unwrap_or(0);
+        assert_eq!(self.max_priority, max, "max priority");
+        let at_max = entries.iter().filter(|e| e.rule.priority == max).count();
+        assert_eq!(self.max_count, at_max, "max count");
+        let mut per_stage: Vec<HashIndex<u32>> =
+            self.indices.iter().map(|_| HashIndex::default()).collect();
+        for (hash, slot) in &self.buckets {
+            for bucket in slot.buckets() {
+                assert!(!bucket.entries.is_empty(), "empty bucket");
+                let key = bucket.key().copied().unwrap_or_default();
+                let hashes = self.hashes(&key);
+                assert_eq!(hashes.full, *hash, "bucket under its hash");
+                for (index, h) in per_stage.iter_mut().zip(hashes.stages) {
+                    *index.entry(h).or_insert(0) += 1;
+                }
+                let sorted = bucket
+                    .entries
+                    .windows(2)
+                    .all(|w| w[0].rule.priority >= w[1].rule.priority);
+                assert!(sorted, "bucket order");
+                for e in &bucket.entries {
+                    assert_eq!(e.rule.flow_match.wc, self.mask, "entry mask");
+                    assert_eq!(e.rule.flow_match.flow, key, "entry key");
+                }
+            }
+        }
+        assert_eq!(per_stage, self.indices, "stage indexes");
+        let mut ports: Vec<(u32, u32)> = Vec::new();
+        if self.ports_mask_len > 0 {
+            for key in self.buckets().filter_map(Bucket::key) {
+                let value = ports_of(key) & self.ports_mask;
+                ports.push((value & prefix32(self.ports_mask_len), self.ports_mask_len));
+            }
+        }
+        ports.sort_unstable();
+        assert_eq!(self.ports_trie.contents(), ports, "ports trie");
+    }
+
+    /// The prefixes this subtable contributes to trie `index` of `tries` (tests only).
+    pub(crate) fn expected_prefixes(&self, index: usize, tries: &[FieldTrie]) -> Vec<(u128, u32)> {
+        let (Some(&plen), Some(trie)) = (self.trie_plens.get(index), tries.get(index)) else {
+            return Vec::new();
+        };
+        if plen == 0 {
+            return Vec::new();
+        }
+        let cut = super::trie::prefix_mask(plen);
+        self.buckets()
+            .filter_map(Bucket::key)
+            .map(|key| (trie.field.get(key) & cut, plen))
+            .collect()
     }
 }
 

@@ -130,6 +130,45 @@ impl RuleSpec {
     }
 }
 
+impl RuleSpec {
+    /// The same mask with other values: field `i` takes its value from `picks[i]` (and the
+    /// address low bits from `noise`), so that several rules share one subtable.
+    fn revalued(&self, picks: &[usize; 8], noise: u32) -> RuleSpec {
+        let mut r = self.clone();
+        r.in_port = r.in_port.map(|_| picks[0] as u32 % 3 + 1);
+        r.dl_src = r.dl_src.map(|_| picks[1]);
+        r.dl_dst = r.dl_dst.map(|(_, g)| (picks[2], g));
+        r.nw_src = r.nw_src.map(|(_, _, how)| (picks[3], noise, how));
+        r.nw_dst = r
+            .nw_dst
+            .map(|(_, _, how)| (picks[4], noise.rotate_left(16), how));
+        r.ipv6_dst = r.ipv6_dst.map(|(_, len)| (picks[5], len));
+        r.tp_src = r.tp_src.map(|(_, how)| (picks[6], how));
+        r.tp_dst = r.tp_dst.map(|(_, how)| (picks[7], how));
+        r
+    }
+}
+
+/// Rule specs where many share a mask: a few random shapes, then copies with other values.
+fn arb_rule_specs(max_shapes: usize, max_copies: usize) -> impl Strategy<Value = Vec<RuleSpec>> {
+    let shapes = prop::collection::vec(arb_rule_spec(), 1..max_shapes);
+    let copies = prop::collection::vec(
+        (
+            any::<prop::sample::Index>(),
+            any::<[usize; 8]>(),
+            any::<u32>(),
+        ),
+        0..max_copies,
+    );
+    (shapes, copies).prop_map(|(shapes, copies)| {
+        let mut specs = shapes.clone();
+        for (i, picks, noise) in copies {
+            specs.push(shapes[i.index(shapes.len())].revalued(&picks, noise));
+        }
+        specs
+    })
+}
+
 fn arb_addr() -> impl Strategy<Value = (usize, u32, AddrMask)> {
     let how = prop_oneof![
         4 => (1u32..=32).prop_map(AddrMask::Prefix),
@@ -464,6 +503,7 @@ fn run_ops(specs: &[RuleSpec], ops: &[Op], prefixes: &[PrefixField]) -> Result<R
             }
         }
         prop_assert_eq!(cls.rule_count(), model.rules.len());
+        cls.check_invariants();
     }
     Ok(Run {
         cls,
@@ -555,8 +595,8 @@ proptest! {
 
     #[test]
     fn static_rule_sets_agree_with_the_model_and_are_sound(
-        specs in prop::collection::vec(arb_rule_spec(), 1..25),
-        priorities in prop::collection::vec(0u32..40, 25),
+        specs in arb_rule_specs(10, 30),
+        priorities in prop::collection::vec(0u32..40, 40),
         prefixes in arb_prefixes(),
         random in prop::collection::vec(arb_packet(), 1..16),
         derived in prop::collection::vec((any::<prop::sample::Index>(), any::<usize>()), 0..16),
@@ -570,7 +610,7 @@ proptest! {
 
     #[test]
     fn versioned_changes_agree_with_the_model_in_every_version(
-        specs in prop::collection::vec(arb_rule_spec(), 1..10),
+        specs in arb_rule_specs(5, 10),
         ops in prop::collection::vec(arb_op(), 1..60),
         prefixes in arb_prefixes(),
         random in prop::collection::vec(arb_packet(), 1..10),
