@@ -2,7 +2,7 @@
 //! depended on (the wildcards that become a megaflow's mask).
 //!
 //! This follows Open vSwitch's `lib/classifier.c` (3.1) in behaviour:
-//! * **Tuple space search.** One [subtable](subtable) per distinct mask; subtables are scanned in
+//! * **Tuple space search.** One subtable per distinct mask; subtables are scanned in
 //!   descending order of the highest priority they hold, and the scan stops as soon as the best
 //!   match found so far has a priority at least as high as the next subtable's maximum, so skipped
 //!   subtables add no bits to the wildcards.
@@ -26,9 +26,14 @@
 //!
 //! # Invariants
 //! * Writers have `&mut self`; the structure is single-threaded inside. Readers that must keep
-//!   working while a batch is staged (the crate will publish snapshots later) rely on versions:
-//!   a change made "at version `v`" must use a `v` that no lookup uses yet. Then a lookup in any
-//!   version sees either all or none of the changes made at that version, never a part.
+//!   working while a batch is staged (the crate will publish snapshots later) rely on versions.
+//!   The caller's contract: the versions given to [`Classifier::insert`], [`Classifier::remove`]
+//!   and [`Classifier::restore`] never decrease and are newer than every version a lookup uses
+//!   (the batch being staged); [`Classifier::purge`] gets a version no older than any lookup
+//!   still in flight. Then a lookup in any version sees either all or none of the changes made
+//!   at that version, never a part, and purging changes no lookup result.
+//! * A rule counts for its subtable's maximum priority (and rank) from insertion until it is
+//!   dropped, visible or not, as in Open vSwitch; that can only make the scan stop later.
 //! * For any match, priority and version, at most one stored rule with that match and priority
 //!   is visible (insert retires the previous one).
 //! * `order` lists every live subtable exactly once, sorted by descending `max_priority`; a
