@@ -219,6 +219,59 @@ fn stage_miss_unwildcards_only_the_stages_read() {
 }
 
 #[test]
+fn l3_miss_leaves_the_l4_stage_wildcarded() {
+    // OVS: tcp6,ipv6_src=2001:db8::1,tp_dst=80 (no IPv6 trie) + packet from ::1
+    // -> ipv6(src=::1,proto=6): the L3 index misses, tp_dst is never read.
+    let rule = matching(|f, m| {
+        f.dl_type = ETH_TYPE_IPV6;
+        m.dl_type = u16::MAX;
+        f.nw_proto = ipproto::TCP;
+        m.nw_proto = u8::MAX;
+        f.ipv6_src = (0x2001_0db8u128 << 96 | 1).to_be_bytes();
+        m.ipv6_src = [0xff; 16];
+        f.tp_dst = 80;
+        m.tp_dst = u16::MAX;
+    });
+    let cls = classifier(&[(rule, 10)]);
+    let mut pkt = tcp6(1, 2);
+    pkt.tp_dst = 80;
+    let (hit, wc) = lookup(&cls, &pkt);
+    assert_eq!(hit, None);
+    assert_eq!(
+        wc,
+        mask(|m| {
+            m.dl_type = u16::MAX;
+            m.nw_proto = u8::MAX;
+            m.ipv6_src = [0xff; 16];
+        })
+    );
+
+    // OVS: tcp,nw_dst=10.0.0.1,tp_dst=80 + packet to 10.0.0.2:80 -> ipv4(dst=10.0.0.2/
+    // 255.255.255.254): the trie skips the subtable before its L3 stage is hashed, so not even
+    // nw_proto is read.
+    let rule = matching(|f, m| {
+        f.dl_type = ETH_TYPE_IP;
+        m.dl_type = u16::MAX;
+        f.nw_proto = ipproto::TCP;
+        m.nw_proto = u8::MAX;
+        f.nw_dst = 0x0a00_0001;
+        m.nw_dst = u32::MAX;
+        f.tp_dst = 80;
+        m.tp_dst = u16::MAX;
+    });
+    let cls = classifier(&[(rule, 10)]);
+    let (hit, wc) = lookup(&cls, &tcp4(0x0101_0101, 0x0a00_0002, 1000, 80));
+    assert_eq!(hit, None);
+    assert_eq!(
+        wc,
+        mask(|m| {
+            m.dl_type = u16::MAX;
+            m.nw_dst = 0xffff_fffe;
+        })
+    );
+}
+
+#[test]
 fn nested_prefixes_stop_at_the_first_differing_bit() {
     // OVS: priority=10,ip,nw_dst=10.0.0.0/8 + priority=20,ip,nw_dst=10.1.0.0/16, packet to
     // 10.2.3.4 -> ipv4(dst=10.2.3.4/255.254.0.0), hit on the /8.
