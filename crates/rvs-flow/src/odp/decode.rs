@@ -11,7 +11,8 @@
 //!   ICMPv6 type).
 //! * In lenient mode (dump lines) attributes the key implies may be missing, since terse output
 //!   omits fully wildcarded attributes; a `tcp_flags(0/0)` keeps a nonzero (SYN) key value so that
-//!   the attribute is printed again.
+//!   the attribute is printed again; a level without any Ethertype (an 802.3 frame in `encap()`)
+//!   gets the exact Ethertype mask such a frame always has.
 //! * Deliberate differences from OVS 3.1, so that every line OVS prints can be read back:
 //!   an explicit `packet_type(...)` is kept even without `eth(...)` (OVS would rewrite it from the
 //!   Ethertype); `eth_type(0/0xffff)` (what OVS prints for an 802.3 frame) is read as "no Ethernet
@@ -340,7 +341,11 @@ impl Decoder<'_> {
         } else if src.packet_type != PT_ETH {
             flow.dl_type = u16::MAX;
         } else if src.dl_type < ETH_TYPE_MIN {
-            return Err(self.err(lvl.missing_at, "mask expected for non-Ethernet II frame"));
+            if !self.lenient {
+                return Err(self.err(lvl.missing_at, "mask expected for non-Ethernet II frame"));
+            }
+            // OVS prints nothing for an 802.3 frame inside `encap()`; its only valid mask is exact.
+            flow.dl_type = u16::MAX;
         }
         Ok(())
     }

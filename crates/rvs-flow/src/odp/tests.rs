@@ -219,3 +219,303 @@ fn non_ethernet_ii_frames_round_trip() {
     assert_eq!(f2.dl_type, crate::flow::ETH_TYPE_NONE);
     assert_eq!(key_text(&f2, Some(&w2), &FormatOptions::default()), text);
 }
+
+mod properties {
+    use super::*;
+    use crate::flow::{
+        ETH_TYPE_ARP, ETH_TYPE_IPV6, ETH_TYPE_MPLS, ETH_TYPE_MPLS_MCAST, ETH_TYPE_RARP,
+        ETH_TYPE_VLAN_8021AD, ETH_TYPE_VLAN_8021Q, FRAG_MASK, MPLS_BOS_MASK, VlanHeader,
+    };
+    use crate::odp::attr::Attr;
+    use proptest::prelude::*;
+
+    /// A flow of one of the shapes a datapath sees, with every field random within its meaning.
+    fn flow_strategy() -> impl Strategy<Value = Flow> {
+        let words = proptest::array::uniform30(any::<u64>());
+        let shape = (0u8..10, 0u8..6, 0u8..3, 0u8..3, any::<bool>(), 0u8..4);
+        (words, shape).prop_map(|(w, (l3, l4, n_vlans, frag, non_eth, nd))| {
+            let r = Flow::from_words(w);
+            let mut f = Flow {
+                recirc_id: r.recirc_id,
+                dp_hash: r.dp_hash,
+                skb_priority: r.skb_priority,
+                skb_mark: r.skb_mark,
+                in_port: if r.in_port.is_multiple_of(17) {
+                    u32::MAX
+                } else {
+                    r.in_port
+                },
+                ct_mark: r.ct_mark,
+                ct_zone: r.ct_zone,
+                ct_state: r.ct_state,
+                ct_label: r.ct_label,
+                dl_src: r.dl_src,
+                dl_dst: r.dl_dst,
+                ..Flow::default()
+            };
+            f.dl_type = match l3 {
+                0 | 1 => ETH_TYPE_IP,
+                2 | 3 => ETH_TYPE_IPV6,
+                4 => ETH_TYPE_ARP,
+                5 => ETH_TYPE_RARP,
+                6 => ETH_TYPE_MPLS,
+                7 => ETH_TYPE_MPLS_MCAST,
+                8 => 0x0600 + r.dl_type % 0x7000,
+                _ => r.dl_type % 0x0600,
+            };
+            match f.dl_type {
+                ETH_TYPE_IP | ETH_TYPE_IPV6 => {
+                    f.nw_src = r.nw_src;
+                    f.nw_dst = r.nw_dst;
+                    f.nw_tos = r.nw_tos;
+                    f.nw_ttl = r.nw_ttl;
+                    f.nw_frag = [0, FRAG_ANY, FRAG_ANY | FRAG_LATER][usize::from(frag)];
+                    if f.dl_type == ETH_TYPE_IPV6 {
+                        f.nw_src = 0;
+                        f.nw_dst = 0;
+                        f.ipv6_src = r.ipv6_src;
+                        f.ipv6_dst = r.ipv6_dst;
+                        f.ipv6_label = r.ipv6_label & 0xf_ffff;
+                    }
+                    let icmp = if f.dl_type == ETH_TYPE_IP {
+                        ipproto::ICMP
+                    } else {
+                        ipproto::ICMPV6
+                    };
+                    f.nw_proto = [
+                        ipproto::TCP,
+                        ipproto::UDP,
+                        ipproto::SCTP,
+                        icmp,
+                        icmp,
+                        r.nw_proto,
+                    ][usize::from(l4)];
+                    f.tp_src = r.tp_src;
+                    f.tp_dst = r.tp_dst;
+                    if f.nw_proto == ipproto::TCP {
+                        f.tcp_flags = r.tcp_flags & 0x0fff;
+                    } else if f.nw_proto == icmp {
+                        f.tp_src %= 256;
+                        f.tp_dst %= 256;
+                        if icmp == ipproto::ICMPV6 && nd < 2 {
+                            f.tp_src = [135, 136][usize::from(nd)];
+                            f.tp_dst = 0;
+                            f.nd_target = r.nd_target;
+                            f.arp_sha = r.arp_sha;
+                            f.arp_tha = r.arp_tha;
+                        }
+                    }
+                }
+                ETH_TYPE_ARP | ETH_TYPE_RARP => {
+                    f.nw_src = r.nw_src;
+                    f.nw_dst = r.nw_dst;
+                    f.nw_proto = r.nw_proto % 255;
+                    f.arp_sha = r.arp_sha;
+                    f.arp_tha = r.arp_tha;
+                }
+                ETH_TYPE_MPLS | ETH_TYPE_MPLS_MCAST => f.mpls_lse = r.mpls_lse | MPLS_BOS_MASK,
+                _ => {}
+            }
+            if non_eth && f.dl_type >= 0x0600 {
+                f.packet_type = (1 << 16) | u32::from(f.dl_type);
+            } else {
+                for i in 0..usize::from(n_vlans) {
+                    let tpid = if r.vlans[i].tpid.is_multiple_of(2) {
+                        ETH_TYPE_VLAN_8021Q
+                    } else {
+                        ETH_TYPE_VLAN_8021AD
+                    };
+                    f.vlans[i] = VlanHeader {
+                        tpid,
+                        tci: r.vlans[i].tci | VLAN_CFI,
+                    };
+                }
+            }
+            f
+        })
+    }
+
+    /// A mask that satisfies what a datapath mask must (L3 only under an exact Ethertype, L4 only
+    /// under an exact protocol, ND under an exact ICMP type and code) and the limits of the text
+    /// (20-bit labels, 12-bit TCP flags, a visible fragment type).
+    fn mask_for(f: &Flow, w: [u64; 30], density: u8) -> Wildcards {
+        let mut m = Flow::from_words(w);
+        // Thin out the random bits so that wildcarded and exact fields both appear.
+        let keep = Flow::from_words(std::array::from_fn(|i| {
+            let x = w[(i + 7) % 30].rotate_left(u32::from(density));
+            match density % 3 {
+                0 => x & w[(i + 3) % 30],
+                1 => x | w[(i + 3) % 30],
+                _ => x,
+            }
+        }));
+        for (a, b) in m.words_mut().iter_mut().zip(keep.words()) {
+            *a &= b;
+        }
+        m.pad0 = 0;
+        m.pad1 = 0;
+        m.pad2 = 0;
+        m.pad3 = 0;
+        m.pad4 = 0;
+        m.metadata = 0;
+        m.regs = [0; 16];
+        m.ipv6_label &= 0xf_ffff;
+        m.tcp_flags &= 0x0fff;
+        // recirc_id cannot be masked in the text (OVS always matches it exactly).
+        m.recirc_id = u32::MAX;
+        if f.nw_frag != 0 {
+            m.nw_frag |= FRAG_ANY;
+        }
+        for i in 0..2 {
+            if f.vlans[i].tci != 0 {
+                m.vlans[i].tci |= VLAN_CFI;
+            }
+        }
+        let nd_masked = m.nd_target != [0; 16] || m.arp_sha != [0; 6] || m.arp_tha != [0; 6];
+        if build::is_nd(f) && nd_masked {
+            m.tp_src |= 0xff;
+            m.tp_dst |= 0xff;
+        }
+        let l4 = m.tp_src != 0 || m.tp_dst != 0 || m.tcp_flags != 0;
+        if l4 {
+            m.nw_proto = u8::MAX;
+        }
+        let l3 = m.nw_src != 0
+            || m.nw_dst != 0
+            || m.ipv6_src != [0; 16]
+            || m.ipv6_dst != [0; 16]
+            || m.ipv6_label != 0
+            || m.nw_proto != 0
+            || m.nw_tos != 0
+            || m.nw_ttl != 0
+            || m.nw_frag != 0
+            || m.arp_sha != [0; 6]
+            || m.arp_tha != [0; 6]
+            || m.mpls_lse != 0
+            || l4;
+        if l3 {
+            m.dl_type = u16::MAX;
+        }
+        Wildcards { masks: m }
+    }
+
+    /// Key attributes with their masks, as printed (hidden values cleared).
+    fn printed_pairs(f: &Flow, w: &Wildcards, order: KeyOrder) -> Vec<(Attr, Option<Attr>)> {
+        let key = build::build(f, Some(&w.masks), false, order);
+        let mask = build::build(f, Some(&w.masks), true, order);
+        pair_up(&key, &mask)
+    }
+
+    fn pair_up(key: &[Attr], mask: &[Attr]) -> Vec<(Attr, Option<Attr>)> {
+        key.iter()
+            .map(|k| {
+                // A missing mask attribute prints as an all-zero one.
+                let m = mask
+                    .iter()
+                    .find(|m| m.kind() == k.kind())
+                    .cloned()
+                    .or_else(|| Some(k.zeroed()));
+                match (k, &m) {
+                    (Attr::Encap(ki), Some(Attr::Encap(mi))) => {
+                        let inner = pair_up(ki, mi);
+                        (
+                            Attr::Encap(inner.iter().map(|(k, _)| k.clone()).collect()),
+                            Some(Attr::Encap(
+                                inner.into_iter().filter_map(|(_, m)| m).collect(),
+                            )),
+                        )
+                    }
+                    // Masked TCP flags print only the matched bits (`tcp_flags(0/0)` none).
+                    (Attr::TcpFlags(v), m) => {
+                        let mask = match m {
+                            Some(Attr::TcpFlags(m)) => *m & 0x0fff,
+                            _ => 0,
+                        };
+                        let v = if mask == 0x0fff { *v } else { v & mask };
+                        (Attr::TcpFlags(v), Some(Attr::TcpFlags(mask)))
+                    }
+                    _ => (k.clone(), m),
+                }
+            })
+            .collect()
+    }
+
+    fn both_orders() -> impl Strategy<Value = KeyOrder> {
+        prop_oneof![Just(KeyOrder::Current), Just(KeyOrder::Ovs31)]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn verbose_print_parse_print_is_stable(
+            f in flow_strategy(),
+            w in proptest::array::uniform30(any::<u64>()),
+            density in any::<u8>(),
+            order in both_orders(),
+        ) {
+            let wc = mask_for(&f, w, density);
+            let o = FormatOptions { verbose: true, key_order: order, port_names: Some(&PORTS) };
+            let s1 = key_text(&f, Some(&wc), &o);
+            let (f2, w2) = parse_dumped_key(&s1, Some(&PORTS)).map_err(|e| TestCaseError::fail(format!("{s1}: {}", e.detailed())))?;
+            prop_assert_eq!(&key_text(&f2, Some(&w2), &o), &s1);
+            prop_assert_eq!(printed_pairs(&f2, &w2, order), printed_pairs(&f, &wc, order));
+        }
+
+        #[test]
+        fn terse_print_parse_print_is_stable(
+            f in flow_strategy(),
+            w in proptest::array::uniform30(any::<u64>()),
+            density in any::<u8>(),
+            order in both_orders(),
+        ) {
+            let mut wc = mask_for(&f, w, density);
+            // What translation always matches (`xlate_wc_init`): terse text relies on it, as it
+            // omits fully wildcarded attributes.
+            wc.masks.in_port = u32::MAX;
+            wc.masks.packet_type = u32::MAX;
+            wc.masks.dl_type = u16::MAX;
+            if f.is_ip_any() {
+                wc.masks.nw_frag = FRAG_MASK;
+            }
+            let o = FormatOptions { verbose: false, key_order: order, port_names: None };
+            let s1 = key_text(&f, Some(&wc), &o);
+            let (f2, w2) = parse_dumped_key(&s1, None).map_err(|e| TestCaseError::fail(format!("{s1}: {}", e.detailed())))?;
+            prop_assert_eq!(&key_text(&f2, Some(&w2), &o), &s1);
+        }
+
+        #[test]
+        fn key_alone_round_trips(mut f in flow_strategy(), order in both_orders()) {
+            // Without a mask an 802.3 frame cannot be read back (OVS needs the mask's Ethertype).
+            if f.dl_type < 0x0600 {
+                f.dl_type = 0x88cc;
+            }
+            let o = FormatOptions { verbose: true, key_order: order, port_names: None };
+            let s1 = key_text(&f, None, &o);
+            let (f2, _) = parse_key(&s1, None).map_err(|e| TestCaseError::fail(format!("{s1}: {}", e.detailed())))?;
+            prop_assert_eq!(&key_text(&f2, None, &o), &s1);
+            prop_assert_eq!(build::build(&f2, None, false, order), build::build(&f, None, false, order));
+        }
+
+        #[test]
+        fn arbitrary_text_never_panics(s in "\\PC{0,200}") {
+            let _ = parse_key(&s, Some(&PORTS));
+            let _ = parse_dumped_key(&s, None);
+            let _ = parse_dump_line(&s, 7, Some(&PORTS));
+        }
+
+        #[test]
+        fn mutated_lines_never_panic(i in 0usize..3, at in any::<prop::sample::Index>(), byte in any::<u8>()) {
+            let line = [MISS_UPCALL_KEY, MEGAFLOW_TERSE, MEGAFLOW_VERBOSE][i];
+            let mut bytes = line.as_bytes().to_vec();
+            let pos = at.index(bytes.len());
+            bytes[pos] = byte;
+            if let Ok(s) = String::from_utf8(bytes) {
+                if let Err(e) = parse_dump_line(&s, 7, Some(&PORTS)) {
+                    prop_assert!(e.position() <= s.len());
+                }
+                let _ = parse_key(&s, None);
+            }
+        }
+    }
+}

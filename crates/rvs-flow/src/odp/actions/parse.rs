@@ -220,7 +220,7 @@ fn enclosed<'a, T>(
 
 /// Whether a `set` mask covers every byte of its attribute (then it is a plain set). IPv6 and ARP
 /// masks never do: the flow label mask is 20 bits wide and the ARP key has padding.
-fn all_ones(mask: &Attr) -> bool {
+pub(crate) fn all_ones(mask: &Attr) -> bool {
     match mask {
         Attr::Ipv6(_) | Attr::Arp(_) | Attr::Encap(_) => false,
         Attr::TcpFlags(m) => *m == u16::MAX,
