@@ -9,17 +9,19 @@
 //! Ethernet, IPv4, IPv6, MPLS); the rest is the frame.
 //!
 //! Invariants checked besides "never panics": extraction is deterministic; `extract` equals
-//! `extract_with_layout`'s flow; every layout offset lies within the frame and they never
-//! decrease (MPLS ≤ L3 ≤ L4 ≤ payload); a payload offset implies an L4 offset; a runt is exactly
-//! an Ethernet frame under 14 bytes and then the flow holds only metadata; padding fields stay
-//! zero; a complete IP frame has an L4 offset.
+//! `extract_with_layout`'s flow, and `extract_into` over a dirty flow gives the same result;
+//! every layout offset lies within the frame and they never decrease (MPLS ≤ L3 ≤ L4 ≤
+//! payload); a payload offset implies an L4 offset; a runt is exactly an Ethernet frame under 14
+//! bytes and then the flow holds only metadata; padding fields stay zero; a complete IP frame
+//! has an L4 offset.
 
 use libfuzzer_sys::fuzz_target;
-use rvs_flow::Flow;
 use rvs_flow::extract::{
-    ExtractOptions, PacketMetadata, extract, extract_with_layout, extract_with_options,
+    ExtractOptions, PacketMetadata, extract, extract_into, extract_with_layout,
+    extract_with_options,
 };
 use rvs_flow::flow::{ETH_TYPE_IP, ETH_TYPE_IPV6, PT_ETH};
+use rvs_flow::{FLOW_WORDS, Flow};
 
 const PACKET_TYPES: [u32; 4] = [PT_ETH, 0x0001_0800, 0x0001_86dd, 0x0001_8847];
 
@@ -44,6 +46,9 @@ fuzz_target!(|data: &[u8]| {
         (flow, layout),
         "not deterministic"
     );
+    let mut reused = Flow::from_words([u64::MAX; FLOW_WORDS]);
+    assert_eq!(extract_into(frame, &md, &options, &mut reused), layout);
+    assert_eq!(reused, flow, "extract_into left stale fields");
     if options == ExtractOptions::default() {
         assert_eq!(extract_with_layout(frame, &md), (flow, layout));
         assert_eq!(extract(frame, &md), flow);

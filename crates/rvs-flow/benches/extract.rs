@@ -4,11 +4,15 @@
 //!
 //! Each measurement extracts one pre-built frame per iteration (64–86 bytes on the wire, no
 //! payload beyond what the builder pads to), so it measures the parser alone, with warm caches.
-//! `tcp_ipv4/with_layout` also returns the header offsets the datapath uses for set-field actions.
+//! `tcp_ipv4/with_layout` also returns the header offsets the datapath uses for set-field actions;
+//! `tcp_ipv4/into` fills a caller-owned flow instead of returning one (what a batch datapath does).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use etherparse::{PacketBuilder, VlanId};
-use rvs_flow::extract::{PacketMetadata, extract, extract_with_layout};
+use rvs_flow::Flow;
+use rvs_flow::extract::{
+    ExtractOptions, PacketMetadata, extract, extract_into, extract_with_layout,
+};
 use std::hint::black_box;
 
 const SRC: [u8; 6] = [0x02, 0, 0, 0, 0, 1];
@@ -98,6 +102,15 @@ fn bench_extract(c: &mut Criterion) {
     if let Some((_, frame)) = frames.first() {
         group.bench_function("tcp_ipv4/with_layout", |b| {
             b.iter(|| extract_with_layout(black_box(frame), black_box(&md)))
+        });
+        let options = ExtractOptions::default();
+        let mut flow = Flow::default();
+        group.bench_function("tcp_ipv4/into", |b| {
+            b.iter(|| {
+                let layout = extract_into(black_box(frame), black_box(&md), &options, &mut flow);
+                black_box(&flow);
+                layout
+            })
         });
     }
     group.finish();

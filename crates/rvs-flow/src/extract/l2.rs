@@ -33,7 +33,7 @@ fn is_vlan_tpid(ethertype: u16) -> bool {
     ethertype == ETH_TYPE_VLAN_8021Q || ethertype == ETH_TYPE_VLAN_8021AD
 }
 
-impl Parser<'_> {
+impl Parser<'_, '_> {
     /// Parses the Ethernet header and up to `vlan_limit` tags; returns the ethertype (`dl_type`).
     ///
     /// A frame shorter than 14 bytes stops with `Truncated(Ethernet)` and no L2 field set. A VLAN

@@ -34,7 +34,7 @@ fn truncated<T>(header: HeaderKind) -> Step<T> {
     Err(ExtractStatus::Truncated(header))
 }
 
-impl Parser<'_> {
+impl Parser<'_, '_> {
     /// Parses an IPv4 header (options skipped), writing `nw_src`, `nw_dst`, `nw_tos`, `nw_ttl`,
     /// `nw_proto` and `nw_frag`.
     ///

@@ -24,7 +24,7 @@ const ND_OPT_TARGET_LINKADDR: u8 = 2;
 /// Length of an ND link-layer address option carrying an Ethernet address.
 const ND_LLA_OPT_LEN: usize = 8;
 
-impl Parser<'_> {
+impl Parser<'_, '_> {
     /// Parses the L4 header selected by `nw_proto`; other protocols are left as payload.
     #[inline]
     pub(super) fn transport(&mut self) -> Step<()> {

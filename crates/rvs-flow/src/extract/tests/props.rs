@@ -16,9 +16,10 @@ use etherparse::{
 use proptest::prelude::*;
 
 use crate::extract::{
-    ExtractStatus, HeaderKind, HeaderLayout, PacketMetadata, extract, extract_with_layout,
+    ExtractOptions, ExtractStatus, HeaderKind, HeaderLayout, PacketMetadata, extract, extract_into,
+    extract_with_layout,
 };
-use crate::flow::{FRAG_ANY, FRAG_LATER, Flow, STAGE_WORD_ENDS, VlanHeader};
+use crate::flow::{FLOW_WORDS, FRAG_ANY, FRAG_LATER, Flow, STAGE_WORD_ENDS, VlanHeader};
 
 /// One VLAN tag: PCP, DEI, VID.
 #[derive(Clone, Copy, Debug)]
@@ -566,7 +567,7 @@ proptest! {
     }
 
     /// Arbitrary bytes, with or without a plausible Ethernet header, never panic and give a
-    /// deterministic result with a consistent layout.
+    /// deterministic result with a consistent layout; `extract_into` overwrites a used flow fully.
     #[test]
     fn random_bytes_never_panic(
         ethertype in prop_oneof![
@@ -585,6 +586,9 @@ proptest! {
         let (flow, layout) = extract_with_layout(&frame, &md);
         check_layout(&layout, frame.len())?;
         prop_assert_eq!(extract_with_layout(&frame, &md), (flow, layout));
+        let mut reused = Flow::from_words([u64::MAX; FLOW_WORDS]);
+        prop_assert_eq!(extract_into(&frame, &md, &ExtractOptions::default(), &mut reused), layout);
+        prop_assert_eq!(reused, flow);
         let md_only = md_flow(&md);
         prop_assert_eq!(&flow.words()[..STAGE_WORD_ENDS[0]], &md_only.words()[..STAGE_WORD_ENDS[0]]);
         prop_assert_eq!(layout.status.is_runt(), packet_type == 0 && frame.len() < 14);
