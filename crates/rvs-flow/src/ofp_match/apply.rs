@@ -204,6 +204,9 @@ fn set_value(id: FieldId, v: u128, m: &mut Match) {
         FieldId::Icmpv4Code | FieldId::Icmpv6Code => {
             (f.tp_dst, w.tp_dst) = (u16::from(v as u8), u16::MAX)
         }
+        FieldId::NdOptionsType => {
+            (f.tcp_flags, w.tcp_flags) = (u16::from(v as u8), tcp_flags::MASK)
+        }
         FieldId::Reg(_) | FieldId::Xreg(_) | FieldId::Xxreg(_) => {}
     }
 }
@@ -293,7 +296,7 @@ fn set_wild(id: FieldId, m: &mut Match) {
         | FieldId::Icmpv6Code => {
             (f.tp_dst, w.tp_dst) = (0, 0);
         }
-        FieldId::TcpFlags => (f.tcp_flags, w.tcp_flags) = (0, 0),
+        FieldId::TcpFlags | FieldId::NdOptionsType => (f.tcp_flags, w.tcp_flags) = (0, 0),
         FieldId::Reg(_) | FieldId::Xreg(_) | FieldId::Xxreg(_) => {}
     }
 }
@@ -406,6 +409,7 @@ pub(crate) fn get_flow_value(id: FieldId, f: &Flow) -> u128 {
         FieldId::TcpFlags => u128::from(f.tcp_flags),
         FieldId::Icmpv4Type | FieldId::Icmpv6Type => u128::from(f.tp_src & 0xff),
         FieldId::Icmpv4Code | FieldId::Icmpv6Code => u128::from(f.tp_dst & 0xff),
+        FieldId::NdOptionsType => u128::from(f.tcp_flags & 0xff),
         FieldId::Reg(_) | FieldId::Xreg(_) | FieldId::Xxreg(_) => 0,
     }
 }
@@ -494,6 +498,7 @@ pub(crate) fn set_flow_value(id: FieldId, v: u128, f: &mut Flow) {
         FieldId::TcpFlags => f.tcp_flags = v as u16 & tcp_flags::MASK,
         FieldId::Icmpv4Type | FieldId::Icmpv6Type => f.tp_src = u16::from(v as u8),
         FieldId::Icmpv4Code | FieldId::Icmpv6Code => f.tp_dst = u16::from(v as u8),
+        FieldId::NdOptionsType => f.tcp_flags = u16::from(v as u8),
         FieldId::Reg(_) | FieldId::Xreg(_) | FieldId::Xxreg(_) => {}
     }
 }

@@ -131,6 +131,8 @@ pub enum FieldId {
     NdSll,
     /// `nd_tll`.
     NdTll,
+    /// `nd_options_type` (kept in the TCP flags field, as in OVS).
+    NdOptionsType,
 }
 
 /// How a field's value is written (OVS's `enum mf_string`).
@@ -230,708 +232,109 @@ pub struct FieldDef {
     pub storage: FlowBits,
 }
 
-#[allow(clippy::too_many_arguments)]
-const fn def(
-    id: FieldId,
-    name: &'static str,
-    aliases: &'static [&'static str],
-    width: u8,
-    maskable: bool,
-    syntax: ValueSyntax,
-    prereq: Prereq,
-    member: &'static str,
-    lo: u8,
-    bits: u8,
-) -> FieldDef {
-    FieldDef {
-        id,
-        name,
-        aliases,
-        width,
-        maskable,
-        syntax,
-        prereq,
-        storage: FlowBits { member, lo, bits },
-    }
+/// Builds the field table from one line per field:
+/// `Id "name" ["alias", ...] width exact|bitwise Syntax Prereq "member" lo bits;`
+macro_rules! field_table {
+    ($($id:ident $name:literal [$($alias:literal),*] $width:literal $mask:ident $syntax:ident
+       $prereq:ident $member:literal $lo:literal $bits:literal;)*) => {
+        &[$(FieldDef {
+            id: FieldId::$id,
+            name: $name,
+            aliases: &[$($alias),*],
+            width: $width,
+            maskable: field_table!(@maskable $mask),
+            syntax: ValueSyntax::$syntax,
+            prereq: Prereq::$prereq,
+            storage: FlowBits { member: $member, lo: $lo, bits: $bits },
+        }),*]
+    };
+    (@maskable exact) => { false };
+    (@maskable bitwise) => { true };
 }
 
-use FieldId as F;
-use Prereq as P;
-use ValueSyntax as S;
-
-macro_rules! regs {
-    ($($i:literal $name:literal),*) => {
-        [$(def(F::Reg($i), $name, &[], 4, true, S::Hexadecimal, P::None, "regs", 0, 32)),*]
-    };
-}
-macro_rules! xregs {
-    ($($i:literal $name:literal),*) => {
-        [$(def(F::Xreg($i), $name, &[], 8, true, S::Hexadecimal, P::None, "regs", 0, 64)),*]
-    };
-}
-macro_rules! xxregs {
-    ($($i:literal $name:literal),*) => {
-        [$(def(F::Xxreg($i), $name, &[], 16, true, S::Hexadecimal, P::None, "regs", 0, 0)),*]
+/// Builds `count` register fields named `prefix0`, `prefix1`, ...
+macro_rules! registers {
+    ($variant:ident, $width:literal, $bits:literal, $($i:literal $name:literal),*) => {
+        [$(FieldDef {
+            id: FieldId::$variant($i),
+            name: $name,
+            aliases: &[],
+            width: $width,
+            maskable: true,
+            syntax: ValueSyntax::Hexadecimal,
+            prereq: Prereq::None,
+            storage: FlowBits { member: "regs", lo: 0, bits: $bits },
+        }),*]
     };
 }
 
-const REGS: [FieldDef; 16] = regs!(0 "reg0", 1 "reg1", 2 "reg2", 3 "reg3", 4 "reg4", 5 "reg5", 6 "reg6",
-    7 "reg7", 8 "reg8", 9 "reg9", 10 "reg10", 11 "reg11", 12 "reg12", 13 "reg13", 14 "reg14", 15 "reg15");
-const XREGS: [FieldDef; 8] =
-    xregs!(0 "xreg0", 1 "xreg1", 2 "xreg2", 3 "xreg3", 4 "xreg4", 5 "xreg5", 6 "xreg6", 7 "xreg7");
-const XXREGS: [FieldDef; 4] = xxregs!(0 "xxreg0", 1 "xxreg1", 2 "xxreg2", 3 "xxreg3");
+const REGS: [FieldDef; 16] = registers!(Reg, 4, 32, 0 "reg0", 1 "reg1", 2 "reg2", 3 "reg3",
+    4 "reg4", 5 "reg5", 6 "reg6", 7 "reg7", 8 "reg8", 9 "reg9", 10 "reg10", 11 "reg11",
+    12 "reg12", 13 "reg13", 14 "reg14", 15 "reg15");
+const XREGS: [FieldDef; 8] = registers!(Xreg, 8, 64, 0 "xreg0", 1 "xreg1", 2 "xreg2", 3 "xreg3",
+    4 "xreg4", 5 "xreg5", 6 "xreg6", 7 "xreg7");
+const XXREGS: [FieldDef; 4] =
+    registers!(Xxreg, 16, 0, 0 "xxreg0", 1 "xxreg1", 2 "xxreg2", 3 "xxreg3");
 
 /// Every field except the registers, in Open vSwitch's meta-flow order.
-const SCALAR_FIELDS: &[FieldDef] = &[
-    def(
-        F::DpHash,
-        "dp_hash",
-        &[],
-        4,
-        true,
-        S::Hexadecimal,
-        P::None,
-        "dp_hash",
-        0,
-        32,
-    ),
-    def(
-        F::RecircId,
-        "recirc_id",
-        &[],
-        4,
-        false,
-        S::Decimal,
-        P::None,
-        "recirc_id",
-        0,
-        32,
-    ),
-    def(
-        F::PacketType,
-        "packet_type",
-        &[],
-        4,
-        false,
-        S::PacketType,
-        P::None,
-        "packet_type",
-        0,
-        32,
-    ),
-    def(
-        F::Metadata,
-        "metadata",
-        &[],
-        8,
-        true,
-        S::Hexadecimal,
-        P::None,
-        "metadata",
-        0,
-        64,
-    ),
-    def(
-        F::InPort,
-        "in_port",
-        &[],
-        2,
-        false,
-        S::OfpPort,
-        P::None,
-        "in_port",
-        0,
-        16,
-    ),
-    def(
-        F::InPortOxm,
-        "in_port_oxm",
-        &[],
-        4,
-        false,
-        S::OfpPortOxm,
-        P::None,
-        "in_port",
-        0,
-        16,
-    ),
-    def(
-        F::SkbPriority,
-        "skb_priority",
-        &[],
-        4,
-        false,
-        S::Hexadecimal,
-        P::None,
-        "skb_priority",
-        0,
-        32,
-    ),
-    def(
-        F::PktMark,
-        "pkt_mark",
-        &[],
-        4,
-        true,
-        S::Hexadecimal,
-        P::None,
-        "skb_mark",
-        0,
-        32,
-    ),
-    def(
-        F::CtState,
-        "ct_state",
-        &[],
-        4,
-        true,
-        S::CtState,
-        P::None,
-        "ct_state",
-        0,
-        8,
-    ),
-    def(
-        F::CtZone,
-        "ct_zone",
-        &[],
-        2,
-        false,
-        S::Hexadecimal,
-        P::None,
-        "ct_zone",
-        0,
-        16,
-    ),
-    def(
-        F::CtMark,
-        "ct_mark",
-        &[],
-        4,
-        true,
-        S::Hexadecimal,
-        P::None,
-        "ct_mark",
-        0,
-        32,
-    ),
-    def(
-        F::CtLabel,
-        "ct_label",
-        &[],
-        16,
-        true,
-        S::Hexadecimal,
-        P::None,
-        "ct_label",
-        0,
-        0,
-    ),
-    def(
-        F::EthSrc,
-        "eth_src",
-        &["dl_src"],
-        6,
-        true,
-        S::Ethernet,
-        P::Ethernet,
-        "dl_src",
-        0,
-        0,
-    ),
-    def(
-        F::EthDst,
-        "eth_dst",
-        &["dl_dst"],
-        6,
-        true,
-        S::Ethernet,
-        P::Ethernet,
-        "dl_dst",
-        0,
-        0,
-    ),
-    def(
-        F::EthType,
-        "eth_type",
-        &["dl_type"],
-        2,
-        false,
-        S::Hexadecimal,
-        P::Ethernet,
-        "dl_type",
-        0,
-        16,
-    ),
-    def(
-        F::VlanTci,
-        "vlan_tci",
-        &[],
-        2,
-        true,
-        S::Hexadecimal,
-        P::Ethernet,
-        "vlans[0].tci",
-        0,
-        16,
-    ),
-    def(
-        F::DlVlan,
-        "dl_vlan",
-        &[],
-        2,
-        false,
-        S::Decimal,
-        P::Ethernet,
-        "vlans[0].tci",
-        0,
-        12,
-    ),
-    def(
-        F::VlanVid,
-        "vlan_vid",
-        &[],
-        2,
-        true,
-        S::Decimal,
-        P::Ethernet,
-        "vlans[0].tci",
-        0,
-        13,
-    ),
-    def(
-        F::DlVlanPcp,
-        "dl_vlan_pcp",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::Ethernet,
-        "vlans[0].tci",
-        13,
-        3,
-    ),
-    def(
-        F::VlanPcp,
-        "vlan_pcp",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::VlanVid,
-        "vlans[0].tci",
-        13,
-        3,
-    ),
-    def(
-        F::MplsLabel,
-        "mpls_label",
-        &[],
-        4,
-        false,
-        S::Decimal,
-        P::Mpls,
-        "mpls_lse",
-        12,
-        20,
-    ),
-    def(
-        F::MplsTc,
-        "mpls_tc",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::Mpls,
-        "mpls_lse",
-        9,
-        3,
-    ),
-    def(
-        F::MplsBos,
-        "mpls_bos",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::Mpls,
-        "mpls_lse",
-        8,
-        1,
-    ),
-    def(
-        F::MplsTtl,
-        "mpls_ttl",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::Mpls,
-        "mpls_lse",
-        0,
-        8,
-    ),
-    def(
-        F::Ipv4Src,
-        "ip_src",
-        &["nw_src"],
-        4,
-        true,
-        S::Ipv4,
-        P::Ipv4,
-        "nw_src",
-        0,
-        32,
-    ),
-    def(
-        F::Ipv4Dst,
-        "ip_dst",
-        &["nw_dst"],
-        4,
-        true,
-        S::Ipv4,
-        P::Ipv4,
-        "nw_dst",
-        0,
-        32,
-    ),
-    def(
-        F::Ipv6Src,
-        "ipv6_src",
-        &[],
-        16,
-        true,
-        S::Ipv6,
-        P::Ipv6,
-        "ipv6_src",
-        0,
-        0,
-    ),
-    def(
-        F::Ipv6Dst,
-        "ipv6_dst",
-        &[],
-        16,
-        true,
-        S::Ipv6,
-        P::Ipv6,
-        "ipv6_dst",
-        0,
-        0,
-    ),
-    def(
-        F::Ipv6Label,
-        "ipv6_label",
-        &[],
-        4,
-        true,
-        S::Hexadecimal,
-        P::Ipv6,
-        "ipv6_label",
-        0,
-        20,
-    ),
-    def(
-        F::IpProto,
-        "nw_proto",
-        &["ip_proto"],
-        1,
-        false,
-        S::Decimal,
-        P::IpAny,
-        "nw_proto",
-        0,
-        8,
-    ),
-    def(
-        F::IpDscp,
-        "nw_tos",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::IpAny,
-        "nw_tos",
-        2,
-        6,
-    ),
-    def(
-        F::IpDscpShifted,
-        "ip_dscp",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::IpAny,
-        "nw_tos",
-        2,
-        6,
-    ),
-    def(
-        F::IpEcn,
-        "nw_ecn",
-        &["ip_ecn"],
-        1,
-        false,
-        S::Decimal,
-        P::IpAny,
-        "nw_tos",
-        0,
-        2,
-    ),
-    def(
-        F::IpTtl,
-        "nw_ttl",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::IpAny,
-        "nw_ttl",
-        0,
-        8,
-    ),
-    def(
-        F::IpFrag,
-        "ip_frag",
-        &["nw_frag"],
-        1,
-        true,
-        S::Frag,
-        P::IpAny,
-        "nw_frag",
-        0,
-        2,
-    ),
-    def(
-        F::ArpOp,
-        "arp_op",
-        &[],
-        2,
-        false,
-        S::Decimal,
-        P::Arp,
-        "nw_proto",
-        0,
-        8,
-    ),
-    def(
-        F::ArpSpa,
-        "arp_spa",
-        &[],
-        4,
-        true,
-        S::Ipv4,
-        P::Arp,
-        "nw_src",
-        0,
-        32,
-    ),
-    def(
-        F::ArpTpa,
-        "arp_tpa",
-        &[],
-        4,
-        true,
-        S::Ipv4,
-        P::Arp,
-        "nw_dst",
-        0,
-        32,
-    ),
-    def(
-        F::ArpSha,
-        "arp_sha",
-        &[],
-        6,
-        true,
-        S::Ethernet,
-        P::Arp,
-        "arp_sha",
-        0,
-        0,
-    ),
-    def(
-        F::ArpTha,
-        "arp_tha",
-        &[],
-        6,
-        true,
-        S::Ethernet,
-        P::Arp,
-        "arp_tha",
-        0,
-        0,
-    ),
-    def(
-        F::TcpSrc,
-        "tcp_src",
-        &["tp_src"],
-        2,
-        true,
-        S::Decimal,
-        P::Tcp,
-        "tp_src",
-        0,
-        16,
-    ),
-    def(
-        F::TcpDst,
-        "tcp_dst",
-        &["tp_dst"],
-        2,
-        true,
-        S::Decimal,
-        P::Tcp,
-        "tp_dst",
-        0,
-        16,
-    ),
-    def(
-        F::TcpFlags,
-        "tcp_flags",
-        &[],
-        2,
-        true,
-        S::TcpFlags,
-        P::Tcp,
-        "tcp_flags",
-        0,
-        12,
-    ),
-    def(
-        F::UdpSrc,
-        "udp_src",
-        &[],
-        2,
-        true,
-        S::Decimal,
-        P::Udp,
-        "tp_src",
-        0,
-        16,
-    ),
-    def(
-        F::UdpDst,
-        "udp_dst",
-        &[],
-        2,
-        true,
-        S::Decimal,
-        P::Udp,
-        "tp_dst",
-        0,
-        16,
-    ),
-    def(
-        F::SctpSrc,
-        "sctp_src",
-        &[],
-        2,
-        true,
-        S::Decimal,
-        P::Sctp,
-        "tp_src",
-        0,
-        16,
-    ),
-    def(
-        F::SctpDst,
-        "sctp_dst",
-        &[],
-        2,
-        true,
-        S::Decimal,
-        P::Sctp,
-        "tp_dst",
-        0,
-        16,
-    ),
-    def(
-        F::Icmpv4Type,
-        "icmp_type",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::Icmpv4,
-        "tp_src",
-        0,
-        8,
-    ),
-    def(
-        F::Icmpv4Code,
-        "icmp_code",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::Icmpv4,
-        "tp_dst",
-        0,
-        8,
-    ),
-    def(
-        F::Icmpv6Type,
-        "icmpv6_type",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::Icmpv6,
-        "tp_src",
-        0,
-        8,
-    ),
-    def(
-        F::Icmpv6Code,
-        "icmpv6_code",
-        &[],
-        1,
-        false,
-        S::Decimal,
-        P::Icmpv6,
-        "tp_dst",
-        0,
-        8,
-    ),
-    def(
-        F::NdTarget,
-        "nd_target",
-        &[],
-        16,
-        true,
-        S::Ipv6,
-        P::Nd,
-        "nd_target",
-        0,
-        0,
-    ),
-    def(
-        F::NdSll,
-        "nd_sll",
-        &[],
-        6,
-        true,
-        S::Ethernet,
-        P::NdSolicit,
-        "arp_sha",
-        0,
-        0,
-    ),
-    def(
-        F::NdTll,
-        "nd_tll",
-        &[],
-        6,
-        true,
-        S::Ethernet,
-        P::NdAdvert,
-        "arp_tha",
-        0,
-        0,
-    ),
-];
+#[rustfmt::skip]
+const SCALAR_FIELDS: &[FieldDef] = field_table! {
+    DpHash        "dp_hash"       []           4  bitwise Hexadecimal None      "dp_hash"       0 32;
+    RecircId      "recirc_id"     []           4  exact   Decimal     None      "recirc_id"     0 32;
+    PacketType    "packet_type"   []           4  exact   PacketType  None      "packet_type"   0 32;
+    Metadata      "metadata"      []           8  bitwise Hexadecimal None      "metadata"      0 64;
+    InPort        "in_port"       []           2  exact   OfpPort     None      "in_port"       0 16;
+    InPortOxm     "in_port_oxm"   []           4  exact   OfpPortOxm  None      "in_port"       0 16;
+    SkbPriority   "skb_priority"  []           4  exact   Hexadecimal None      "skb_priority"  0 32;
+    PktMark       "pkt_mark"      []           4  bitwise Hexadecimal None      "skb_mark"      0 32;
+    CtState       "ct_state"      []           4  bitwise CtState     None      "ct_state"      0 8;
+    CtZone        "ct_zone"       []           2  exact   Hexadecimal None      "ct_zone"       0 16;
+    CtMark        "ct_mark"       []           4  bitwise Hexadecimal None      "ct_mark"       0 32;
+    CtLabel       "ct_label"      []           16 bitwise Hexadecimal None      "ct_label"      0 0;
+    EthSrc        "eth_src"       ["dl_src"]   6  bitwise Ethernet    Ethernet  "dl_src"        0 0;
+    EthDst        "eth_dst"       ["dl_dst"]   6  bitwise Ethernet    Ethernet  "dl_dst"        0 0;
+    EthType       "eth_type"      ["dl_type"]  2  exact   Hexadecimal Ethernet  "dl_type"       0 16;
+    VlanTci       "vlan_tci"      []           2  bitwise Hexadecimal Ethernet  "vlans[0].tci"  0 16;
+    DlVlan        "dl_vlan"       []           2  exact   Decimal     Ethernet  "vlans[0].tci"  0 12;
+    VlanVid       "vlan_vid"      []           2  bitwise Decimal     Ethernet  "vlans[0].tci"  0 13;
+    DlVlanPcp     "dl_vlan_pcp"   []           1  exact   Decimal     Ethernet  "vlans[0].tci"  13 3;
+    VlanPcp       "vlan_pcp"      []           1  exact   Decimal     VlanVid   "vlans[0].tci"  13 3;
+    MplsLabel     "mpls_label"    []           4  exact   Decimal     Mpls      "mpls_lse"      12 20;
+    MplsTc        "mpls_tc"       []           1  exact   Decimal     Mpls      "mpls_lse"      9 3;
+    MplsBos       "mpls_bos"      []           1  exact   Decimal     Mpls      "mpls_lse"      8 1;
+    MplsTtl       "mpls_ttl"      []           1  exact   Decimal     Mpls      "mpls_lse"      0 8;
+    Ipv4Src       "ip_src"        ["nw_src"]   4  bitwise Ipv4        Ipv4      "nw_src"        0 32;
+    Ipv4Dst       "ip_dst"        ["nw_dst"]   4  bitwise Ipv4        Ipv4      "nw_dst"        0 32;
+    Ipv6Src       "ipv6_src"      []           16 bitwise Ipv6        Ipv6      "ipv6_src"      0 0;
+    Ipv6Dst       "ipv6_dst"      []           16 bitwise Ipv6        Ipv6      "ipv6_dst"      0 0;
+    Ipv6Label     "ipv6_label"    []           4  bitwise Hexadecimal Ipv6      "ipv6_label"    0 20;
+    IpProto       "nw_proto"      ["ip_proto"] 1  exact   Decimal     IpAny     "nw_proto"      0 8;
+    IpDscp        "nw_tos"        []           1  exact   Decimal     IpAny     "nw_tos"        2 6;
+    IpDscpShifted "ip_dscp"       []           1  exact   Decimal     IpAny     "nw_tos"        2 6;
+    IpEcn         "nw_ecn"        ["ip_ecn"]   1  exact   Decimal     IpAny     "nw_tos"        0 2;
+    IpTtl         "nw_ttl"        []           1  exact   Decimal     IpAny     "nw_ttl"        0 8;
+    IpFrag        "ip_frag"       ["nw_frag"]  1  bitwise Frag        IpAny     "nw_frag"       0 2;
+    ArpOp         "arp_op"        []           2  exact   Decimal     Arp       "nw_proto"      0 8;
+    ArpSpa        "arp_spa"       []           4  bitwise Ipv4        Arp       "nw_src"        0 32;
+    ArpTpa        "arp_tpa"       []           4  bitwise Ipv4        Arp       "nw_dst"        0 32;
+    ArpSha        "arp_sha"       []           6  bitwise Ethernet    Arp       "arp_sha"       0 0;
+    ArpTha        "arp_tha"       []           6  bitwise Ethernet    Arp       "arp_tha"       0 0;
+    TcpSrc        "tcp_src"       ["tp_src"]   2  bitwise Decimal     Tcp       "tp_src"        0 16;
+    TcpDst        "tcp_dst"       ["tp_dst"]   2  bitwise Decimal     Tcp       "tp_dst"        0 16;
+    TcpFlags      "tcp_flags"     []           2  bitwise TcpFlags    Tcp       "tcp_flags"     0 12;
+    UdpSrc        "udp_src"       []           2  bitwise Decimal     Udp       "tp_src"        0 16;
+    UdpDst        "udp_dst"       []           2  bitwise Decimal     Udp       "tp_dst"        0 16;
+    SctpSrc       "sctp_src"      []           2  bitwise Decimal     Sctp      "tp_src"        0 16;
+    SctpDst       "sctp_dst"      []           2  bitwise Decimal     Sctp      "tp_dst"        0 16;
+    Icmpv4Type    "icmp_type"     []           1  exact   Decimal     Icmpv4    "tp_src"        0 8;
+    Icmpv4Code    "icmp_code"     []           1  exact   Decimal     Icmpv4    "tp_dst"        0 8;
+    Icmpv6Type    "icmpv6_type"   []           1  exact   Decimal     Icmpv6    "tp_src"        0 8;
+    Icmpv6Code    "icmpv6_code"   []           1  exact   Decimal     Icmpv6    "tp_dst"        0 8;
+    NdTarget      "nd_target"     []           16 bitwise Ipv6        Nd        "nd_target"     0 0;
+    NdSll         "nd_sll"        []           6  bitwise Ethernet    NdSolicit "arp_sha"       0 0;
+    NdTll         "nd_tll"        []           6  bitwise Ethernet    NdAdvert  "arp_tha"       0 0;
+    NdOptionsType "nd_options_type" []         1  exact   Decimal     Nd        "tcp_flags"     0 8;
+};
 
 /// All field tables, searched in this order.
 pub const FIELD_TABLES: [&[FieldDef]; 4] = [SCALAR_FIELDS, &REGS, &XREGS, &XXREGS];

@@ -13,8 +13,10 @@
 //! * [`port`]: OpenFlow port numbers and reserved names.
 //!
 //! # Invariants
-//! * `parse_match(&format_match(m))` gives back `m` for every match `parse_match` can produce
-//!   (and for every normalized match of the fields listed in [`fields`]).
+//! * `parse_match(&format_match(m))` gives back `m` for every match `parse_match` can produce,
+//!   up to the Ethernet packet type, which OVS prints only once `recirc_id` is matched. The one
+//!   exception is OVS's own: a non-CIDR IPv6 mask whose text starts with a decimal digit
+//!   (`::/1000::`) reads back as a prefix length and fails, in OVS as here.
 //! * Parsing never panics; every failure is a [`ParseError`](crate::ParseError) with OVS's message
 //!   text, the offending token and its byte position.
 //! * The printed text is byte for byte what `ovs-ofctl` 3.1 prints for the same match.

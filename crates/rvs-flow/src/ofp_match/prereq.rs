@@ -21,7 +21,7 @@ use super::fields::Prereq;
 use crate::flow::{
     ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_NONE, ETH_TYPE_RARP, FRAG_LATER, FRAG_MASK,
     Flow, MPLS_BOS_MASK, MPLS_LABEL_MASK, MPLS_TC_MASK, MPLS_TTL_MASK, Match, PT_ETH, VLAN_CFI,
-    Wildcards, ipproto,
+    Wildcards, ipproto, tcp_flags,
 };
 
 /// Packet-type namespace whose type is an ethertype (`OFPHTN_ETHERTYPE`).
@@ -162,9 +162,10 @@ pub fn normalize(m: &Match) -> Match {
 
     let mut flow = *f;
     if w.nw_proto != 0 && (is_icmpv4(f) || is_icmpv6(f)) {
-        // ICMP type and code travel as single bytes.
+        // ICMP type and code (and the ND options type) travel as single bytes.
         flow.tp_src &= 0xff;
         flow.tp_dst &= 0xff;
+        flow.tcp_flags &= 0xff;
     }
     Match::new(&flow, &out)
 }
@@ -186,7 +187,8 @@ fn normalize_l4(f: &Flow, w: &Flow, o: &mut Flow) {
             o.tp_dst = if w.tp_dst != 0 { u16::MAX } else { 0 };
             if is_nd(f) {
                 o.nd_target = w.nd_target;
-                o.tcp_flags = w.tcp_flags;
+                // The ND options type (kept in `tcp_flags`) travels as one exact byte.
+                o.tcp_flags = if w.tcp_flags != 0 { tcp_flags::MASK } else { 0 };
                 if f.tp_src == ND_NEIGHBOR_SOLICIT {
                     o.arp_sha = w.arp_sha;
                 }

@@ -230,7 +230,13 @@ fn any_match() -> impl Strategy<Value = Match> {
         masked128(),
         masked16(),
         exact_or_none(any::<u16>()),
-        prop::bool::ANY,
+        prop_oneof![
+            3 => Just(None),
+            3 => Just(Some(PT_ETH)),
+            1 => prop::sample::select(vec![ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_ARP, ETH_TYPE_MPLS])
+                .prop_map(|t| Some((1 << 16) | u32::from(t))),
+            1 => (any::<u16>(), any::<u16>()).prop_map(|(ns, t)| Some((u32::from(ns) << 16) | u32::from(t))),
+        ],
     );
     let meta = (
         masked32(),
@@ -271,7 +277,7 @@ fn any_match() -> impl Strategy<Value = Match> {
     (l2, meta, l3, l4).prop_map(|(l2, meta, l3, l4)| {
         let mut f = Flow::default();
         let mut w = Flow::default();
-        let (dl_type, nw_proto, dl_src, dl_dst, tci, in_port, eth) = l2;
+        let (dl_type, nw_proto, dl_src, dl_dst, tci, in_port, packet_type) = l2;
         if let Some(t) = dl_type {
             (f.dl_type, w.dl_type) = (t, u16::MAX);
         }
@@ -284,8 +290,12 @@ fn any_match() -> impl Strategy<Value = Match> {
         if let Some(p) = in_port {
             (f.in_port, w.in_port) = (u32::from(p), u32::MAX);
         }
-        if eth {
-            (f.packet_type, w.packet_type) = (PT_ETH, u32::MAX);
+        if let Some(pt) = packet_type {
+            (f.packet_type, w.packet_type) = (pt, u32::MAX);
+            if pt != PT_ETH {
+                // L2 fields on a non-Ethernet packet type are refused by the switch.
+                (w.dl_src, w.dl_dst, w.dl_type, w.vlans[0].tci) = ([0; 6], [0; 6], 0, 0);
+            }
         }
         let (
             dp_hash,
@@ -341,7 +351,8 @@ fn any_match() -> impl Strategy<Value = Match> {
         let (tp_src, tp_dst, (flags, flags_mask), nd_target, sha, tha) = l4;
         (f.tp_src, w.tp_src) = tp_src;
         (f.tp_dst, w.tp_dst) = tp_dst;
-        if f.nw_proto == ipproto::TCP {
+        if f.nw_proto == ipproto::TCP || f.nw_proto == ipproto::ICMPV6 {
+            // TCP flags, or the ND options type for ICMPv6.
             (f.tcp_flags, w.tcp_flags) = (flags & 0xfff, flags_mask & 0xfff);
         }
         (f.nd_target, w.nd_target) = (nd_target.0.to_be_bytes(), nd_target.1.to_be_bytes());
@@ -370,7 +381,7 @@ fn any_match() -> impl Strategy<Value = Match> {
             data_fields.ct_mark,
         ) = (0, 0, 0);
         (data_fields.ct_label, data_fields.regs) = ([0; 16], [0; 16]);
-        if data_fields != Flow::default() {
+        if data_fields != Flow::default() && m.wc.masks.packet_type == 0 {
             (m.flow.packet_type, m.wc.masks.packet_type) = (PT_ETH, u32::MAX);
         }
         m
