@@ -85,8 +85,11 @@ fn format_stats(out: &mut String, stats: &DpFlowStats, now_ms: u64) {
     if stats.used_ms == 0 {
         out.push_str("never");
     } else {
+        // `%.3f` of (now - used) / 1000.0, done in integers so that every value reads back exactly
+        // (OVS's double only differs beyond 2^53 ms).
         let age = i128::from(now_ms) - i128::from(stats.used_ms);
-        let _ = write!(out, "{:.3}s", age as f64 / 1000.0);
+        let sign = if age < 0 { "-" } else { "" };
+        let _ = write!(out, "{sign}{}.{:03}s", age.abs() / 1000, age.abs() % 1000);
     }
     if stats.tcp_flags != 0 {
         out.push_str(", flags:");
