@@ -41,7 +41,7 @@ pub use fields::{
 pub use lexer::{ActionSplit, Item, ItemForm, Lexer, split_actions};
 pub use parser::{
     Applied, ExactFlow, MatchBuilder, not_a_match_error, parse_exact_flow, parse_match,
-    parse_match_and_priority,
+    parse_match_and_priority, parse_u16_keyword,
 };
 pub use port::PortLookup;
 pub use prereq::{check_decodable, normalize, prerequisites_ok};
