@@ -126,7 +126,7 @@ pub enum DpifError {
 }
 
 /// How to find a flow: by UFID (the key is then only for logging) or by key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FlowRef {
     /// By unique flow id.
     Ufid(Ufid),
