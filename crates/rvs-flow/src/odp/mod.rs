@@ -8,17 +8,30 @@
 //! omission rules of `odp_flow_format` decide what is shown. Parsing reads the attributes, then
 //! checks and decodes them as OVS's `odp_flow_key_to_flow`/`_to_mask` do.
 //!
-//! * [`format_key`] / [`parse_key`]: the key and mask text (`in_port(1),eth_type(0x0800),...`).
+//! * [`format_key`] / [`parse_key`] (what `dpctl/add-flow` accepts) / [`parse_dumped_key`] (what
+//!   a dump prints, where fully wildcarded attributes may be left out): the key and mask text
+//!   (`in_port(1),eth_type(0x0800),...`).
 //! * [`OdpAction`], [`format_actions`] / [`parse_actions`]: datapath actions.
 //! * [`format_dump_line`] / [`parse_dump_line`]: one `dpctl/dump-flows` line with stats.
 //!
 //! # Invariants
-//! * For any flow and mask, printing then parsing then printing gives the same text; text OVS
-//!   prints for a datapath flow parses back and prints byte for byte identically (verbose output
-//!   with the same [`KeyOrder`]; names need the same [`PortNames`]).
+//! * Text OVS 3.1 prints for a datapath flow parses back and prints byte for byte identically
+//!   (with [`KeyOrder::Ovs31`]; names need the same [`PortNames`]); `tests/odp_oracle.rs` checks
+//!   this on captured OVS output.
+//! * Verbose output of a flow and mask parses back to a flow and mask that print the same text and
+//!   the same attributes, provided the mask is one a datapath accepts: `recirc_id` exact, L3 only
+//!   under an exact Ethertype, L4 only under an exact IP protocol, a nonzero fragment type matched.
+//!   Terse output does so too when `in_port`, `packet_type` and the Ethertype are exact (and the
+//!   fragment type, for IP), as in every megaflow OVS installs: terse text cannot say more.
 //! * Parsers never panic and report failures as [`ParseError`] with a byte position.
-//! * Tunnels, NSH, conntrack original tuples and ND extensions are not supported: their attributes
-//!   are never printed and are rejected when parsed.
+//! * Differences from OVS's parser, all so that OVS's own output reads back: an explicit
+//!   `packet_type` is kept when there is no `eth()`; `eth_type(0/0xffff)` means an 802.3 frame;
+//!   `recirc(0x..)`, `hash(..)`, `push_mpls(..)`, `pop_mpls(..)`, comma-separated slow-path
+//!   reasons and `actions(drop)` are read. A dumped `tcp_flags(0/0)` hides the key's flags; it is
+//!   read as SYN.
+//! * Not supported: tunnels, NSH, conntrack original tuples (`ct_tuple4/6`, which OVS prints after
+//!   a `ct` recirculation), ND extensions, more than one MPLS label stack entry, conntrack NAT and
+//!   `check_pkt_len`/`push_eth`/tunnel actions. They are never printed and are rejected when read.
 
 mod actions;
 mod attr;
