@@ -476,7 +476,13 @@ impl Decoder<'_> {
         if !self.is_mask || p.is_some() {
             *expected |= KeyAttrKind::Mpls.bit();
         }
-        let Some(p) = p else { return Ok(()) };
+        let Some(p) = p else {
+            if self.lenient && !self.is_mask {
+                // Left out of a terse dump: a one-entry stack, which is bottom of stack.
+                flow.mpls_lse = MPLS_BOS_MASK;
+            }
+            return Ok(());
+        };
         let Attr::Mpls(lses) = self.value(p) else {
             return Ok(());
         };

@@ -519,3 +519,22 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn terse_mpls_without_mpls_attribute() {
+    // Found by the fuzzer: a terse key that leaves out a fully wildcarded `mpls(...)`.
+    let text = "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x8847)";
+    let (f, w) = parse_dumped_key(text, None).expect("parses");
+    assert_eq!(key_text(&f, Some(&w), &FormatOptions::default()), text);
+    let verbose = FormatOptions {
+        verbose: true,
+        ..FormatOptions::default()
+    };
+    let v = key_text(&f, Some(&w), &verbose);
+    assert!(
+        v.ends_with("eth_type(0x8847),mpls(label=0/0x0,tc=0/0,ttl=0/0x0,bos=1/0)"),
+        "{v}"
+    );
+    let (f2, w2) = parse_dumped_key(&v, None).expect("parses");
+    assert_eq!(key_text(&f2, Some(&w2), &verbose), v);
+}
