@@ -7,7 +7,8 @@
 //! # Invariants
 //! * Accepts what OVS accepts for the supported attributes (same field names, same number
 //!   syntax, trailing comma before `)` allowed, fields in any order, later fields overriding
-//!   earlier ones) and rejects the rest with the byte position of the problem.
+//!   earlier ones) and rejects the rest with the byte position of the problem. One addition:
+//!   `ct_zone()`, `ct_mark()` and `ct_label()`, which OVS prints for an all-zero mask, read as 0/0.
 //! * Nesting deeper than [`MAX_NESTING`] is rejected, so no input can exhaust the stack.
 
 use super::PortNames;
@@ -145,15 +146,27 @@ fn parse_leaf(c: &mut Cursor<'_>, ports: Option<&dyn PortNames>) -> Result<(Attr
         close_single(c)?;
         return Ok((Attr::CtState(k), Attr::CtState(m)));
     }
+    // OVS prints `ct_zone()`, `ct_mark()`, `ct_label()` for an all-zero mask when not verbose
+    // (a masked `set` that writes nothing); read that back as value 0 under mask 0.
+    let empty = |c: &mut Cursor<'_>| c.eat(")");
     if c.eat("ct_zone(") {
+        if empty(c) {
+            return Ok((Attr::CtZone(0), Attr::CtZone(0)));
+        }
         let (k, m) = masked(c, Cursor::scan_u16, u16::MAX).ok_or(c.pos())?;
         close_single(c)?;
         return Ok((Attr::CtZone(k), Attr::CtZone(m)));
     }
     if c.eat("ct_mark(") {
+        if empty(c) {
+            return Ok((Attr::CtMark(0), Attr::CtMark(0)));
+        }
         return single(c, masked_u32, Attr::CtMark);
     }
     if c.eat("ct_label(") {
+        if empty(c) {
+            return Ok((Attr::CtLabel(0), Attr::CtLabel(0)));
+        }
         let (k, m) = scan_u128_masked(c).ok_or(c.pos())?;
         close_single(c)?;
         return Ok((Attr::CtLabel(k), Attr::CtLabel(m)));
