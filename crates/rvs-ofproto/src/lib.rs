@@ -13,3 +13,4 @@
 //! on input that came from outside.
 
 pub mod classifier;
+pub mod vlan;
