@@ -538,3 +538,23 @@ fn terse_mpls_without_mpls_attribute() {
     let (f2, w2) = parse_dumped_key(&v, None).expect("parses");
     assert_eq!(key_text(&f2, Some(&w2), &verbose), v);
 }
+
+#[test]
+fn verbose_only_parts_round_trip() {
+    // Layout from `format_dpif_flow` (lib/dpctl.c); no offloading datapath was available to capture.
+    for line in [
+        "ufid:11111111-2222-4333-8444-555555555555, recirc_id(0),dp_hash(0/0),skb_priority(0/0),in_port(p2),\
+skb_mark(0/0),ct_state(0/0),ct_zone(0/0),ct_mark(0/0),ct_label(0/0),packet_type(ns=0,id=0),\
+eth(src=00:00:00:00:00:01/00:00:00:00:00:00,dst=00:00:00:00:00:02/00:00:00:00:00:00),eth_type(0x1234), \
+packets:1, bytes:60, used:2.500s, offloaded:partial, dp:ovs, actions:p1, dp-extra-info:miniflow_bits(4,1)",
+        "ufid:11111111-2222-4333-8444-555555555555, recirc_id(0),dp_hash(0/0),skb_priority(0/0),in_port(p2),\
+skb_mark(0/0),ct_state(0/0),ct_zone(0/0),ct_mark(0/0),ct_label(0/0),packet_type(ns=0,id=0),\
+eth(src=00:00:00:00:00:01/00:00:00:00:00:00,dst=00:00:00:00:00:02/00:00:00:00:00:00),eth_type(0x1234), \
+packets:1, bytes:60, used:2.500s, offloaded:yes, dp:tc, actions:drop",
+    ] {
+        let l = parse_dump_line(line, 10_000, Some(&PORTS)).expect("parses");
+        assert!(l.extras.offloaded);
+        assert_eq!(l.stats.used_ms, 7_500);
+        assert_eq!(line_text(&l, 10_000, &opts(true, KeyOrder::Current)), line);
+    }
+}

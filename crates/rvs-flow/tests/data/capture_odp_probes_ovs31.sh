@@ -105,4 +105,5 @@ in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)	push_vlan(tpid=0x8100,vid=1,pcp=
 in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)	push_vlan(vid=0,pcp=0,cfi=0)
 in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)	ct(commit,mark=0/0,label=0/0)
 in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)	ct(zone=0,helper=abcdefghijklmnop)
+recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(frag=no)	drop
 CASES
