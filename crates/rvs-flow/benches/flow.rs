@@ -43,10 +43,18 @@ fn bench_masked(c: &mut Criterion) {
     let mut g = c.benchmark_group("masked");
     g.throughput(Throughput::Elements(flows.len() as u64));
     g.bench_function("hash_all_words", |b| {
-        b.iter(|| flows.iter().fold(0u64, |acc, f| acc ^ hash_masked(black_box(f), &wc, 0)))
+        b.iter(|| {
+            flows
+                .iter()
+                .fold(0u64, |acc, f| acc ^ hash_masked(black_box(f), &wc, 0))
+        })
     });
     g.bench_function("hash_mapped_words", |b| {
-        b.iter(|| flows.iter().fold(0u64, |acc, f| acc ^ hash_masked_words(black_box(f), &wc, map, 0)))
+        b.iter(|| {
+            flows.iter().fold(0u64, |acc, f| {
+                acc ^ hash_masked_words(black_box(f), &wc, map, 0)
+            })
+        })
     });
     g.bench_function("match_compare", |b| {
         b.iter(|| flows.iter().filter(|f| rule.matches(black_box(f))).count())

@@ -27,7 +27,9 @@ pub const STAGE_WORD_ENDS: [usize; 4] = [15, 19, 29, 30];
 /// `tci & VLAN_CFI != 0` means the header is present (Open vSwitch's convention): a priority-tagged
 /// frame with VID 0 still has the bit set, an untagged frame has `tci == 0`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, IntoBytes, FromBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, IntoBytes, FromBytes, Immutable, KnownLayout,
+)]
 pub struct VlanHeader {
     /// Tag protocol identifier (0x8100 or 0x88a8), 0 if absent.
     pub tpid: u16,
@@ -37,7 +39,9 @@ pub struct VlanHeader {
 
 /// Flow key of one packet (or, as [`Wildcards::masks`], a mask of the same shape).
 #[repr(C, align(8))]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, IntoBytes, FromBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, IntoBytes, FromBytes, Immutable, KnownLayout,
+)]
 pub struct Flow {
     // ---- Stage 0: metadata (words 0..15) ----
     /// Recirculation id; 0 for packets fresh from a port.
@@ -325,7 +329,9 @@ impl Flow {
 
 /// A mask over a [`Flow`]: a 1 bit means the bit is matched, a 0 bit means wildcarded.
 #[repr(transparent)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, IntoBytes, FromBytes, Immutable, KnownLayout)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, IntoBytes, FromBytes, Immutable, KnownLayout,
+)]
 pub struct Wildcards {
     /// The mask, in flow shape.
     pub masks: Flow,
@@ -435,7 +441,10 @@ pub struct Match {
 impl Match {
     /// Builds a match, zeroing the bits of `flow` that `wc` wildcards.
     pub fn new(flow: &Flow, wc: &Wildcards) -> Match {
-        Match { flow: flow.masked(wc), wc: *wc }
+        Match {
+            flow: flow.masked(wc),
+            wc: *wc,
+        }
     }
 
     /// A match on every meaningful bit of `flow`.
@@ -457,7 +466,11 @@ impl Match {
 
     /// Hash of the match (of its masked flow and its mask).
     pub fn hash(&self, basis: u64) -> u64 {
-        hash_masked(&self.flow, &self.wc, hash_masked(&self.wc.masks, &Wildcards::exact(), basis))
+        hash_masked(
+            &self.flow,
+            &self.wc,
+            hash_masked(&self.wc.masks, &Wildcards::exact(), basis),
+        )
     }
 }
 
@@ -467,7 +480,12 @@ mod tests {
 
     #[test]
     fn word_view_round_trips() {
-        let mut f = Flow { in_port: 7, nw_src: 0x0a00_0001, tp_dst: 80, ..Flow::default() };
+        let mut f = Flow {
+            in_port: 7,
+            nw_src: 0x0a00_0001,
+            tp_dst: 80,
+            ..Flow::default()
+        };
         f.dl_src = [1, 2, 3, 4, 5, 6];
         let w = *f.words();
         assert_eq!(Flow::from_words(w), f);
@@ -479,17 +497,33 @@ mod tests {
         let mut wc = Wildcards::default();
         wc.masks.nw_dst = 0xffff_ff00;
         wc.masks.dl_type = 0xffff;
-        let rule = Flow { dl_type: ETH_TYPE_IP, nw_dst: 0x0a00_0005, ..Flow::default() };
+        let rule = Flow {
+            dl_type: ETH_TYPE_IP,
+            nw_dst: 0x0a00_0005,
+            ..Flow::default()
+        };
         let m = Match::new(&rule, &wc);
         assert_eq!(m.flow.nw_dst, 0x0a00_0000);
-        let pkt = Flow { dl_type: ETH_TYPE_IP, nw_dst: 0x0a00_00fe, tp_src: 9, ..Flow::default() };
+        let pkt = Flow {
+            dl_type: ETH_TYPE_IP,
+            nw_dst: 0x0a00_00fe,
+            tp_src: 9,
+            ..Flow::default()
+        };
         assert!(m.matches(&pkt));
-        let other = Flow { dl_type: ETH_TYPE_IP, nw_dst: 0x0a00_01fe, ..Flow::default() };
+        let other = Flow {
+            dl_type: ETH_TYPE_IP,
+            nw_dst: 0x0a00_01fe,
+            ..Flow::default()
+        };
         assert!(!m.matches(&other));
         assert_eq!(hash_masked(&pkt, &wc, 1), hash_masked(&rule, &wc, 1));
         assert_ne!(hash_masked(&other, &wc, 1), hash_masked(&rule, &wc, 1));
         let map = wc.word_map();
-        assert_eq!(hash_masked_words(&pkt, &wc, map, 3), hash_masked_words(&rule, &wc, map, 3));
+        assert_eq!(
+            hash_masked_words(&pkt, &wc, map, 3),
+            hash_masked_words(&rule, &wc, map, 3)
+        );
     }
 
     #[test]

@@ -21,8 +21,16 @@ pub struct ParseError {
 
 impl ParseError {
     /// A new error about `token`, found at byte `position` of the input.
-    pub fn new(message: impl Into<String>, token: impl Into<String>, position: usize) -> ParseError {
-        ParseError { message: message.into(), token: token.into(), position }
+    pub fn new(
+        message: impl Into<String>,
+        token: impl Into<String>,
+        position: usize,
+    ) -> ParseError {
+        ParseError {
+            message: message.into(),
+            token: token.into(),
+            position,
+        }
     }
 
     /// The message, in Open vSwitch's wording.
@@ -42,7 +50,10 @@ impl ParseError {
 
     /// Message plus token and position, for people.
     pub fn detailed(&self) -> String {
-        format!("{} (at byte {}: \"{}\")", self.message, self.position, self.token)
+        format!(
+            "{} (at byte {}: \"{}\")",
+            self.message, self.position, self.token
+        )
     }
 
     /// The same error moved `offset` bytes to the right (for errors from a sub-slice).

@@ -29,7 +29,9 @@ pub struct Ufid {
 impl Ufid {
     /// Builds a UFID from MurmurHash3's `(h1, h2)` without touching the version bits.
     pub fn from_halves(lo: u64, hi: u64) -> Ufid {
-        Ufid { parts: [lo as u32, (lo >> 32) as u32, hi as u32, (hi >> 32) as u32] }
+        Ufid {
+            parts: [lo as u32, (lo >> 32) as u32, hi as u32, (hi >> 32) as u32],
+        }
     }
 
     /// The low 64 bits (`h1`).
@@ -60,7 +62,9 @@ impl Ufid {
         let body = s.strip_prefix("ufid:").unwrap_or(s);
         let uuid = body.get(..36)?;
         let groups: Vec<&str> = uuid.split('-').collect();
-        let [g0, g1, g2, g3, g4] = groups.as_slice() else { return None };
+        let [g0, g1, g2, g3, g4] = groups.as_slice() else {
+            return None;
+        };
         let sizes_ok = [(g0, 8), (g1, 4), (g2, 4), (g3, 4), (g4, 12)]
             .iter()
             .all(|(g, n)| g.len() == *n && g.bytes().all(|b| b.is_ascii_hexdigit()));
@@ -116,7 +120,10 @@ impl UfidGenerator {
             let mut buf = [0u8; 4];
             match getrandom::fill(&mut buf) {
                 Ok(()) => u32::from_ne_bytes(buf),
-                Err(_) => std::process::id().wrapping_mul(0x9e37_79b9) ^ (&SECRET as *const _ as usize as u32),
+                Err(_) => {
+                    std::process::id().wrapping_mul(0x9e37_79b9)
+                        ^ (&SECRET as *const _ as usize as u32)
+                }
             }
         });
         UfidGenerator { secret }
@@ -171,9 +178,17 @@ pub fn murmur3_x64_128(data: &[u8], seed: u32) -> (u64, u64) {
         let k1 = u64::from_le_bytes(a.try_into().unwrap_or([0; 8]));
         let k2 = u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
         h1 ^= mix_k1(k1);
-        h1 = h1.rotate_left(27).wrapping_add(h2).wrapping_mul(5).wrapping_add(0x52dc_e729);
+        h1 = h1
+            .rotate_left(27)
+            .wrapping_add(h2)
+            .wrapping_mul(5)
+            .wrapping_add(0x52dc_e729);
         h2 ^= mix_k2(k2);
-        h2 = h2.rotate_left(31).wrapping_add(h1).wrapping_mul(5).wrapping_add(0x3849_5ab5);
+        h2 = h2
+            .rotate_left(31)
+            .wrapping_add(h1)
+            .wrapping_mul(5)
+            .wrapping_add(0x3849_5ab5);
     }
     let tail = blocks.remainder();
     if !tail.is_empty() {
@@ -215,11 +230,17 @@ mod tests {
     #[test]
     fn text_round_trip_and_v4_bits() {
         let g = UfidGenerator::with_secret(7);
-        let u = g.ufid_of_flow(&Flow { in_port: 1, ..Flow::default() });
+        let u = g.ufid_of_flow(&Flow {
+            in_port: 1,
+            ..Flow::default()
+        });
         let text = u.to_string();
         assert_eq!(text.len(), 36);
         assert_eq!(&text[14..15], "4", "version nibble");
-        assert!(matches!(&text[19..20], "8" | "9" | "a" | "b"), "variant nibble in {text}");
+        assert!(
+            matches!(&text[19..20], "8" | "9" | "a" | "b"),
+            "variant nibble in {text}"
+        );
         assert_eq!(Ufid::parse(&text), Some(u));
         assert_eq!(Ufid::parse(&format!("ufid:{text}")), Some(u));
         assert_eq!(Ufid::parse(&text[1..]), None);
@@ -232,16 +253,25 @@ mod tests {
         // Printed by ovs-appctl dpctl/dump-flows -m on Open vSwitch 3.1.
         let text = "344522cc-4815-450f-a847-c88dae765318";
         let u = Ufid::parse(text).expect("valid ufid");
-        assert_eq!(u.parts, [0x3445_22cc, 0x4815_450f, 0xa847_c88d, 0xae76_5318]);
+        assert_eq!(
+            u.parts,
+            [0x3445_22cc, 0x4815_450f, 0xa847_c88d, 0xae76_5318]
+        );
         assert_eq!(u.to_string(), text);
     }
 
     #[test]
     fn same_key_same_ufid_other_secret_other_ufid() {
-        let f = Flow { nw_src: 0x0a00_0001, ..Flow::default() };
+        let f = Flow {
+            nw_src: 0x0a00_0001,
+            ..Flow::default()
+        };
         let a = UfidGenerator::with_secret(1);
         assert_eq!(a.ufid_of_flow(&f), a.ufid_of_flow(&f));
-        assert_ne!(a.ufid_of_flow(&f), UfidGenerator::with_secret(2).ufid_of_flow(&f));
+        assert_ne!(
+            a.ufid_of_flow(&f),
+            UfidGenerator::with_secret(2).ufid_of_flow(&f)
+        );
         assert_eq!(UfidGenerator::process(), UfidGenerator::process());
     }
 
