@@ -13,4 +13,5 @@
 //! on input that came from outside.
 
 pub mod classifier;
+pub mod mac_learning;
 pub mod vlan;
