@@ -17,6 +17,38 @@ pub const FDB_FLUSH_REPLY: &str = "table successfully flushed";
 pub const FDB_STATS_CLEAR_REPLY: &str = "statistics successfully cleared";
 /// The error of every `fdb/*` command naming an unknown bridge.
 pub const NO_SUCH_BRIDGE: &str = "no such bridge";
+/// The error of `fdb/add` and `fdb/del` for an unparsable MAC address.
+pub const BAD_MAC_ADDRESS: &str = "bad MAC address";
+/// The error of `fdb/add` for a port name the bridge does not have (OVS's wording).
+pub const NO_SUCH_PORT: &str = "software error, odp port is present but no ofp port";
+/// The error of `fdb/add` when the port has no bundle (note the newline, as in OVS).
+pub const COULD_NOT_ADD_STATIC: &str = "could not add static mac entry\n";
+/// The error of `fdb/del` when there is no static entry (note the newline, as in OVS).
+pub const COULD_NOT_FIND_STATIC: &str = "could not find static mac entry\n";
+
+/// The VLAN argument of `fdb/add` and `fdb/del` as OVS reads it: C `atoi` (leading blanks, an
+/// optional sign, then digits up to the first non-digit; 0 when there are none) converted to
+/// 16 bits, so `abc` is 0, `12x` is 12, `70000` is 4464 and `-1` is 65535.
+pub fn fdb_vlan_arg(arg: &str) -> u16 {
+    let s = arg.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    let value = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0u64, |acc, d| {
+            acc.wrapping_mul(10).wrapping_add(u64::from(d - b'0'))
+        });
+    let value = if negative {
+        value.wrapping_neg()
+    } else {
+        value
+    };
+    // Truncation to 16 bits is the point: OVS stores atoi's result in a uint16_t.
+    value as u16
+}
 
 /// How OVS labels a port in `fdb/show`: the OpenFlow port number, or the reserved port's name.
 pub fn ofp_port_label(ofp_port: u16) -> String {

@@ -44,7 +44,9 @@ pub use entry::{
     EntryAge, FdbRow, FdbStats, LearnContext, LearnOutcome, MacAddr, MacEntryInfo, MacKey,
     MacLearningCounters, ReplacedEntry, is_multicast,
 };
-pub use fdb_text::{format_fdb_add_reply, format_fdb_show, format_fdb_stats, ofp_port_label};
+pub use fdb_text::{
+    fdb_vlan_arg, format_fdb_add_reply, format_fdb_show, format_fdb_stats, ofp_port_label,
+};
 pub use shared::MacLearning;
 pub use table::{DEFAULT_IDLE_TIME_S, DEFAULT_MAX_ENTRIES, GRAT_ARP_LOCK_TIME_S, MacTable};
 pub use tags::{MacTags, Revalidation};

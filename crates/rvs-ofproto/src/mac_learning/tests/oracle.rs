@@ -312,3 +312,31 @@ fn vlans_are_separate_keys_and_port_flush() {
     assert_eq!((c.learned, c.moved), (3, 1));
     t.check_invariants().expect("invariants");
 }
+
+/// `fdb/add br0 p1 VLAN MAC` with odd VLAN arguments (OVS reads them with `atoi` into 16 bits)
+/// and a MAC written with one-digit octets; the oracle's `fdb/show` lists them as below.
+#[test]
+fn fdb_add_vlan_arguments() {
+    let mut t = MacTable::<u16>::new();
+    for (vlan, m) in [
+        ("abc", "50:54:00:00:00:77"),
+        ("70000", "50:54:00:00:00:78"),
+        (" 12x", "50:54:00:00:00:79"),
+        ("-1", "50:54:00:00:00:7a"),
+        ("10", "50:54:0:0:0:7b"),
+    ] {
+        let m = rvs_flow::text::parse_mac(m).expect("mac");
+        t.add_static(&m, fdb_vlan_arg(vlan), 1);
+    }
+    assert_eq!(
+        show(&t, T0),
+        " port  VLAN  MAC                Age\n\
+         \x20   1     0  50:54:00:00:00:77  static\n\
+         \x20   1  4464  50:54:00:00:00:78  static\n\
+         \x20   1    12  50:54:00:00:00:79  static\n\
+         \x20   1  65535  50:54:00:00:00:7a  static\n\
+         \x20   1    10  50:54:00:00:00:7b  static\n"
+    );
+    // `fdb/del br0 4464 50:54:00:00:00:78` succeeded on the oracle.
+    assert!(t.remove_static(&mac(0x78), fdb_vlan_arg("4464")));
+}
