@@ -20,6 +20,7 @@
 //!   an upcall engine can skip cached flows whose lookups are unaffected. Refreshing an entry's
 //!   age changes none of them.
 //! * [`fdb_text`]: `fdb/show`, `fdb/stats-show` and `fdb/add` text, byte for byte.
+//! * [`packet`]: [`is_gratuitous_arp`], the packet fact learning needs, with its wildcard bits.
 //!
 //! OVS logs nothing when an address moves (only the `mac_learning_moved` coverage counter and
 //! `fdb/stats-show`'s moved count); translation traces "learned that MAC is on port P in VLAN
@@ -33,6 +34,7 @@
 
 mod entry;
 pub mod fdb_text;
+pub mod packet;
 pub mod shared;
 pub mod table;
 pub mod tags;
@@ -47,6 +49,7 @@ pub use entry::{
 pub use fdb_text::{
     fdb_vlan_arg, format_fdb_add_reply, format_fdb_show, format_fdb_stats, ofp_port_label,
 };
+pub use packet::is_gratuitous_arp;
 pub use shared::MacLearning;
 pub use table::{DEFAULT_IDLE_TIME_S, DEFAULT_MAX_ENTRIES, GRAT_ARP_LOCK_TIME_S, MacTable};
 pub use tags::{MacTags, Revalidation};
