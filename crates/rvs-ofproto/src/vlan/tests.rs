@@ -453,6 +453,10 @@ fn outer_tag_edits() {
     );
 }
 
+/// OVS 3.1: a packet tagged 0x3014 (VID 20, PCP 1) on a trunk port, NORMAL forwarding it with
+/// its tag unchanged, gives the megaflow `...,dl_vlan=20,dl_src=...,dl_dst=...` (VID and CFI
+/// matched, PCP not). When an output pops the tag, the commit step matches the whole TCI
+/// (`dl_vlan=10,dl_vlan_pcp=1`), which is not NORMAL's own doing.
 #[test]
 fn wildcards_read_by_normal() {
     let mut wc = Wildcards::default();
