@@ -29,8 +29,9 @@
 //! # Invariants
 //! * No clock: every time-dependent call takes the caller's `now_ms` (monotonic milliseconds);
 //!   seconds are `now_ms / 1000` as in OVS.
-//! * The table never holds more than its limit after an insertion; see [`table`] for the
-//!   structural invariants ([`MacTable::check_invariants`] checks them).
+//! * Insertions never grow the table past its limit (after the limit is lowered, the excess
+//!   waits for [`MacTable::run`]); see [`table`] for the structural invariants
+//!   ([`MacTable::check_invariants`] checks them).
 
 mod entry;
 pub mod fdb_text;
