@@ -109,11 +109,49 @@ pub fn parse_ipv6(s: &str) -> Option<[u8; 16]> {
     s.parse::<Ipv6Addr>().ok().map(|a| a.octets())
 }
 
-/// Formats an IPv6 address in RFC 5952 compressed form (as `inet_ntop` does).
+/// Formats an IPv6 address like glibc's `inet_ntop`: RFC 5952 compression, and a dotted IPv4
+/// tail for IPv4-mapped (`::ffff:a.b.c.d`) and IPv4-compatible (`::a.b.c.d`) addresses.
 pub fn fmt_ipv6(out: &mut String, addr: &[u8; 16]) {
-    let a = Ipv6Addr::from(*addr);
-    // inet_ntop prints IPv4-mapped addresses as ::ffff:a.b.c.d, as Rust's Display does.
-    let _ = write!(out, "{a}");
+    let words: [u16; 8] =
+        std::array::from_fn(|i| u16::from_be_bytes([addr[2 * i], addr[2 * i + 1]]));
+    // Longest run of zero words (first one on ties), only if at least two long.
+    let (mut best_start, mut best_len) = (None, 0);
+    let mut i = 0;
+    while i < 8 {
+        if words[i] == 0 {
+            let start = i;
+            while i < 8 && words[i] == 0 {
+                i += 1;
+            }
+            if i - start > best_len {
+                (best_start, best_len) = (Some(start), i - start);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    if best_len < 2 {
+        best_start = None;
+    }
+    let ipv4_tail =
+        best_start == Some(0) && (best_len == 6 || (best_len == 5 && words[5] == 0xffff));
+    let mut i = 0;
+    while i < 8 {
+        if Some(i) == best_start {
+            out.push_str(if i == 0 { "::" } else { ":" });
+            i += best_len;
+            continue;
+        }
+        if ipv4_tail && i == 6 {
+            let _ = write!(out, "{}.{}.{}.{}", addr[12], addr[13], addr[14], addr[15]);
+            break;
+        }
+        let _ = write!(out, "{:x}", words[i]);
+        if i < 7 {
+            out.push(':');
+        }
+        i += 1;
+    }
 }
 
 /// Parses an unsigned integer as C's `strtoull(s, 0)` would: `0x` hex, leading `0` octal, else
@@ -174,5 +212,15 @@ mod tests {
         let mut s = String::new();
         fmt_ipv6(&mut s, &parse_ipv6("fe80:0:0:0:0:0:0:1").expect("valid"));
         assert_eq!(s, "fe80::1");
+        for (text, want) in [
+            ("::1.2.3.4", "::1.2.3.4"),
+            ("::ffff:1.2.3.4", "::ffff:1.2.3.4"),
+            ("::1", "::1"),
+            ("1:0:0:2:0:0:3:4", "1::2:0:0:3:4"),
+        ] {
+            let mut s = String::new();
+            fmt_ipv6(&mut s, &parse_ipv6(text).expect("valid"));
+            assert_eq!(s, want, "inet_ntop form of {text}");
+        }
     }
 }

@@ -315,18 +315,6 @@ pub(crate) fn fmt_u128_hex(out: &mut String, v: u128) {
     }
 }
 
-/// IPv6 address as glibc's `inet_ntop` prints it (RFC 5952, plus `::a.b.c.d` for IPv4-compatible
-/// addresses, which Rust's `Display` no longer produces).
-pub(crate) fn fmt_ipv6_ntop(out: &mut String, addr: &[u8; 16]) {
-    let a = std::net::Ipv6Addr::from(*addr);
-    let seg = a.segments();
-    if seg[..6].iter().all(|s| *s == 0) && seg[6] != 0 {
-        let _ = write!(out, "::{}.{}.{}.{}", addr[12], addr[13], addr[14], addr[15]);
-    } else {
-        let _ = write!(out, "{a}");
-    }
-}
-
 /// `vid=..,pcp=..[,cfi=0]` (`format_vlan_tci`), also used by `push_vlan`.
 pub(crate) fn format_vlan_tci(out: &mut String, tci: u16, mask: u16, verbose: bool) {
     let vid = |t: u16| t & VLAN_VID_MASK;
@@ -445,10 +433,10 @@ impl Fields<'_> {
     fn ipv6(&mut self, name: &str, key: &[u8; 16], mask: Option<&[u8; 16]>) {
         if let Some(full) = self.show(mask.copied(), [0xff; 16]) {
             let _ = write!(self.out, "{name}=");
-            fmt_ipv6_ntop(self.out, key);
+            crate::text::fmt_ipv6(self.out, key);
             if !full && let Some(m) = mask {
                 self.out.push('/');
-                fmt_ipv6_ntop(self.out, m);
+                crate::text::fmt_ipv6(self.out, m);
             }
             self.out.push(',');
         }
@@ -586,7 +574,7 @@ mod tests {
         let mut s = String::new();
         let mut a = [0u8; 16];
         a[12..].copy_from_slice(&[1, 2, 3, 4]);
-        fmt_ipv6_ntop(&mut s, &a);
+        crate::text::fmt_ipv6(&mut s, &a);
         assert_eq!(s, "::1.2.3.4");
     }
 }

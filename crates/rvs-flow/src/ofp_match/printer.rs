@@ -132,14 +132,14 @@ impl Printer<'_> {
             return;
         }
         self.fmt(format_args!("{name}="));
-        fmt_ipv6_inet_ntop(self.out, value);
+        crate::text::fmt_ipv6(self.out, value);
         let m = u128::from_be_bytes(*mask);
         if m != u128::MAX {
             if (!m).wrapping_add(1) & !m == 0 {
                 self.fmt(format_args!("/{}", m.leading_ones()));
             } else {
                 self.put("/");
-                fmt_ipv6_inet_ntop(self.out, mask);
+                crate::text::fmt_ipv6(self.out, mask);
             }
         }
         self.put(",");
@@ -507,51 +507,6 @@ fn put_hex_bytes(out: &mut String, bytes: &[u8]) {
     }
 }
 
-/// Formats an IPv6 address like glibc's `inet_ntop`: RFC 5952 compression, and a dotted IPv4
-/// tail for IPv4-mapped (`::ffff:a.b.c.d`) and IPv4-compatible (`::a.b.c.d`) addresses.
-pub fn fmt_ipv6_inet_ntop(out: &mut String, addr: &[u8; 16]) {
-    let words: [u16; 8] =
-        std::array::from_fn(|i| u16::from_be_bytes([addr[2 * i], addr[2 * i + 1]]));
-    // Longest run of zero words (first one on ties), only if at least two long.
-    let (mut best_start, mut best_len) = (None, 0);
-    let mut i = 0;
-    while i < 8 {
-        if words[i] == 0 {
-            let start = i;
-            while i < 8 && words[i] == 0 {
-                i += 1;
-            }
-            if i - start > best_len {
-                (best_start, best_len) = (Some(start), i - start);
-            }
-        } else {
-            i += 1;
-        }
-    }
-    if best_len < 2 {
-        best_start = None;
-    }
-    let ipv4_tail =
-        best_start == Some(0) && (best_len == 6 || (best_len == 5 && words[5] == 0xffff));
-    let mut i = 0;
-    while i < 8 {
-        if Some(i) == best_start {
-            out.push_str(if i == 0 { "::" } else { ":" });
-            i += best_len;
-            continue;
-        }
-        if ipv4_tail && i == 6 {
-            let _ = write!(out, "{}.{}.{}.{}", addr[12], addr[13], addr[14], addr[15]);
-            break;
-        }
-        let _ = write!(out, "{:x}", words[i]);
-        if i < 7 {
-            out.push(':');
-        }
-        i += 1;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -559,7 +514,7 @@ mod tests {
     fn v6(s: &str) -> String {
         let a: std::net::Ipv6Addr = s.parse().expect("valid address");
         let mut out = String::new();
-        fmt_ipv6_inet_ntop(&mut out, &a.octets());
+        crate::text::fmt_ipv6(&mut out, &a.octets());
         out
     }
 
