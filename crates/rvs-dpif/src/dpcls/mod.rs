@@ -65,6 +65,18 @@ impl<T: Send + Sync + 'static> Dpcls<T> {
         })
     }
 
+    /// Like [`Dpcls::lookup`], and also says how many subtables were searched (1 = the first), which
+    /// the datapath reports as its "masks hit" count.
+    #[inline]
+    pub fn lookup_ranked(&self, flow: &Flow) -> Option<(Arc<T>, usize)> {
+        let subtables = self.subtables.load();
+        subtables.iter().enumerate().find_map(|(i, st)| {
+            let hit = st.lookup(flow)?;
+            st.hits.fetch_add(1, Ordering::Relaxed);
+            Some((hit, i + 1))
+        })
+    }
+
     /// Inserts `entry` under `mask` for the packet `key` (the key is masked here).
     pub fn insert(&self, key: &Flow, mask: &Wildcards, entry: Arc<T>) -> Result<(), InsertError> {
         let current = self.subtables.load_full();

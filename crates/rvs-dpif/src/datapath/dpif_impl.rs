@@ -1,0 +1,135 @@
+//! The [`Dpif`] contract implemented by the userspace [`Datapath`].
+//!
+//! # Invariants
+//! * `operate` runs ops in order, each under its own short hold of the flow mutex, and reports one
+//!   result per op; a failed put, delete or get reports zero statistics (OVS's `dpif_operate`).
+//! * `execute` rejects frames under 14 or over 65535 bytes (`EINVAL`), does nothing for probes, and
+//!   otherwise runs the actions in the non-PMD context (outputs sent before it returns); the packet
+//!   is not counted in any flow.
+
+use std::time::Duration;
+
+use rvs_netdev::Packet;
+
+use super::dump::DatapathDump;
+use super::forwarding::PmdContext;
+use super::{Datapath, Shared};
+use crate::dpif::{
+    Capabilities, DpPort, DpStats, Dpif, DpifError, DpifOp, Execute, FlowDump, FlowStats, OpResult,
+    Upcall,
+};
+
+/// Largest frame `execute` accepts.
+const MAX_EXECUTE_LEN: usize = u16::MAX as usize;
+/// Smallest frame `execute` accepts (an Ethernet header).
+const MIN_EXECUTE_LEN: usize = 14;
+
+impl Shared {
+    fn execute(&self, exec: &Execute) -> Result<(), DpifError> {
+        if exec.packet.len() < MIN_EXECUTE_LEN || exec.packet.len() > MAX_EXECUTE_LEN {
+            return Err(DpifError::Invalid(format!(
+                "packet of {} bytes",
+                exec.packet.len()
+            )));
+        }
+        if exec.probe {
+            return Ok(());
+        }
+        let mut guard = self.non_pmd.lock();
+        if guard.is_none() {
+            *guard = PmdContext::new(self, crate::dpif::NON_PMD_CORE_ID);
+        }
+        let ctx = guard.as_mut().ok_or(DpifError::Busy)?;
+        let now = self.clock.now_ms();
+        ctx.execute(
+            self,
+            Packet::from_slice(&exec.packet),
+            &exec.flow,
+            &exec.actions,
+            now,
+        );
+        Ok(())
+    }
+
+    fn run_op(&self, op: &DpifOp) -> OpResult {
+        let result = match op {
+            DpifOp::Put(put) => self.put(put).map(|stats| (stats, None)),
+            DpifOp::Del(del) => self.del(&del.flow).map(|stats| (stats, None)),
+            DpifOp::Get(get) => self.get(&get.flow).map(|flow| (flow.stats, Some(flow))),
+            DpifOp::Execute(exec) => self.execute(exec).map(|()| (FlowStats::default(), None)),
+        };
+        match result {
+            Ok((stats, flow)) => OpResult {
+                error: None,
+                stats,
+                flow,
+            },
+            Err(e) => OpResult {
+                error: Some(e),
+                stats: FlowStats::default(),
+                flow: None,
+            },
+        }
+    }
+}
+
+impl Dpif for Datapath {
+    fn name(&self) -> &str {
+        &self.shared.full_name
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            ufid: true,
+            megaflows: true,
+        }
+    }
+
+    fn operate(&self, ops: Vec<DpifOp>) -> Vec<OpResult> {
+        ops.iter().map(|op| self.shared.run_op(op)).collect()
+    }
+
+    fn flow_flush(&self) {
+        self.shared.flush();
+    }
+
+    fn flow_dump(&self, terse: bool) -> Box<dyn FlowDump + '_> {
+        Box::new(DatapathDump::new(&self.shared, terse))
+    }
+
+    fn dp_stats(&self) -> DpStats {
+        let c = self.shared.counters.total();
+        DpStats {
+            n_hit: c.hit,
+            n_missed: c.missed,
+            n_lost: c.lost,
+            n_flows: self.shared.n_flows(),
+            n_masks: self.shared.n_masks(),
+            n_mask_hit: c.mask_hit,
+            n_cache_hit: c.cache_hit,
+        }
+    }
+
+    fn port_list(&self) -> Vec<DpPort> {
+        self.ports()
+    }
+
+    fn recv(&self, handler_id: usize, out: &mut Vec<Upcall>, max: usize) -> usize {
+        self.shared.upcalls.recv(handler_id, out, max)
+    }
+
+    fn recv_wait(&self, handler_id: usize, timeout: Duration) {
+        self.shared.upcalls.wait(handler_id, timeout);
+    }
+
+    fn handlers_set(&self, n_handlers: usize) {
+        let dropped = self.shared.upcalls.set_handlers(n_handlers);
+        if dropped > 0 {
+            let lost = super::counters::Counts {
+                lost: dropped as u64,
+                ..Default::default()
+            };
+            self.shared.control.add(&lost);
+        }
+    }
+}

@@ -1,0 +1,225 @@
+//! Flow-table writes and reads: put (create / modify), delete, get, flush. The semantics are listed
+//! in the `datapath` module documentation.
+//!
+//! # Invariants
+//! * Every write runs under the flow mutex, and installs a flow in this order: classifier, UFID
+//!   index, dump slot (so a dump never shows a flow that packets cannot hit yet... or, for deletes,
+//!   the reverse: dead flag, classifier, index, slot).
+//! * Statistics ids of dropped records are freed only here, under the mutex (they arrive through
+//!   a lock-free channel from wherever the last reference was dropped).
+//! * A failed operation changes nothing, except a modify with zero-stats, which swaps the actions
+//!   and then reports `EOPNOTSUPP`, as OVS does.
+
+use std::sync::Arc;
+
+use rvs_flow::flow::{VLAN_CFI, VLAN_VID_MASK};
+use rvs_flow::ufid::Ufid;
+use rvs_flow::{Flow, Wildcards};
+
+use super::megaflow::Megaflow;
+use super::{Shared, WriterState};
+use crate::dpcls::{Dpcls, InsertError};
+use crate::dpif::{DpifError, DpifFlow, FlowAttrs, FlowPut, FlowRef, FlowStats};
+
+/// `dp_layer` of every flow of the userspace datapath.
+const DP_LAYER: &str = "ovs";
+
+impl Shared {
+    /// The UFID a flow reference names.
+    pub(crate) fn ufid_of(&self, flow: &FlowRef) -> Ufid {
+        match flow {
+            FlowRef::Ufid(u) => *u,
+            FlowRef::Key(key) => self.config.ufid_generator.ufid_of_flow(key),
+        }
+    }
+
+    /// Current statistics of `flow` (zero if its id was already freed, which cannot happen while
+    /// the record is referenced).
+    pub(crate) fn flow_stats(&self, flow: &Megaflow) -> FlowStats {
+        self.stats
+            .read(flow.stats_id)
+            .map(to_dpif_stats)
+            .unwrap_or_default()
+    }
+
+    /// The flow as a get or dump returns it.
+    pub(crate) fn to_dpif_flow(&self, flow: &Megaflow, terse: bool) -> DpifFlow {
+        DpifFlow {
+            key: (!terse).then_some(flow.key),
+            mask: (!terse).then(|| *flow.mask),
+            actions: (!terse).then(|| flow.actions()),
+            ufid: flow.ufid,
+            ufid_present: true,
+            pmd_id: Shared::table_pmd_id(),
+            stats: self.flow_stats(flow),
+            attrs: FlowAttrs {
+                offloaded: false,
+                dp_layer: DP_LAYER,
+            },
+        }
+    }
+
+    /// Installs or modifies a flow; returns the pre-modify statistics (zero for a create).
+    pub(crate) fn put(&self, put: &FlowPut) -> Result<FlowStats, DpifError> {
+        let mut mask = put.mask;
+        validate_mask(&mask)?;
+        if mask.masks.vlans[0].tci == 0 {
+            mask.masks.vlans[0].tci = VLAN_VID_MASK | VLAN_CFI;
+        }
+        let ufid = put
+            .ufid
+            .unwrap_or_else(|| self.config.ufid_generator.ufid_of_flow(&put.key));
+        let in_port = put.key.in_port;
+
+        let mut writer = self.flow_mutex.lock();
+        self.free_released();
+        let existing = self
+            .classifier(in_port)
+            .and_then(|cls| cls.lookup(&put.key));
+        match existing {
+            Some(flow) if put.flags.modify => {
+                let before = self.flow_stats(&flow);
+                flow.actions.store(Arc::new(Arc::clone(&put.actions)));
+                if put.flags.zero_stats {
+                    return Err(DpifError::NotSupported);
+                }
+                Ok(before)
+            }
+            Some(_) if put.flags.create => Err(DpifError::Exists),
+            Some(_) => Err(DpifError::Invalid("overlapping flow".into())),
+            None if !put.flags.create => Err(DpifError::NotFound),
+            None => {
+                if self.by_ufid.pin().contains_key(&ufid) {
+                    return Err(DpifError::Exists);
+                }
+                self.install(&mut writer, ufid, &put.key, &mask, put)?;
+                Ok(FlowStats::default())
+            }
+        }
+    }
+
+    /// Creates the record of a new flow and publishes it (flow mutex held).
+    fn install(
+        &self,
+        writer: &mut WriterState,
+        ufid: Ufid,
+        key: &Flow,
+        mask: &Wildcards,
+        put: &FlowPut,
+    ) -> Result<(), DpifError> {
+        let stats_id = self.stats.allocate().ok_or(DpifError::NoSpace)?;
+        let shared_mask = Arc::clone(writer.masks.entry(*mask).or_insert_with(|| Arc::new(*mask)));
+        let flow = Arc::new(Megaflow::new(
+            ufid,
+            *key,
+            shared_mask,
+            Arc::clone(&put.actions),
+            stats_id,
+            self.released_tx.clone(),
+        ));
+        let cls = {
+            let classifiers = self.classifiers.pin();
+            Arc::clone(classifiers.get_or_insert_with(key.in_port, || Arc::new(Dpcls::new())))
+        };
+        if let Err(InsertError::Exists) = cls.insert(key, mask, Arc::clone(&flow)) {
+            flow.kill();
+            return Err(DpifError::Exists);
+        }
+        self.by_ufid.pin().insert(ufid, Arc::clone(&flow));
+        self.slots.set(stats_id.index(), Some(flow));
+        Ok(())
+    }
+
+    /// Deletes the flow named by `flow`; returns its final statistics.
+    pub(crate) fn del(&self, flow: &FlowRef) -> Result<FlowStats, DpifError> {
+        let ufid = self.ufid_of(flow);
+        let mut writer = self.flow_mutex.lock();
+        self.free_released();
+        let removed = self.by_ufid.pin().remove(&ufid).cloned();
+        let Some(flow) = removed else {
+            return Err(DpifError::NotFound);
+        };
+        Ok(self.retire(&mut writer, &flow))
+    }
+
+    /// Takes an installed flow out of the classifier and the slots (its index entry is already gone);
+    /// returns its statistics. Flow mutex held.
+    fn retire(&self, writer: &mut WriterState, flow: &Arc<Megaflow>) -> FlowStats {
+        flow.kill();
+        if let Some(cls) = self.classifier(flow.key.in_port) {
+            cls.remove(&flow.key, &flow.mask);
+        }
+        self.slots.set(flow.stats_id.index(), None);
+        // The map and this flow (and the caller's reference) are the only holders: drop the mask.
+        if Arc::strong_count(&flow.mask) <= 2 {
+            writer.masks.remove(&*flow.mask);
+        }
+        self.flow_stats(flow)
+    }
+
+    /// The flow named by `flow`.
+    pub(crate) fn get(&self, flow: &FlowRef) -> Result<DpifFlow, DpifError> {
+        let ufid = self.ufid_of(flow);
+        let found = self.by_ufid.pin().get(&ufid).cloned();
+        found
+            .map(|f| self.to_dpif_flow(&f, false))
+            .ok_or(DpifError::NotFound)
+    }
+
+    /// Deletes every flow.
+    pub(crate) fn flush(&self) {
+        let mut writer = self.flow_mutex.lock();
+        let all: Vec<Arc<Megaflow>> = self.by_ufid.pin().values().cloned().collect();
+        for flow in all {
+            if self.by_ufid.pin().remove(&flow.ufid).is_some() {
+                self.retire(&mut writer, &flow);
+            }
+        }
+        self.free_released();
+    }
+
+    /// Frees the statistics ids of records dropped since the last call (flow mutex held).
+    fn free_released(&self) {
+        for id in self.released_rx.try_iter() {
+            self.stats.free(id);
+        }
+    }
+
+    /// Number of installed flows.
+    pub(crate) fn n_flows(&self) -> u64 {
+        self.by_ufid.len() as u64
+    }
+
+    /// Number of subtables over every classifier.
+    pub(crate) fn n_masks(&self) -> u64 {
+        self.classifiers
+            .pin()
+            .values()
+            .map(|c| c.subtable_count() as u64)
+            .sum()
+    }
+}
+
+/// Converts the statistics module's view into the dpif's.
+fn to_dpif_stats(s: crate::stats::FlowStats) -> FlowStats {
+    FlowStats {
+        n_packets: s.n_packets,
+        n_bytes: s.n_bytes,
+        used: s.used_ms,
+        tcp_flags: s.tcp_flags,
+    }
+}
+
+/// Checks what dpif-netdev checks of a mask.
+fn validate_mask(mask: &Wildcards) -> Result<(), DpifError> {
+    let m = &mask.masks;
+    if m.in_port != u32::MAX {
+        return Err(DpifError::Invalid("in_port is not an exact match".into()));
+    }
+    if m.metadata != 0 || m.regs.iter().any(|r| *r != 0) {
+        return Err(DpifError::Invalid(
+            "mask matches pipeline-only fields".into(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,539 @@
+//! Forwarding contexts (OVS's PMD threads): receive a batch, classify it (exact-match cache, then the
+//! in_port's megaflow classifier), execute the actions of each flow on its packets, count statistics
+//! once per (batch, flow), and queue misses to the handlers.
+//!
+//! # Packet path of [`ForwardingThread::process_batch`]
+//! 1. Frames shorter than 14 bytes are dropped (`datapath_drop_rx_invalid_packet`).
+//! 2. Each frame is extracted (metadata: the input port; `vlan_limit` from the configuration) and
+//!    hashed over its whole flow key.
+//! 3. Exact-match cache lookup (unless the cache is off), then the classifier of the input port.
+//!    A classifier hit is inserted in the cache with the configured probability.
+//! 4. Misses are queued, **each packet on its own** (as the kernel datapath does, not only the
+//!    first of identical flows): the handler executes every missed packet, so none is lost while
+//!    its flow is being installed. There is no second classifier lookup for later misses of the
+//!    same batch: flows are installed by handlers, asynchronously, so none can appear mid-batch
+//!    from this thread's own upcalls. A full queue drops the packet and counts it lost.
+//! 5. Hits are grouped by flow, in order of first appearance; each group's actions run on its
+//!    packets in arrival order, and the flow's statistics get one update for the group (packets,
+//!    bytes before any rewrite, OR of the flow keys' `tcp_flags` field, `now`).
+//! 6. Outputs are collected per port and sent with one `tx_batch` per port at the end; recirculated
+//!    packets are processed again (up to [`MAX_RECIRC_DEPTH`](super::MAX_RECIRC_DEPTH)) before that.
+//!
+//! # Invariants
+//! * Deterministic: the result depends only on the packets, `now`, the flow table and the context's
+//!   own state (cache contents, seeded random generators).
+//! * No lock is taken; the only shared writes are upcall queue pushes and this context's counters.
+//! * Every packet is either sent, queued as an upcall, or dropped and counted; buffers of dropped
+//!   and sent packets go back to the batch's spare pool.
+
+use std::sync::Arc;
+
+use rvs_flow::Flow;
+use rvs_flow::extract::{HeaderLayout, PacketMetadata, extract_into};
+use rvs_flow::odp::{OdpAction, Userdata, UserspaceAction};
+use rvs_netdev::{MAX_BURST, Packet, PacketBatch};
+
+use super::counters::{Counts, PmdCounters};
+use super::megaflow::Megaflow;
+use super::ports::{Port, PortTable};
+use super::{MAX_RECIRC_DEPTH, Shared};
+use crate::dpcls::Dpcls;
+use crate::dpif::{Upcall, UpcallKind};
+use crate::emc::{Emc, flow_hash};
+use crate::execute::{ExecPacket, ExecSink, Executor, Headers};
+use crate::stats::StatsWriter;
+
+/// Exact-match cache slots the slow sweep visits per batch.
+const EMC_SWEEP_PER_BATCH: usize = 32;
+/// How often a context re-ranks the classifiers' subtables (OVS's `DPCLS_OPTIMIZATION_INTERVAL`).
+const RERANK_INTERVAL_MS: u64 = 1000;
+/// Spare buffers a context keeps between batches.
+const SPARE_LIMIT: usize = 2 * MAX_BURST;
+
+/// One packet waiting to be classified.
+struct WorkItem {
+    packet: Packet,
+    md: PacketMetadata,
+    depth: u8,
+}
+
+/// The flows hit by a batch: one group per flow.
+struct Group {
+    flow: Arc<Megaflow>,
+    /// Indices (into the current chunk) of the group's packets: `members[..n_members]`.
+    members: [u8; MAX_BURST],
+    n_members: usize,
+    n_bytes: u64,
+    tcp_flags: u16,
+}
+
+/// Packets waiting to be sent, per port.
+#[derive(Default)]
+struct OutputBuffers {
+    ports: Vec<(Arc<Port>, Vec<Packet>)>,
+}
+
+/// A forwarding context's own state (shared code for forwarding threads and the non-PMD context).
+pub(crate) struct PmdContext {
+    pmd_id: u32,
+    emc: Emc<Megaflow>,
+    emc_inv_prob: u32,
+    stats: StatsWriter,
+    counters: Arc<PmdCounters>,
+    exec: Executor,
+    last_rerank_ms: u64,
+    // Scratch space, reused batch after batch.
+    keys: Vec<Flow>,
+    layouts: Vec<HeaderLayout>,
+    hashes: Vec<u32>,
+    work: Vec<WorkItem>,
+    recirc: Vec<WorkItem>,
+    chunk: Vec<Option<WorkItem>>,
+    groups: Vec<Group>,
+    out: OutputBuffers,
+    spare: Vec<Packet>,
+    scratch: Flow,
+}
+
+/// A forwarding thread's context: its exact-match cache, statistics writer and scratch space.
+///
+/// Tests drive it directly with [`ForwardingThread::process_batch`]; [`super::Datapath::spawn_forwarding_threads`]
+/// runs contexts in threads that poll the ports.
+pub struct ForwardingThread {
+    shared: Arc<Shared>,
+    ctx: PmdContext,
+}
+
+impl ForwardingThread {
+    pub(crate) fn new(shared: Arc<Shared>, pmd_id: u32) -> Option<ForwardingThread> {
+        let ctx = PmdContext::new(&shared, pmd_id)?;
+        Some(ForwardingThread { shared, ctx })
+    }
+
+    /// Processes one received batch from port `port_no` at time `now_ms`: every packet is sent,
+    /// queued to a handler, or dropped and counted. The batch is left empty, with the buffers of
+    /// dropped and sent packets in its spare pool.
+    pub fn process_batch(&mut self, port_no: u32, batch: &mut PacketBatch, now_ms: u64) {
+        self.ctx.process_batch(&self.shared, port_no, batch, now_ms);
+    }
+
+    /// Housekeeping when idle: re-ranks classifiers once a second (if no writer is busy).
+    pub fn idle(&mut self, now_ms: u64) {
+        self.ctx.maybe_rerank(&self.shared, now_ms);
+    }
+
+    /// The context's id (given at creation).
+    pub fn pmd_id(&self) -> u32 {
+        self.ctx.pmd_id
+    }
+
+    /// Occupied exact-match cache slots (for tests and `dpif-netdev/pmd-stats-show`-like output).
+    pub fn emc_occupied(&self) -> usize {
+        self.ctx.emc.occupied()
+    }
+}
+
+impl PmdContext {
+    pub(crate) fn new(shared: &Shared, pmd_id: u32) -> Option<PmdContext> {
+        let inv_prob = shared
+            .emc_insert_inv_prob
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let seed = pmd_id.wrapping_mul(0x9e37_79b9) ^ 0x5bd1_e995;
+        Some(PmdContext {
+            pmd_id,
+            emc: Emc::new(inv_prob, seed),
+            emc_inv_prob: inv_prob,
+            stats: shared.stats.register_writer()?,
+            counters: shared.counters.register(),
+            exec: Executor::new(shared.extract_options, seed.rotate_left(16)),
+            last_rerank_ms: 0,
+            keys: vec![Flow::default(); MAX_BURST],
+            layouts: vec![HeaderLayout::default(); MAX_BURST],
+            hashes: vec![0; MAX_BURST],
+            work: Vec::with_capacity(MAX_BURST),
+            recirc: Vec::new(),
+            chunk: Vec::with_capacity(MAX_BURST),
+            groups: Vec::with_capacity(MAX_BURST),
+            out: OutputBuffers::default(),
+            spare: Vec::new(),
+            scratch: Flow::default(),
+        })
+    }
+
+    fn process_batch(
+        &mut self,
+        shared: &Shared,
+        port_no: u32,
+        batch: &mut PacketBatch,
+        now_ms: u64,
+    ) {
+        self.sync_knobs(shared);
+        let md = PacketMetadata::from_port(port_no);
+        let mut counts = Counts::default();
+        for packet in batch.take_all() {
+            if packet.len() < 14 {
+                counts.rx_invalid += 1;
+                self.recycle(packet);
+                continue;
+            }
+            self.work.push(WorkItem {
+                packet,
+                md,
+                depth: 0,
+            });
+        }
+        self.run(shared, now_ms, counts);
+        for packet in self.spare.drain(..) {
+            batch.recycle(packet);
+        }
+        self.emc.sweep_dead(EMC_SWEEP_PER_BATCH);
+        self.maybe_rerank(shared, now_ms);
+    }
+
+    /// Executes `actions` on one packet outside the packet path (the `execute` operation). The
+    /// packet's metadata comes from `flow`; recirculated copies go through the classifier.
+    pub(crate) fn execute(
+        &mut self,
+        shared: &Shared,
+        packet: Packet,
+        flow: &Flow,
+        actions: &[OdpAction],
+        now_ms: u64,
+    ) {
+        self.sync_knobs(shared);
+        let md = metadata_of(flow);
+        let headers = {
+            let layout = extract_into(
+                packet.data(),
+                &md,
+                &shared.extract_options,
+                &mut self.keys[0],
+            );
+            (!layout.status.is_runt()).then(|| Headers::of(&self.keys[0], &layout))
+        };
+        let ports = shared.ports.load();
+        let before = self.exec.counters;
+        let mut counts = Counts::default();
+        {
+            let mut sink = Sink {
+                shared,
+                ports: &ports,
+                out: &mut self.out,
+                recirc: &mut self.recirc,
+                spare: &mut self.spare,
+                counts: &mut counts,
+                depth: 0,
+                scratch: &mut self.scratch,
+            };
+            self.exec
+                .execute(ExecPacket::new(packet, md, headers), actions, &mut sink);
+        }
+        counts.add_exec(&self.exec.counters, &before);
+        std::mem::swap(&mut self.work, &mut self.recirc);
+        self.run(shared, now_ms, counts);
+        self.spare.clear();
+    }
+
+    /// Follows the configuration knobs that may change at run time.
+    fn sync_knobs(&mut self, shared: &Shared) {
+        let inv_prob = shared
+            .emc_insert_inv_prob
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if inv_prob != self.emc_inv_prob {
+            self.emc.set_insert_inv_prob(inv_prob);
+            self.emc_inv_prob = inv_prob;
+        }
+    }
+
+    fn maybe_rerank(&mut self, shared: &Shared, now_ms: u64) {
+        if now_ms.saturating_sub(self.last_rerank_ms) >= RERANK_INTERVAL_MS && shared.try_rerank() {
+            self.last_rerank_ms = now_ms;
+        }
+    }
+
+    /// Classifies and executes everything in `self.work` (and what it recirculates), then sends
+    /// the outputs and publishes the counters.
+    fn run(&mut self, shared: &Shared, now_ms: u64, mut counts: Counts) {
+        let ports = shared.ports.load();
+        let before = self.exec.counters;
+        while !self.work.is_empty() {
+            let take = self.work.len().min(MAX_BURST);
+            self.chunk.clear();
+            self.chunk.extend(self.work.drain(..take).map(Some));
+            self.process_chunk(shared, &ports, now_ms, &mut counts);
+            if self.work.is_empty() {
+                std::mem::swap(&mut self.work, &mut self.recirc);
+            }
+        }
+        counts.add_exec(&self.exec.counters, &before);
+        self.flush_outputs(&mut counts);
+        self.counters.add(&counts);
+    }
+
+    /// Classifies up to [`MAX_BURST`] packets and executes the hits.
+    fn process_chunk(
+        &mut self,
+        shared: &Shared,
+        ports: &PortTable,
+        now_ms: u64,
+        counts: &mut Counts,
+    ) {
+        self.groups.clear();
+        let mut hit = [false; MAX_BURST];
+        let mut cls: Option<(u32, Option<Arc<Dpcls<Megaflow>>>)> = None;
+        let emc_on = self.emc.is_enabled();
+        for (i, item) in self.chunk.iter().enumerate() {
+            let Some(item) = item else { continue };
+            let (Some(key), Some(layout), Some(hash)) = (
+                self.keys.get_mut(i),
+                self.layouts.get_mut(i),
+                self.hashes.get_mut(i),
+            ) else {
+                break;
+            };
+            *layout = extract_into(item.packet.data(), &item.md, &shared.extract_options, key);
+            *hash = flow_hash(key);
+            // Exact-match cache.
+            if emc_on && let Some(flow) = self.emc.lookup(key, *hash) {
+                counts.cache_hit += 1;
+                counts.hit += 1;
+                join_group(&mut self.groups, flow, i, item, key);
+                hit[i] = true;
+                continue;
+            }
+            // The input port's classifier (looked up once per run of equal in_ports).
+            let in_port = item.md.in_port;
+            if cls.as_ref().is_none_or(|(p, _)| *p != in_port) {
+                cls = Some((in_port, shared.classifier(in_port)));
+            }
+            let found = cls
+                .as_ref()
+                .and_then(|(_, c)| c.as_ref())
+                .and_then(|c| c.lookup_ranked(key));
+            if let Some((flow, searched)) = found {
+                counts.hit += 1;
+                counts.mask_hit += searched as u64;
+                if emc_on {
+                    self.emc.probabilistic_insert(key, *hash, &flow);
+                }
+                join_group(&mut self.groups, &flow, i, item, key);
+                hit[i] = true;
+            }
+        }
+        // Misses: one upcall per packet.
+        let mut misses = std::mem::take(&mut self.chunk);
+        for (i, slot) in misses.iter_mut().enumerate() {
+            if hit[i] {
+                continue;
+            }
+            let Some(item) = slot.take() else { continue };
+            let (Some(key), Some(&hash)) = (self.keys.get(i), self.hashes.get(i)) else {
+                continue;
+            };
+            let upcall = Upcall {
+                kind: UpcallKind::Miss,
+                packet: item.packet.to_vec(),
+                flow: *key,
+                ufid: shared.config.ufid_generator.ufid_of_flow(key),
+                pmd_id: Shared::table_pmd_id(),
+            };
+            if shared.upcalls.push(hash, upcall).is_ok() {
+                counts.missed += 1;
+            } else {
+                counts.lost += 1;
+            }
+            self.recycle(item.packet);
+        }
+        let mut items = misses;
+        // Hits: one statistics update per flow, then the actions on each packet.
+        let groups = std::mem::take(&mut self.groups);
+        for group in &groups {
+            let n_packets = group.n_members as u64;
+            self.stats.add(
+                group.flow.stats_id,
+                n_packets,
+                group.n_bytes,
+                now_ms,
+                group.tcp_flags,
+            );
+            let actions = group.flow.actions.load();
+            for &m in group.members.iter().take(group.n_members) {
+                let m = usize::from(m);
+                let Some(item) = items.get_mut(m).and_then(Option::take) else {
+                    continue;
+                };
+                let headers = match (self.keys.get(m), self.layouts.get(m)) {
+                    (Some(k), Some(l)) => Some(Headers::of(k, l)),
+                    _ => None,
+                };
+                let mut sink = Sink {
+                    shared,
+                    ports,
+                    out: &mut self.out,
+                    recirc: &mut self.recirc,
+                    spare: &mut self.spare,
+                    counts: &mut *counts,
+                    depth: item.depth,
+                    scratch: &mut self.scratch,
+                };
+                self.exec.execute(
+                    ExecPacket::new(item.packet, item.md, headers),
+                    &actions,
+                    &mut sink,
+                );
+            }
+        }
+        self.groups = groups;
+        self.groups.clear();
+        items.clear();
+        self.chunk = items;
+    }
+
+    /// Sends every port's pending packets; their buffers return to the spare pool.
+    fn flush_outputs(&mut self, counts: &mut Counts) {
+        for (port, packets) in &mut self.out.ports {
+            if packets.is_empty() {
+                continue;
+            }
+            match port.netdev.tx_batch(packets) {
+                Ok(sent) => counts.tx_failed += (packets.len() - sent.min(packets.len())) as u64,
+                Err(_) => counts.tx_failed += packets.len() as u64,
+            }
+            for p in packets.drain(..) {
+                if self.spare.len() < SPARE_LIMIT {
+                    self.spare.push(p);
+                }
+            }
+        }
+        self.out.ports.clear();
+    }
+
+    fn recycle(&mut self, packet: Packet) {
+        if self.spare.len() < SPARE_LIMIT {
+            self.spare.push(packet);
+        }
+    }
+}
+
+/// Adds packet `i` to the group of `flow`, creating the group at its first packet.
+fn join_group(
+    groups: &mut Vec<Group>,
+    flow: &Arc<Megaflow>,
+    i: usize,
+    item: &WorkItem,
+    key: &Flow,
+) {
+    let g = match groups.iter().position(|g| Arc::ptr_eq(&g.flow, flow)) {
+        Some(g) => g,
+        None => {
+            groups.push(Group {
+                flow: Arc::clone(flow),
+                members: [0; MAX_BURST],
+                n_members: 0,
+                n_bytes: 0,
+                tcp_flags: 0,
+            });
+            groups.len() - 1
+        }
+    };
+    if let Some(group) = groups.get_mut(g)
+        && let Some(slot) = group.members.get_mut(group.n_members)
+    {
+        *slot = i as u8;
+        group.n_members += 1;
+        group.n_bytes += item.packet.len() as u64;
+        group.tcp_flags |= key.tcp_flags;
+    }
+}
+
+/// The metadata a packet executed with `flow` carries.
+pub(crate) fn metadata_of(flow: &Flow) -> PacketMetadata {
+    PacketMetadata {
+        in_port: flow.in_port,
+        recirc_id: flow.recirc_id,
+        dp_hash: flow.dp_hash,
+        skb_priority: flow.skb_priority,
+        skb_mark: flow.skb_mark,
+        ct_state: flow.ct_state,
+        ct_zone: flow.ct_zone,
+        ct_mark: flow.ct_mark,
+        ct_label: flow.ct_label,
+        packet_type: flow.packet_type,
+    }
+}
+
+/// Where the executor's packets go during a batch.
+struct Sink<'a> {
+    shared: &'a Shared,
+    ports: &'a PortTable,
+    out: &'a mut OutputBuffers,
+    recirc: &'a mut Vec<WorkItem>,
+    spare: &'a mut Vec<Packet>,
+    counts: &'a mut Counts,
+    depth: u8,
+    scratch: &'a mut Flow,
+}
+
+impl ExecSink for Sink<'_> {
+    fn output(&mut self, port_no: u32, packet: Packet) {
+        if let Some((_, pkts)) = self
+            .out
+            .ports
+            .iter_mut()
+            .find(|(p, _)| p.port_no == port_no)
+        {
+            pkts.push(packet);
+            return;
+        }
+        match self.ports.get(port_no) {
+            Some(port) => self.out.ports.push((Arc::clone(port), vec![packet])),
+            None => {
+                self.counts.invalid_port += 1;
+                self.drop_packet(packet);
+            }
+        }
+    }
+
+    fn userspace(&mut self, frame: &[u8], md: &PacketMetadata, action: &UserspaceAction) {
+        extract_into(frame, md, &self.shared.extract_options, self.scratch);
+        let userdata = match &action.userdata {
+            Some(Userdata::Cookie(c)) => c.to_bytes(),
+            Some(Userdata::Raw(bytes)) => bytes.clone(),
+            None => Vec::new(),
+        };
+        let upcall = Upcall {
+            kind: UpcallKind::Action { userdata },
+            packet: frame.to_vec(),
+            flow: *self.scratch,
+            ufid: self.shared.config.ufid_generator.ufid_of_flow(self.scratch),
+            pmd_id: Shared::table_pmd_id(),
+        };
+        if self
+            .shared
+            .upcalls
+            .push(flow_hash(self.scratch), upcall)
+            .is_err()
+        {
+            self.counts.userspace_lost += 1;
+        }
+    }
+
+    fn recirculate(&mut self, packet: Packet, md: PacketMetadata) -> Result<(), Packet> {
+        if self.depth >= MAX_RECIRC_DEPTH {
+            self.counts.recirc_error += 1;
+            return Err(packet);
+        }
+        self.recirc.push(WorkItem {
+            packet,
+            md,
+            depth: self.depth + 1,
+        });
+        Ok(())
+    }
+
+    fn drop_packet(&mut self, packet: Packet) {
+        if self.spare.len() < SPARE_LIMIT {
+            self.spare.push(packet);
+        }
+    }
+}
