@@ -103,11 +103,7 @@ fn candidates(hash: u32) -> [usize; EMC_WAYS] {
 
 /// `insert_min` for an inverse probability (OVS: `UINT32_MAX / p`, 0 when off).
 fn insert_min_of(inv_prob: u32) -> u32 {
-    if inv_prob == 0 {
-        0
-    } else {
-        u32::MAX / inv_prob
-    }
+    u32::MAX.checked_div(inv_prob).unwrap_or(0)
 }
 
 impl<T: Liveness> Emc<T> {

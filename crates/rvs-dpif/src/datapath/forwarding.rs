@@ -337,7 +337,7 @@ impl PmdContext {
                 ufid: shared.config.ufid_generator.ufid_of_flow(key),
                 pmd_id: Shared::table_pmd_id(),
             };
-            if shared.upcalls.push(hash, upcall).is_ok() {
+            if shared.upcalls.push(hash, upcall) {
                 counts.missed += 1;
             } else {
                 counts.lost += 1;
@@ -508,12 +508,7 @@ impl ExecSink for Sink<'_> {
             ufid: self.shared.config.ufid_generator.ufid_of_flow(self.scratch),
             pmd_id: Shared::table_pmd_id(),
         };
-        if self
-            .shared
-            .upcalls
-            .push(flow_hash(self.scratch), upcall)
-            .is_err()
-        {
+        if !self.shared.upcalls.push(flow_hash(self.scratch), upcall) {
             self.counts.userspace_lost += 1;
         }
     }

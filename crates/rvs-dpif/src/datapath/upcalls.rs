@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
+use crossbeam_channel::{Receiver, Sender, bounded};
 use parking_lot::Mutex;
 
 use crate::dpif::Upcall;
@@ -61,20 +61,17 @@ impl UpcallQueues {
         }
     }
 
-    /// Queues `upcall` for the handler chosen by `hash`; gives it back if that queue is full or
-    /// there is no handler.
-    pub(crate) fn push(&self, hash: u32, upcall: Upcall) -> Result<(), Upcall> {
+    /// Queues `upcall` for the handler chosen by `hash`; false (the upcall is dropped) if that queue
+    /// is full or there is no handler.
+    pub(crate) fn push(&self, hash: u32, upcall: Upcall) -> bool {
         let queues = self.queues.load();
         let n = queues.len();
         if n == 0 {
-            return Err(upcall);
+            return false;
         }
-        match queues.get(hash as usize % n) {
-            Some(q) => q.tx.try_send(upcall).map_err(|e| match e {
-                TrySendError::Full(u) | TrySendError::Disconnected(u) => u,
-            }),
-            None => Err(upcall),
-        }
+        queues
+            .get(hash as usize % n)
+            .is_some_and(|q| q.tx.try_send(upcall).is_ok())
     }
 
     /// Moves up to `max` upcalls of handler `handler` into `out`; returns how many.
@@ -146,7 +143,7 @@ impl UpcallQueues {
             let stashed = q.stash.lock().take();
             for u in stashed.into_iter().chain(q.rx.try_iter()) {
                 let hash = flow_hash(&u.flow);
-                if self.push(hash, u).is_err() {
+                if !self.push(hash, u) {
                     dropped += 1;
                 }
             }

@@ -1,0 +1,84 @@
+//! Ports and `dpctl/show`.
+
+use super::*;
+use crate::dpif::DpifError;
+
+#[test]
+fn show_matches_ovs_dummy_datapath() {
+    let fx = fixture(4);
+    let br0 = Arc::new(DummyNetdev::new("br0"));
+    assert_eq!(fx.dp.port_add(br0, "dummy-internal", vec![], None), Ok(100));
+    // Captured from OVS 3.1 (`tools/ovs-oracle.sh start`, `ovs-appctl dpctl/show`), ports p1..p4 of
+    // type dummy with options:ifindex=N and the bridge br0.
+    let expected = "dummy@ovs-dummy:
+  lookups: hit:0 missed:0 lost:0
+  flows: 0
+  port 0: ovs-dummy (dummy-internal)
+  port 1: p1 (dummy: ifindex=1)
+  port 2: p2 (dummy: ifindex=2)
+  port 3: p3 (dummy: ifindex=3)
+  port 4: p4 (dummy: ifindex=4)
+  port 100: br0 (dummy-internal)
+";
+    assert_eq!(fx.dp.show().to_string(), expected);
+    assert_eq!(fx.dp.name(), "dummy@ovs-dummy");
+}
+
+#[test]
+fn show_with_masks_prints_ratios() {
+    let fx = fixture(2);
+    let frame = udp_frame(5, 0);
+    install(&fx.dp, &frame, 1, vec![]);
+    let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
+    pmd.process_batch(
+        1,
+        &mut batch(&[frame.clone(), frame.clone(), udp_frame(6, 0)]),
+        1000,
+    );
+    let mut show = fx.dp.show();
+    show.with_masks = true;
+    let text = show.to_string();
+    assert!(text.contains("  lookups: hit:2 missed:1 lost:0\n  flows: 1\n  masks: hit:1 total:1 hit/pkt:0.33\n  cache: hit:1 hit-rate:33.33%\n"), "{text}");
+}
+
+#[test]
+fn port_add_and_del_errors() {
+    let fx = fixture(2);
+    let again = Arc::new(DummyNetdev::new("p1"));
+    assert_eq!(
+        fx.dp.port_add(again, "dummy", vec![], None),
+        Err(DpifError::Exists)
+    );
+    let q = Arc::new(DummyNetdev::new("q"));
+    assert_eq!(
+        fx.dp.port_add(q.clone(), "dummy", vec![], Some(2)),
+        Err(DpifError::Busy)
+    );
+    assert_eq!(fx.dp.port_add(q, "dummy", vec![], Some(7)), Ok(7));
+    assert_eq!(fx.dp.port_number("q"), Some(7));
+    assert!(matches!(fx.dp.port_del(0), Err(DpifError::Invalid(_))));
+    assert_eq!(fx.dp.port_del(9), Err(DpifError::NoDevice));
+    assert_eq!(fx.dp.port_del(7), Ok(()));
+    let listed: Vec<(u32, String)> = fx
+        .dp
+        .port_list()
+        .into_iter()
+        .map(|p| (p.port_no, p.name))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![(0, "ovs-dummy".into()), (1, "p1".into()), (2, "p2".into())]
+    );
+    assert!(fx.dp.port_netdev(2).is_some() && fx.dp.port_netdev(7).is_none());
+}
+
+#[test]
+fn netdev_datapath_numbers_ports_from_one() {
+    let dp = Datapath::new(DatapathConfig::netdev(), Arc::new(VirtualClock::default()));
+    assert_eq!(dp.name(), "netdev@ovs-netdev");
+    assert_eq!(
+        dp.port_add(Arc::new(DummyNetdev::new("eth7")), "afpacket", vec![], None),
+        Ok(1)
+    );
+    assert_eq!(dp.show().ports[0].kind, "tap");
+}
