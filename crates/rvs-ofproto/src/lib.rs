@@ -12,6 +12,8 @@
 //! This crate is pure like `rvs-flow`: no I/O, no clock, no threads, no `unsafe`; nothing panics
 //! on input that came from outside.
 
+pub mod actions;
 pub mod classifier;
 pub mod mac_learning;
+pub mod table;
 pub mod vlan;

@@ -1,0 +1,1 @@
+//! Tests of tables, flow mods and dumps.
