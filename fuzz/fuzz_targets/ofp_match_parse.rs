@@ -9,7 +9,7 @@
 use libfuzzer_sys::fuzz_target;
 use rvs_flow::Match;
 use rvs_flow::flow::PT_ETH;
-use rvs_flow::ofp_match::printer::fmt_ipv6_inet_ntop;
+use rvs_flow::text::fmt_ipv6;
 use rvs_flow::ofp_match::{
     Lexer, format_match, parse_exact_flow, parse_match_and_priority, split_actions,
 };
@@ -31,7 +31,7 @@ fn has_unreadable_ipv6_mask(m: &Match) -> bool {
         let bits = u128::from_be_bytes(*mask);
         let cidr = (!bits).wrapping_add(1) & !bits == 0;
         let mut text = String::new();
-        fmt_ipv6_inet_ntop(&mut text, mask);
+        fmt_ipv6(&mut text, mask);
         !cidr && text.starts_with(|c: char| c.is_ascii_digit())
     })
 }
