@@ -144,6 +144,24 @@ impl<T: Liveness> Emc<T> {
             })
     }
 
+    /// Like [`Emc::lookup`], but returns the slot, for [`Emc::target`]: lets a caller refer to the
+    /// target without cloning its `Arc` (no shared write) while it does not modify the cache.
+    #[inline]
+    pub fn lookup_slot(&self, key: &Flow, hash: u32) -> Option<usize> {
+        candidates(hash).into_iter().find(|&i| {
+            matches!(self.entries.get(i), Some(Some(e)) if e.hash == hash && e.key == *key && e.is_alive())
+        })
+    }
+
+    /// The target in slot `slot` (as returned by [`Emc::lookup_slot`]), alive or not.
+    #[inline]
+    pub fn target(&self, slot: usize) -> Option<&Arc<T>> {
+        match self.entries.get(slot) {
+            Some(Some(e)) => Some(&e.target),
+            _ => None,
+        }
+    }
+
     /// Caches `key → target` unconditionally.
     pub fn insert(&mut self, key: &Flow, hash: u32, target: &Arc<T>) {
         let slots = candidates(hash);

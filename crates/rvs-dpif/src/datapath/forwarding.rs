@@ -7,7 +7,10 @@
 //! 2. Each frame is extracted (metadata: the input port; `vlan_limit` from the configuration) and
 //!    hashed over its whole flow key.
 //! 3. Exact-match cache lookup (unless the cache is off), then the classifier of the input port.
-//!    A classifier hit is inserted in the cache with the configured probability.
+//!    Classifier hits enter the cache (each packet with the configured probability) after the
+//!    batch is executed, as OVS inserts after its batch lookup; until then the cache is not
+//!    modified, so cached flows are referred to by slot without touching their reference counts
+//!    (no shared write per packet).
 //! 4. Misses are queued, **each packet on its own** (as the kernel datapath does, not only the
 //!    first of identical flows): the handler executes every missed packet, so none is lost while
 //!    its flow is being installed. There is no second classifier lookup for later misses of the
@@ -57,9 +60,19 @@ struct WorkItem {
     depth: u8,
 }
 
+/// Where a group's flow came from.
+enum GroupFlow {
+    /// An exact-match cache slot (not modified while the chunk is processed).
+    Cached(usize),
+    /// A classifier hit (an owned reference).
+    Classified(Arc<Megaflow>),
+}
+
 /// The flows hit by a batch: one group per flow.
 struct Group {
-    flow: Arc<Megaflow>,
+    /// The flow's identity (its record's address).
+    id: usize,
+    flow: GroupFlow,
     /// Indices (into the current chunk) of the group's packets: `members[..n_members]`.
     members: [u8; MAX_BURST],
     n_members: usize,
@@ -279,9 +292,12 @@ impl PmdContext {
         counts: &mut Counts,
     ) {
         self.groups.clear();
+        let mut index = GroupIndex::default();
         let mut hit = [false; MAX_BURST];
         let mut cls: Option<(u32, Option<Arc<Dpcls<Megaflow>>>)> = None;
         let emc_on = self.emc.is_enabled();
+        // Classification. The exact-match cache is not modified until the chunk is executed, so
+        // groups can refer to cached flows by slot, without touching their reference counts.
         for (i, item) in self.chunk.iter().enumerate() {
             let Some(item) = item else { continue };
             let (Some(key), Some(layout), Some(hash)) = (
@@ -293,11 +309,21 @@ impl PmdContext {
             };
             *layout = extract_into(item.packet.data(), &item.md, &shared.extract_options, key);
             *hash = flow_hash(key);
-            // Exact-match cache.
-            if emc_on && let Some(flow) = self.emc.lookup(key, *hash) {
+            if emc_on
+                && let Some(slot) = self.emc.lookup_slot(key, *hash)
+                && let Some(flow) = self.emc.target(slot)
+            {
                 counts.cache_hit += 1;
                 counts.hit += 1;
-                join_group(&mut self.groups, flow, i, item, key);
+                let id = Arc::as_ptr(flow) as usize;
+                index.join(
+                    &mut self.groups,
+                    id,
+                    || GroupFlow::Cached(slot),
+                    i,
+                    item,
+                    key,
+                );
                 hit[i] = true;
                 continue;
             }
@@ -313,16 +339,21 @@ impl PmdContext {
             if let Some((flow, searched)) = found {
                 counts.hit += 1;
                 counts.mask_hit += searched as u64;
-                if emc_on {
-                    self.emc.probabilistic_insert(key, *hash, &flow);
-                }
-                join_group(&mut self.groups, &flow, i, item, key);
+                let id = Arc::as_ptr(&flow) as usize;
+                index.join(
+                    &mut self.groups,
+                    id,
+                    || GroupFlow::Classified(flow),
+                    i,
+                    item,
+                    key,
+                );
                 hit[i] = true;
             }
         }
         // Misses: one upcall per packet.
-        let mut misses = std::mem::take(&mut self.chunk);
-        for (i, slot) in misses.iter_mut().enumerate() {
+        let mut items = std::mem::take(&mut self.chunk);
+        for (i, slot) in items.iter_mut().enumerate() {
             if hit[i] {
                 continue;
             }
@@ -344,19 +375,22 @@ impl PmdContext {
             }
             self.recycle(item.packet);
         }
-        let mut items = misses;
         // Hits: one statistics update per flow, then the actions on each packet.
-        let groups = std::mem::take(&mut self.groups);
-        for group in &groups {
+        for group in &self.groups {
+            let flow = match &group.flow {
+                GroupFlow::Cached(slot) => self.emc.target(*slot),
+                GroupFlow::Classified(flow) => Some(flow),
+            };
+            let Some(flow) = flow else { continue };
             let n_packets = group.n_members as u64;
             self.stats.add(
-                group.flow.stats_id,
+                flow.stats_id,
                 n_packets,
                 group.n_bytes,
                 now_ms,
                 group.tcp_flags,
             );
-            let actions = group.flow.actions.load();
+            let actions = flow.actions.load();
             for &m in group.members.iter().take(group.n_members) {
                 let m = usize::from(m);
                 let Some(item) = items.get_mut(m).and_then(Option::take) else {
@@ -383,7 +417,20 @@ impl PmdContext {
                 );
             }
         }
-        self.groups = groups;
+        // Classifier hits go into the exact-match cache, each packet with the insertion probability.
+        if emc_on {
+            for group in &self.groups {
+                let GroupFlow::Classified(flow) = &group.flow else {
+                    continue;
+                };
+                for &m in group.members.iter().take(group.n_members) {
+                    let m = usize::from(m);
+                    if let (Some(key), Some(&hash)) = (self.keys.get(m), self.hashes.get(m)) {
+                        self.emc.probabilistic_insert(key, hash, flow);
+                    }
+                }
+            }
+        }
         self.groups.clear();
         items.clear();
         self.chunk = items;
@@ -415,34 +462,66 @@ impl PmdContext {
     }
 }
 
-/// Adds packet `i` to the group of `flow`, creating the group at its first packet.
-fn join_group(
-    groups: &mut Vec<Group>,
-    flow: &Arc<Megaflow>,
-    i: usize,
-    item: &WorkItem,
-    key: &Flow,
-) {
-    let g = match groups.iter().position(|g| Arc::ptr_eq(&g.flow, flow)) {
-        Some(g) => g,
-        None => {
-            groups.push(Group {
-                flow: Arc::clone(flow),
-                members: [0; MAX_BURST],
-                n_members: 0,
-                n_bytes: 0,
-                tcp_flags: 0,
-            });
-            groups.len() - 1
+/// Finds a chunk's group by flow identity: a 64-slot open-addressing table of group numbers.
+struct GroupIndex {
+    slots: [u8; GROUP_INDEX_SLOTS],
+}
+
+const GROUP_INDEX_SLOTS: usize = 64;
+const NO_GROUP: u8 = u8::MAX;
+
+impl Default for GroupIndex {
+    fn default() -> Self {
+        GroupIndex {
+            slots: [NO_GROUP; GROUP_INDEX_SLOTS],
         }
-    };
-    if let Some(group) = groups.get_mut(g)
-        && let Some(slot) = group.members.get_mut(group.n_members)
-    {
-        *slot = i as u8;
-        group.n_members += 1;
-        group.n_bytes += item.packet.len() as u64;
-        group.tcp_flags |= key.tcp_flags;
+    }
+}
+
+impl GroupIndex {
+    /// Adds packet `i` to the group of flow `id`, creating the group (with `flow()`) at the flow's
+    /// first packet.
+    fn join(
+        &mut self,
+        groups: &mut Vec<Group>,
+        id: usize,
+        flow: impl FnOnce() -> GroupFlow,
+        i: usize,
+        item: &WorkItem,
+        key: &Flow,
+    ) {
+        // Records are at least 8-byte aligned: skip the always-zero bits.
+        let mut pos = (id >> 4) ^ (id >> 10);
+        let g = loop {
+            pos %= GROUP_INDEX_SLOTS;
+            let Some(slot) = self.slots.get_mut(pos) else {
+                return;
+            };
+            if *slot == NO_GROUP {
+                *slot = groups.len() as u8;
+                groups.push(Group {
+                    id,
+                    flow: flow(),
+                    members: [0; MAX_BURST],
+                    n_members: 0,
+                    n_bytes: 0,
+                    tcp_flags: 0,
+                });
+                break usize::from(*slot);
+            }
+            if groups.get(usize::from(*slot)).is_some_and(|g| g.id == id) {
+                break usize::from(*slot);
+            }
+            pos += 1;
+        };
+        if let Some(group) = groups.get_mut(g)
+            && let Some(member) = group.members.get_mut(group.n_members)
+        {
+            *member = i as u8;
+            group.n_members += 1;
+            group.n_bytes += item.packet.len() as u64;
+            group.tcp_flags |= key.tcp_flags;
+        }
     }
 }
 

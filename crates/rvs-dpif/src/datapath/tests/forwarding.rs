@@ -161,10 +161,13 @@ fn emc_off_still_forwards() {
     let d = fx.dp.dp_stats();
     assert_eq!((d.n_hit, d.n_cache_hit, d.n_mask_hit), (2, 0, 2));
     assert_eq!(pmd.emc_occupied(), 0);
-    // Turned on at run time.
+    // Turned on at run time. As in OVS, classified packets enter the cache after their batch:
+    // the second batch hits it.
     fx.dp.set_emc_insert_inv_prob(1);
     pmd.process_batch(1, &mut batch(&[frame.clone(), frame.clone()]), 1001);
-    assert_eq!(fx.dp.dp_stats().n_cache_hit, 1);
+    assert_eq!(fx.dp.dp_stats().n_cache_hit, 0);
+    pmd.process_batch(1, &mut batch(&[frame.clone(), frame.clone()]), 1002);
+    assert_eq!(fx.dp.dp_stats().n_cache_hit, 2);
 }
 
 #[test]

@@ -30,11 +30,9 @@ fn show_with_masks_prints_ratios() {
     let frame = udp_frame(5, 0);
     install(&fx.dp, &frame, 1, vec![]);
     let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
-    pmd.process_batch(
-        1,
-        &mut batch(&[frame.clone(), frame.clone(), udp_frame(6, 0)]),
-        1000,
-    );
+    // The first packet is classified (and cached), the second hits the exact-match cache.
+    pmd.process_batch(1, &mut batch(&[frame.clone(), udp_frame(6, 0)]), 1000);
+    pmd.process_batch(1, &mut batch(std::slice::from_ref(&frame)), 1001);
     let mut show = fx.dp.show();
     show.with_masks = true;
     let text = show.to_string();
