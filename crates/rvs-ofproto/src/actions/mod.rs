@@ -89,17 +89,21 @@ pub enum PacketInReason {
     Group,
     /// `packet_out`.
     PacketOut,
+    /// The explicit table-miss reason, written as an empty name (`controller(reason=)`, used
+    /// by Open vSwitch's internal miss rule).
+    ExplicitMiss,
 }
 
 impl PacketInReason {
     /// Every reason, in Open vSwitch's numbering order.
-    pub const ALL: [PacketInReason; 6] = [
+    pub const ALL: [PacketInReason; 7] = [
         PacketInReason::NoMatch,
         PacketInReason::Action,
         PacketInReason::InvalidTtl,
         PacketInReason::ActionSet,
         PacketInReason::Group,
         PacketInReason::PacketOut,
+        PacketInReason::ExplicitMiss,
     ];
 
     /// The name in action text.
@@ -111,6 +115,7 @@ impl PacketInReason {
             PacketInReason::ActionSet => "action_set",
             PacketInReason::Group => "group",
             PacketInReason::PacketOut => "packet_out",
+            PacketInReason::ExplicitMiss => "",
         }
     }
 }

@@ -125,6 +125,12 @@ pub enum FlowModError {
         /// Protocols the client was allowed to use.
         allowed: Protocols,
     },
+    /// No protocol of the dialect can dump flows with this request (`ovs-ofctl`'s
+    /// `set_protocol_for_flow_dump`).
+    NoDumpProtocol {
+        /// Protocols the request could use.
+        usable: Protocols,
+    },
     /// The switch answered with an OpenFlow error.
     Switch(OfpError),
 }
@@ -138,6 +144,11 @@ impl fmt::Display for FlowModError {
                 "none of the usable flow formats ({}) is among the allowed flow formats ({})",
                 usable.to_ovs_string(),
                 allowed.to_ovs_string()
+            ),
+            FlowModError::NoDumpProtocol { usable } => write!(
+                f,
+                "switch does not support any of the usable flow formats ({})",
+                usable.to_ovs_string()
             ),
             FlowModError::Switch(e) => write!(f, "OFPT_ERROR: {e}"),
         }
@@ -239,7 +250,42 @@ pub fn parse_flow_mod(
         fm.actions = parsed.actions;
     }
     fm.flow_match = builder.finish()?;
+    if mode == ParseMode::StatsRequest {
+        // Stats requests carry a table id in every OpenFlow 1.0 variant.
+        if fm.usable.intersects(Protocols::OF10_STD_TID) {
+            fm.usable = fm.usable | Protocols::OF10_STD;
+        }
+        if fm.usable.intersects(Protocols::OF10_NXM_TID) {
+            fm.usable = fm.usable | Protocols::OF10_NXM;
+        }
+    }
     Ok(fm)
+}
+
+/// The protocol `ovs-ofctl` dumps flows with (`set_protocol_for_flow_dump`): the first of
+/// OpenFlow 1.5 … 1.1, NXM, OpenFlow 1.0 that the request can use and the dialect allows.
+pub fn flow_dump_protocol(usable: Protocols, dialect: Dialect) -> Result<Protocols, FlowModError> {
+    const ORDER: [Protocols; 7] = [
+        Protocols::OF15_OXM,
+        Protocols::OF14_OXM,
+        Protocols::OF13_OXM,
+        Protocols::OF12_OXM,
+        Protocols::OF11_STD,
+        Protocols::OF10_NXM,
+        Protocols::OF10_STD,
+    ];
+    let allowed = dialect.allowed();
+    if let Some(p) = ORDER
+        .iter()
+        .find(|p| usable.contains(**p) && allowed.contains(**p))
+    {
+        return Ok(*p);
+    }
+    if usable.intersects(allowed) {
+        Err(FlowModError::NoDumpProtocol { usable })
+    } else {
+        Err(FlowModError::NoUsableProtocol { usable, allowed })
+    }
 }
 
 /// The leading command of a flow-file line and where the rest starts.

@@ -10,7 +10,9 @@
 //!   `ovs-ofctl: ` (parse and protocol errors) or the switch's error name.
 
 use super::dump::{DumpOptions, dump_flows};
-use super::flow_mod::{Command, FlowMod, FlowModError, ParseMode, parse_flow_file, parse_flow_mod};
+use super::flow_mod::{
+    Command, FlowMod, FlowModError, ParseMode, flow_dump_protocol, parse_flow_file, parse_flow_mod,
+};
 use super::tables::{Criteria, FlowModOutcome, Tables};
 use crate::actions::format::format_actions;
 use crate::actions::{Dialect, wire_form};
@@ -101,8 +103,9 @@ impl<'a> Ofctl<'a> {
     }
 
     /// `ovs-ofctl add-flows [--bundle] BRIDGE FILE`: one flow mod per line (lines may start with
-    /// a command). Without `bundle`, each line is its own version and the first failing line
-    /// stops the command (earlier lines stay applied); with it, all lines are one atomic
+    /// a command). A parse error anywhere sends nothing. Without `bundle`, each line is its
+    /// own version and a line the switch refuses does not stop the others (the first refusal
+    /// is reported, as `ovs-ofctl` does after its barrier); with it, all lines are one atomic
     /// version. The error names the failing line's index.
     pub fn add_flows(
         &self,
@@ -135,14 +138,22 @@ impl<'a> Ofctl<'a> {
                 .map_err(|(i, e)| (i, FlowModError::Switch(e)));
         }
         let mut total = FlowModOutcome::default();
+        let mut first_error = None;
         for (i, fm) in received.iter().enumerate() {
-            let o = tables
-                .apply(fm, now_ms)
-                .map_err(|e| (i, FlowModError::Switch(e)))?;
-            total.added.extend(o.added);
-            total.removed.extend(o.removed);
+            match tables.apply(fm, now_ms) {
+                Ok(o) => {
+                    total.added.extend(o.added);
+                    total.removed.extend(o.removed);
+                }
+                Err(e) => {
+                    first_error.get_or_insert((i, FlowModError::Switch(e)));
+                }
+            }
         }
-        Ok(total)
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok(total),
+        }
     }
 
     /// `ovs-ofctl replace-flows BRIDGE FILE`: makes the tables hold exactly the file's flows.
@@ -165,6 +176,10 @@ impl<'a> Ofctl<'a> {
             self.ports,
         )
         .map_err(|e| (0, FlowModError::Parse(e)))?;
+        let usable = file
+            .iter()
+            .fold(crate::actions::Protocols::ANY, |acc, fm| acc & fm.usable);
+        flow_dump_protocol(usable, self.dialect).map_err(|e| (0, e))?;
         type Key = (u8, rvs_flow::Match, u16);
         let mut wanted: HashMap<Key, &FlowMod> = HashMap::new();
         for fm in &file {
@@ -234,7 +249,7 @@ impl<'a> Ofctl<'a> {
             return dump_flows(tables, None, &opts).map_err(FlowModError::Switch);
         }
         let request = parse_flow_mod(filter, ParseMode::StatsRequest, self.ports)?;
-        let request = request.received(self.dialect)?;
+        flow_dump_protocol(request.usable, self.dialect)?;
         dump_flows(tables, Some(&request), &opts).map_err(FlowModError::Switch)
     }
 }

@@ -154,6 +154,72 @@ impl Tables {
         }
     }
 
+    /// Tables holding Open vSwitch's internal rules in table 254 (`add_internal_flows`, as
+    /// `ovs-appctl bridge/dump-flows` shows them on OVS 3.1): the miss rule
+    /// (`reg0=0x1 actions=controller(reason=)`), the no-packet-in and drop-fragments rules
+    /// (`reg0=0x2`, `reg0=0x3`, drop) and `priority=2,recirc_id=0 actions=drop`.
+    pub fn with_internal_flows(now_ms: i64) -> Tables {
+        use crate::actions::{Controller, OfpAction, PacketInReason};
+        use rvs_flow::ofp_match::fields::FieldId;
+        let mut t = Tables::new();
+        let reg0 = |v: u32| {
+            let mut m = Match::default();
+            m.flow.regs[0] = v;
+            m.wc.masks.regs[0] = u32::MAX;
+            m
+        };
+        let miss = OfpAction::Controller(Controller {
+            max_len: u16::MAX,
+            reason: PacketInReason::ExplicitMiss,
+            controller_id: 0,
+            userdata: Vec::new(),
+            pause: false,
+            meter_id: None,
+        });
+        t.install_internal(INTERNAL_TABLE, reg0(1), 0, vec![miss], now_ms);
+        t.install_internal(INTERNAL_TABLE, reg0(2), 0, Vec::new(), now_ms);
+        t.install_internal(INTERNAL_TABLE, reg0(3), 0, Vec::new(), now_ms);
+        let mut recirc0 = Match::default();
+        crate::actions::field::set(FieldId::RecircId, u128::MAX, &mut recirc0.wc.masks);
+        t.install_internal(INTERNAL_TABLE, recirc0, 2, Vec::new(), now_ms);
+        t
+    }
+
+    /// Installs a rule directly in a new version, bypassing flow-mod checks and read-only
+    /// tables (how Open vSwitch installs its internal rules). Replaces a rule with the same
+    /// match and priority.
+    pub fn install_internal(
+        &mut self,
+        table_id: u8,
+        flow_match: Match,
+        priority: u16,
+        actions: Vec<crate::actions::OfpAction>,
+        now_ms: i64,
+    ) -> Option<Arc<Rule>> {
+        let version = self.version.next();
+        let m = Match::new(&flow_match.flow, &flow_match.wc);
+        let rule = Arc::new(Rule::new(
+            table_id,
+            m,
+            priority,
+            0,
+            (0, 0),
+            0,
+            FlowModFlags::NONE,
+            actions,
+            now_ms,
+            now_ms,
+            Arc::new(RuleStats::new(now_ms)),
+        ));
+        let entry = classifier::Rule::new(m, u32::from(priority), Arc::clone(&rule));
+        self.tables
+            .get_mut(usize::from(table_id))?
+            .cls
+            .insert(entry, version);
+        self.version = version;
+        Some(rule)
+    }
+
     /// The newest complete version (what lookups should use).
     pub fn version(&self) -> Version {
         self.version

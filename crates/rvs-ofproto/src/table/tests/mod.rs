@@ -1,1 +1,3 @@
 //! Tests of tables, flow mods and dumps.
+
+mod scenarios;
