@@ -130,7 +130,8 @@ pub enum DpifError {
 pub enum FlowRef {
     /// By unique flow id.
     Ufid(Ufid),
-    /// By (unmasked) key: the flow whose match covers it.
+    /// By (unmasked) key. As in OVS's dpif-netdev, this names the flow whose UFID is the UFID of
+    /// this key (a flow put without a UFID from the same key), not any flow whose match covers it.
     Key(Box<Flow>),
 }
 
@@ -254,7 +255,8 @@ pub struct Upcall {
     pub flow: Flow,
     /// UFID of the unmasked flow (what a flow installed for it will be named).
     pub ufid: Ufid,
-    /// Forwarding thread that missed.
+    /// The flow table the packet missed in; pass it back as the put's `pmd_id`. The userspace
+    /// datapath has one table shared by every forwarding thread and reports [`NON_PMD_CORE_ID`].
     pub pmd_id: u32,
 }
 
@@ -263,9 +265,10 @@ pub struct Upcall {
 pub struct DpStats {
     /// Packets that matched a flow.
     pub n_hit: u64,
-    /// Packets that missed.
+    /// Packets that missed and were queued to a handler.
     pub n_missed: u64,
-    /// Missed packets dropped because an upcall queue was full (or upcalls were disabled).
+    /// Packets that missed and were dropped because an upcall queue was full (or there was no
+    /// handler); as in dpif-netdev, `n_hit + n_missed + n_lost` is the number of packets looked up.
     pub n_lost: u64,
     /// Installed flows.
     pub n_flows: u64,
