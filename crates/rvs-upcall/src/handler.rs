@@ -1,0 +1,278 @@
+//! Handlers: turn a batch of upcalls into ukeys, flow installs and packet executions
+//! (ovs-upcall.md §1.2, §1.4, §2.4, §4.2; seed 004).
+//!
+//! # Invariants
+//! * One batch (at most [`UPCALL_MAX_BATCH`] upcalls) makes exactly one `Dpif::operate` call, with
+//!   the puts and executes in arrival order.
+//! * `reval_seq` is read **before** translating, so a translation racing with a table change gives
+//!   a ukey that the next round revalidates.
+//! * The miss packet is credited once, by the handler, through the translation's cache; it is
+//!   executed even when no flow is installed (flow limit, duplicate, conflict).
+//! * After the batch a ukey whose put failed goes to EVICTED; one whose put succeeded goes to
+//!   OPERATIONAL **only if still below OPERATIONAL** (a revalidator may have moved it on).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rvs_dpif::dpif::{DpifOp, Execute, FlowPut, FlowStats, PutFlags, Upcall, UpcallKind};
+use rvs_flow::Wildcards;
+use rvs_flow::odp::{CookieKind, UserdataCookie};
+
+use crate::config::UPCALL_MAX_BATCH;
+use crate::coverage::Counter;
+use crate::log::Level;
+use crate::udpif::{ControllerUpcall, Udpif};
+use crate::ukey::{Ukey, UkeyId, UkeyParams, UkeyState};
+use crate::xlate::{XlateError, XlateRequest};
+
+/// What an upcall is for (OVS's `classify_upcall`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum UpcallClass {
+    /// A flow-table miss: translate, maybe install, execute.
+    Miss,
+    /// A slow-pathed flow's packet: translate and execute only.
+    SlowPath,
+    /// A packet for the controller.
+    Controller(rvs_flow::odp::ControllerCookie),
+    /// An sFlow / IPFIX / flow-sample packet (consumed; sampling is not implemented).
+    Sample,
+    /// Userdata that is not a known cookie.
+    Bad,
+}
+
+/// Classifies an upcall by its kind and userdata.
+pub fn classify(upcall: &Upcall) -> UpcallClass {
+    match &upcall.kind {
+        UpcallKind::Miss => UpcallClass::Miss,
+        UpcallKind::Action { userdata } => match UserdataCookie::from_bytes(userdata) {
+            None => UpcallClass::Bad,
+            Some(cookie) => match cookie.kind {
+                CookieKind::SlowPath { .. } => UpcallClass::SlowPath,
+                CookieKind::Controller(c) => UpcallClass::Controller(c),
+                CookieKind::SFlow { .. } | CookieKind::FlowSample { .. } | CookieKind::Ipfix { .. } => {
+                    UpcallClass::Sample
+                }
+            },
+        },
+    }
+}
+
+/// What one handler batch did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BatchReport {
+    /// Upcalls handled.
+    pub upcalls: usize,
+    /// Flow puts sent.
+    pub puts: usize,
+    /// Puts that failed.
+    pub put_errors: usize,
+    /// Packets executed.
+    pub executes: usize,
+}
+
+/// The datapath form of translation wildcards: `in_port` exact, pipeline-only fields dropped.
+pub fn datapath_wildcards(mut wc: Wildcards) -> Wildcards {
+    wc.masks.metadata = 0;
+    wc.masks.regs = [0; 16];
+    wc.masks.in_port = u32::MAX;
+    wc
+}
+
+/// The mask used when megaflows are disabled: every datapath field exact.
+pub fn exact_datapath_wildcards() -> Wildcards {
+    datapath_wildcards(Wildcards::exact())
+}
+
+impl Udpif {
+    /// Receives up to [`UPCALL_MAX_BATCH`] upcalls of handler `handler_id` and handles them
+    /// (OVS's `recv_upcalls`); `buf` is scratch space. Returns how many were received.
+    pub fn recv_upcalls(&self, handler_id: usize, buf: &mut Vec<Upcall>) -> usize {
+        buf.clear();
+        let n = self.dpif.recv(handler_id, buf, UPCALL_MAX_BATCH);
+        if n > 0 {
+            self.handle_upcalls(std::mem::take(buf));
+        }
+        n
+    }
+
+    /// Handles one batch of upcalls (at most [`UPCALL_MAX_BATCH`] are expected).
+    pub fn handle_upcalls(&self, upcalls: Vec<Upcall>) -> BatchReport {
+        let mut report = BatchReport {
+            upcalls: upcalls.len(),
+            ..BatchReport::default()
+        };
+        let mut ops: Vec<DpifOp> = Vec::with_capacity(upcalls.len() * 2);
+        let mut op_ukeys: Vec<Option<Arc<Ukey>>> = Vec::with_capacity(upcalls.len() * 2);
+        for upcall in upcalls {
+            self.process_upcall(upcall, &mut ops, &mut op_ukeys);
+        }
+        if ops.is_empty() {
+            return report;
+        }
+        for op in &ops {
+            match op {
+                DpifOp::Put(_) => report.puts += 1,
+                DpifOp::Execute(_) => report.executes += 1,
+                _ => {}
+            }
+        }
+        let results = self.dpif.operate(ops);
+        for (ukey, result) in op_ukeys.iter().zip(results.iter()) {
+            let Some(ukey) = ukey else { continue };
+            let mut g = ukey.lock();
+            if result.error.is_some() {
+                report.put_errors += 1;
+                ukey.transition(&mut g, UkeyState::Evicted, "handle_upcalls", &self.env);
+            } else if g.state() < UkeyState::Operational {
+                ukey.transition(&mut g, UkeyState::Operational, "handle_upcalls", &self.env);
+            }
+        }
+        report
+    }
+
+    fn process_upcall(
+        &self,
+        upcall: Upcall,
+        ops: &mut Vec<DpifOp>,
+        op_ukeys: &mut Vec<Option<Arc<Ukey>>>,
+    ) {
+        let counts = &self.upcall_counts;
+        let is_miss = match classify(&upcall) {
+            UpcallClass::Miss => true,
+            UpcallClass::SlowPath => {
+                counts.slow_path.fetch_add(1, Ordering::Relaxed);
+                false
+            }
+            UpcallClass::Controller(cookie) => {
+                counts.controller.fetch_add(1, Ordering::Relaxed);
+                let _ = self.controller_tx.send(ControllerUpcall {
+                    packet: upcall.packet,
+                    flow: upcall.flow,
+                    cookie,
+                });
+                return;
+            }
+            UpcallClass::Sample => {
+                counts.sample.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            UpcallClass::Bad => {
+                counts.bad.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        };
+
+        let reval_seq = self.reval_seq();
+        let req = XlateRequest {
+            flow: &upcall.flow,
+            tcp_flags: upcall.flow.tcp_flags,
+            for_revalidation: false,
+            tables_version: self.xlate.tables_version(),
+        };
+        let out = match self.xlate.translate(&req) {
+            Ok(out) => out,
+            Err(XlateError::NoOfproto(port)) => {
+                if is_miss {
+                    // A drop flow for the exact packet, so the port stops upcalling.
+                    ops.push(DpifOp::Put(FlowPut {
+                        flags: PutFlags::CREATE,
+                        key: upcall.flow,
+                        mask: exact_datapath_wildcards(),
+                        actions: Arc::from(Vec::new()),
+                        ufid: Some(upcall.ufid),
+                        pmd_id: upcall.pmd_id,
+                    }));
+                    op_ukeys.push(None);
+                }
+                self.env.log_rl(
+                    &self.env.rl.common,
+                    Level::Info,
+                    format!("received packet on unassociated datapath port {port}"),
+                );
+                return;
+            }
+            Err(e) => {
+                counts.xlate_failed.fetch_add(1, Ordering::Relaxed);
+                self.env
+                    .log_rl(&self.env.rl.common, Level::Warn, format!("upcall: {e}"));
+                return;
+            }
+        };
+
+        if is_miss {
+            // OVS's resubmit_stats: the miss packet is credited to what it hit, once, here.
+            if let Some(xcache) = out.xcache.as_deref() {
+                let one = FlowStats {
+                    n_packets: 1,
+                    n_bytes: upcall.packet.len() as u64,
+                    used: self.env.now(),
+                    tcp_flags: upcall.flow.tcp_flags,
+                };
+                self.xlate.push_stats(xcache, &one);
+            }
+            let mask = if self.config.megaflows_enabled() {
+                datapath_wildcards(out.wc)
+            } else {
+                exact_datapath_wildcards()
+            };
+            let put_actions = if out.slow_path != 0 {
+                self.xlate.slow_path_actions(&upcall.flow, out.slow_path)
+            } else {
+                out.actions.clone()
+            };
+            let ukey = Arc::new(Ukey::new(
+                UkeyParams {
+                    key: upcall.flow,
+                    mask,
+                    id: UkeyId {
+                        ufid: upcall.ufid,
+                        pmd_id: upcall.pmd_id,
+                    },
+                    ufid_present: true,
+                    actions: put_actions.clone(),
+                    reval_seq,
+                    used: 0,
+                },
+                &self.env,
+                "ukey_create_from_upcall",
+            ));
+            if self.should_install_flow() && self.ukeys.install(&ukey, &self.env).installed() {
+                ops.push(DpifOp::Put(FlowPut {
+                    flags: PutFlags::CREATE,
+                    key: upcall.flow,
+                    mask,
+                    actions: put_actions,
+                    ufid: Some(upcall.ufid),
+                    pmd_id: upcall.pmd_id,
+                }));
+                op_ukeys.push(Some(ukey));
+            }
+        }
+
+        if !out.actions.is_empty() {
+            ops.push(DpifOp::Execute(Execute {
+                packet: upcall.packet,
+                flow: upcall.flow,
+                actions: out.actions,
+                probe: false,
+            }));
+            op_ukeys.push(None);
+        }
+    }
+
+    /// True if a flow may be installed: the datapath holds fewer flows than the dynamic limit.
+    /// Counts `upcall_flow_limit_hit` and warns (rate-limited) when it may not.
+    pub fn should_install_flow(&self) -> bool {
+        let limit = self.flow_limit();
+        if self.n_flows() >= u64::from(limit) {
+            self.env.coverage.inc(Counter::UpcallFlowLimitHit);
+            self.env.log_rl(
+                &self.env.rl.common,
+                Level::Warn,
+                format!("upcall: datapath reached the dynamic limit of {limit} flows."),
+            );
+            return false;
+        }
+        true
+    }
+}

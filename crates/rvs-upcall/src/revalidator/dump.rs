@@ -1,0 +1,306 @@
+//! The dump phase of one revalidator (OVS's `revalidate()`, ovs-upcall.md §3.2) and
+//! `ukey_acquire` (§2.5).
+//!
+//! # Invariants
+//! * A flow whose ukey is busy is skipped (`upcall_ukey_contention`); a ukey is never waited for.
+//! * A ukey already stamped with this round's `dump_seq` is skipped without touching statistics.
+//! * An INCONSISTENT ukey is stamped and deleted; one above OPERATIONAL (being or already evicted)
+//!   is skipped with an INFO; the others become OPERATIONAL ("seen in the datapath").
+//! * Datapath ops of a batch are pushed before the next batch is dumped; ukeys are not freed here.
+
+use std::sync::Arc;
+
+use rvs_dpif::dpif::{DpifError, DpifFlow, FlowDumpThread, FlowGet, FlowRef, FlowStats};
+use rvs_flow::odp::OdpAction;
+
+use super::{DelReason, RevalResult, RoundCtx, UkeyOp};
+use crate::config::{OVER_LIMIT_MAX_IDLE_MS, REVALIDATE_MAX_BATCH};
+use crate::coverage::Counter;
+use crate::log::Level;
+use crate::udpif::Udpif;
+use crate::ukey::{Ukey, UkeyId, UkeyInner, UkeyParams, UkeyState};
+
+/// Why no ukey could be acquired for a dumped flow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AcquireError {
+    /// Another thread holds the ukey (or won the race to create it).
+    Busy,
+    /// The flow vanished while being fetched (`ENOENT`): nothing to do.
+    NotFound,
+    /// The flow cannot be adopted (recirculation, or a terse flow without UFID): delete it.
+    Invalid(String),
+    /// Fetching the flow failed otherwise: delete it.
+    Dpif(DpifError),
+}
+
+impl std::fmt::Display for AcquireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AcquireError::Busy => f.write_str("Device or resource busy"),
+            AcquireError::NotFound => f.write_str("No such file or directory"),
+            AcquireError::Invalid(_) => f.write_str("Invalid argument"),
+            AcquireError::Dpif(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// True if moving between these datapath layers resets the statistics baseline: one of them is a
+/// flows-provider-only offload layer (`tc`), the other is not.
+fn layer_change_resets_stats(old: &str, new: &str) -> bool {
+    old != new && (old == "tc" || new == "tc")
+}
+
+/// One revalidator's cursor on the round's dump, with its per-call state.
+pub struct RevalidatorDump<'d> {
+    udpif: &'d Udpif,
+    ctx: RoundCtx,
+    thread: Box<dyn FlowDumpThread + 'd>,
+    flows: Vec<DpifFlow>,
+    kill_warned: bool,
+}
+
+impl<'d> RevalidatorDump<'d> {
+    /// A cursor for one revalidator.
+    pub fn new(udpif: &'d Udpif, ctx: RoundCtx, thread: Box<dyn FlowDumpThread + 'd>) -> Self {
+        RevalidatorDump {
+            udpif,
+            ctx,
+            thread,
+            flows: Vec::with_capacity(REVALIDATE_MAX_BATCH),
+            kill_warned: false,
+        }
+    }
+
+    /// Dumps and handles batches until the dump ends; returns the flows dumped.
+    pub fn run(&mut self) -> usize {
+        let mut total = 0;
+        loop {
+            let n = self.batch();
+            if n == 0 {
+                return total;
+            }
+            total += n;
+        }
+    }
+
+    /// Dumps and handles one batch of up to [`REVALIDATE_MAX_BATCH`] flows; 0 = end of dump.
+    pub fn batch(&mut self) -> usize {
+        let udpif = self.udpif;
+        self.flows.clear();
+        let n = self.thread.next(&mut self.flows, REVALIDATE_MAX_BATCH);
+        if n == 0 {
+            return 0;
+        }
+        let env = &udpif.env;
+        let n_dp_flows = udpif.n_flows();
+        let limit = u64::from(self.ctx.flow_limit);
+        if n_dp_flows >= limit {
+            env.coverage.inc(Counter::UpcallFlowLimitHit);
+        }
+        let kill_all_limit = limit.saturating_mul(2);
+        let kill_them_all = n_dp_flows > kill_all_limit;
+        if kill_them_all {
+            env.coverage.inc(Counter::UpcallFlowLimitKill);
+            if !self.kill_warned {
+                self.kill_warned = true;
+                env.log_rl(
+                    &env.rl.kill,
+                    Level::Warn,
+                    format!(
+                        "Number of datapath flows ({n_dp_flows}) twice as high as current dynamic \
+                         flow limit ({kill_all_limit}).  Starting to delete flows unconditionally \
+                         as an emergency measure."
+                    ),
+                );
+            }
+        }
+        let max_idle = if n_dp_flows > limit {
+            OVER_LIMIT_MAX_IDLE_MS
+        } else {
+            udpif.config.max_idle_ms()
+        };
+        let now = env.now();
+        let mut ops = Vec::new();
+        let flows = std::mem::take(&mut self.flows);
+        for f in &flows {
+            self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops);
+        }
+        self.flows = flows;
+        if !ops.is_empty() {
+            udpif.push_dp_ops(ops);
+        }
+        n
+    }
+
+    fn revalidate_flow(
+        &self,
+        f: &DpifFlow,
+        kill_them_all: bool,
+        max_idle: u64,
+        now: u64,
+        ops: &mut Vec<UkeyOp>,
+    ) {
+        let udpif = self.udpif;
+        let env = &udpif.env;
+        let ukey = match udpif.ukey_acquire(f) {
+            Ok(ukey) => ukey,
+            Err(AcquireError::Busy) => {
+                env.coverage.inc(Counter::UpcallUkeyContention);
+                return;
+            }
+            Err(e) => {
+                env.log_rl(
+                    &env.rl.unexpected_flow,
+                    Level::Warn,
+                    format!(
+                        "Failed to acquire udpif_key corresponding to unexpected flow ({e}): ufid:{}",
+                        f.ufid
+                    ),
+                );
+                if e != AcquireError::NotFound {
+                    ops.push(UkeyOp::delete_unowned(udpif, f));
+                }
+                return;
+            }
+        };
+        let Some(mut g) = ukey.try_lock() else {
+            env.coverage.inc(Counter::UpcallUkeyContention);
+            return;
+        };
+        g.offloaded = f.attrs.offloaded;
+        let layer = f.attrs.dp_layer;
+        match g.dp_layer {
+            None => g.dp_layer = Some(layer),
+            Some(old) if layer_change_resets_stats(old, layer) => {
+                env.coverage.inc(Counter::UkeyDpChange);
+                g.stats = FlowStats::default();
+                g.dp_layer = Some(layer);
+            }
+            Some(_) => {}
+        }
+
+        if g.dump_seq == self.ctx.dump_seq {
+            env.coverage.inc(if g.xcache.is_some() {
+                Counter::DumpedDuplicateFlow
+            } else {
+                Counter::DumpedNewFlow
+            });
+            return;
+        }
+        let state = g.state();
+        if state == UkeyState::Inconsistent {
+            g.dump_seq = self.ctx.dump_seq;
+            ops.extend(UkeyOp::for_result(
+                udpif,
+                &ukey,
+                &mut g,
+                RevalResult::Delete(DelReason::UpdateFail),
+            ));
+            env.coverage.inc(Counter::DumpedInconsistentFlow);
+            return;
+        }
+        if state <= UkeyState::Operational {
+            ukey.transition(&mut g, UkeyState::Operational, "revalidate", env);
+        } else {
+            env.log.write(
+                Level::Info,
+                format!(
+                    "Unexpected ukey transition from state {} (last transitioned from thread {} at {})",
+                    state, g.trail.thread, g.trail.location
+                ),
+            );
+            return;
+        }
+
+        let mut stats = f.stats;
+        let mut used = stats.used;
+        if used == 0 {
+            used = update_used(&g, &mut stats, self.ctx.terse, now);
+        }
+        let result = if kill_them_all {
+            RevalResult::Delete(DelReason::FlowLimit)
+        } else if used != 0 && used < now.saturating_sub(max_idle) {
+            RevalResult::Delete(DelReason::FlowIdle)
+        } else {
+            udpif.revalidate_ukey(&ukey, &mut g, &stats, self.ctx.reval_seq)
+        };
+        g.dump_seq = self.ctx.dump_seq;
+        if result != RevalResult::Keep {
+            ops.extend(UkeyOp::for_result(udpif, &ukey, &mut g, result));
+        }
+    }
+}
+
+/// `used` of a flow the datapath reports as never used (OVS's `udpif_update_used`): non-terse,
+/// the ukey's creation time (stats untouched); terse, now if the packet count grew, else the last
+/// known use, else the creation time (and `stats.used` is set to match).
+fn update_used(g: &UkeyInner, stats: &mut FlowStats, terse: bool, now: u64) -> u64 {
+    if !terse {
+        return g.created;
+    }
+    stats.used = if stats.n_packets > g.stats.n_packets {
+        now
+    } else if g.stats.used != 0 {
+        g.stats.used
+    } else {
+        g.created
+    };
+    stats.used
+}
+
+impl Udpif {
+    /// Finds the ukey of a dumped flow, adopting the flow with a new ukey if there is none
+    /// (created with `reval_seq - 1`, so it is validated in this round).
+    pub fn ukey_acquire(&self, f: &DpifFlow) -> Result<Arc<Ukey>, AcquireError> {
+        let id = UkeyId {
+            ufid: f.ufid,
+            pmd_id: f.pmd_id,
+        };
+        if let Some(ukey) = self.ukeys.lookup(&id) {
+            return Ok(ukey);
+        }
+        let fetched;
+        let full = if f.key.is_none() || f.mask.is_none() || f.actions.is_none() {
+            if !f.ufid_present {
+                return Err(AcquireError::Invalid("terse flow without UFID".into()));
+            }
+            fetched = self
+                .dpif
+                .flow_get(FlowGet {
+                    flow: FlowRef::Ufid(f.ufid),
+                    pmd_id: f.pmd_id,
+                })
+                .map_err(|e| match e {
+                    DpifError::NotFound => AcquireError::NotFound,
+                    e => AcquireError::Dpif(e),
+                })?;
+            &fetched
+        } else {
+            f
+        };
+        let (Some(key), Some(mask), Some(actions)) = (&full.key, &full.mask, &full.actions) else {
+            return Err(AcquireError::Invalid("incomplete flow".into()));
+        };
+        if key.recirc_id != 0 || actions.iter().any(|a| matches!(a, OdpAction::Recirc(_))) {
+            return Err(AcquireError::Invalid("recirculation".into()));
+        }
+        let ukey = Arc::new(Ukey::new(
+            UkeyParams {
+                key: *key,
+                mask: *mask,
+                id,
+                ufid_present: f.ufid_present,
+                actions: actions.clone(),
+                reval_seq: self.reval_seq().wrapping_sub(1),
+                used: f.stats.used,
+            },
+            &self.env,
+            "ukey_create_from_dpif_flow",
+        ));
+        if self.ukeys.install(&ukey, &self.env).installed() {
+            Ok(ukey)
+        } else {
+            Err(AcquireError::Busy)
+        }
+    }
+}

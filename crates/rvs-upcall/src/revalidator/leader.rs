@@ -1,0 +1,168 @@
+//! The leader's part of a round (ovs-upcall.md §1.5, §4.1): sampling at the top, the dynamic flow
+//! limit and `dump_seq` at the end, and the sleep between rounds.
+//!
+//! # Invariants
+//! * `duration = max(now - start, 1)`, so the limit arithmetic never divides by zero (bug 4).
+//! * The adjusted limit is clamped to `[1000, flow-limit]`; growth needs a dump rate
+//!   (`n_flows * 1000 / duration`, flows counted at the round's start) above the limit (bug 17).
+//! * Between two round starts at least [`MIN_ROUND_GAP_MS`] pass unless a latch is set (bug 11).
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::config::{MIN_FLOW_LIMIT, MIN_ROUND_GAP_MS};
+use crate::coverage::Counter;
+use crate::log::Level;
+use crate::udpif::Udpif;
+
+/// What the leader sampled at the top of a round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LeaderStart {
+    /// Round start time (ms).
+    pub start_time: u64,
+    /// Datapath flow count at the start.
+    pub n_flows: u64,
+    /// reval_seq at the start (a change wakes the leader early).
+    pub last_reval_seq: u64,
+}
+
+/// How a round changed the flow limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitChange {
+    /// Dump over 2000 ms: divided by the whole seconds.
+    Scaled,
+    /// Dump over 1300 ms: times 3/4.
+    Reduced,
+    /// Fast dump with a dump rate above the limit: + 1000.
+    Grew,
+    /// None of the above (the clamp may still apply).
+    Unchanged,
+}
+
+/// The dynamic flow limit after a round of `duration_ms` that started with `n_flows` flows.
+pub fn adjust_flow_limit(limit: u32, n_flows: u64, duration_ms: u64, ceiling: u32) -> (u32, LimitChange) {
+    let duration = duration_ms.max(1);
+    let mut l = u64::from(limit);
+    let change = if duration > 2000 {
+        l /= duration / 1000;
+        LimitChange::Scaled
+    } else if duration > 1300 {
+        l = l * 3 / 4;
+        LimitChange::Reduced
+    } else if duration < 1000 && l < n_flows.saturating_mul(1000) / duration {
+        l += 1000;
+        LimitChange::Grew
+    } else {
+        LimitChange::Unchanged
+    };
+    let clamped = l.max(u64::from(MIN_FLOW_LIMIT)).min(u64::from(ceiling));
+    (u32::try_from(clamped).unwrap_or(u32::MAX), change)
+}
+
+impl Udpif {
+    /// The leader's samples at the top of a round (flow count, average, maximum, reval_seq, time).
+    pub fn leader_begin(&self) -> LeaderStart {
+        let last_reval_seq = self.reval_seq();
+        let n_flows = self.n_flows();
+        self.max_n_flows.fetch_max(n_flows, Ordering::Relaxed);
+        let avg = self.avg_n_flows.load(Ordering::Relaxed);
+        self.avg_n_flows
+            .store((avg + n_flows) / 2, Ordering::Relaxed);
+        LeaderStart {
+            start_time: self.env.now(),
+            n_flows,
+            last_reval_seq,
+        }
+    }
+
+    /// The leader's end of a round (after the dump is destroyed): bumps `dump_seq`, records the
+    /// duration, adjusts the flow limit. Returns the duration.
+    pub fn leader_end(&self, start: &LeaderStart) -> u64 {
+        self.bump_dump_seq();
+        let duration = self.env.now().saturating_sub(start.start_time).max(1);
+        self.dump_duration.store(duration, Ordering::Relaxed);
+        let (limit, change) = adjust_flow_limit(
+            self.flow_limit(),
+            start.n_flows,
+            duration,
+            self.config.flow_limit_ceiling(),
+        );
+        match change {
+            LimitChange::Scaled => self.env.coverage.inc(Counter::UpcallFlowLimitScaled),
+            LimitChange::Reduced => self.env.coverage.inc(Counter::UpcallFlowLimitReduced),
+            LimitChange::Grew => self.env.coverage.inc(Counter::UpcallFlowLimitGrew),
+            LimitChange::Unchanged => {}
+        }
+        self.set_flow_limit(limit);
+        if duration > 2000 {
+            self.env.log.write(
+                Level::Warn,
+                format!("Spent an unreasonably long {duration}ms dumping flows"),
+            );
+        }
+        duration
+    }
+
+    /// When the next round may start: `start + min(max_idle, max_revalidator)`, or earlier on a
+    /// reval_seq change, but never before `start + 5 ms`.
+    pub fn next_round_due(&self, start: &LeaderStart) -> (u64, u64) {
+        let period = self
+            .config
+            .max_idle_ms()
+            .min(self.config.max_revalidator_ms());
+        (
+            start.start_time.saturating_add(period),
+            start.start_time.saturating_add(MIN_ROUND_GAP_MS),
+        )
+    }
+
+    /// The leader's sleep between rounds. `interrupted()` reports a set pause or exit latch.
+    pub(crate) fn leader_wait(&self, start: &LeaderStart, interrupted: &dyn Fn() -> bool) {
+        let (due, earliest) = self.next_round_due(start);
+        let poll = Duration::from_millis(50);
+        let woke = |this: &Udpif| {
+            interrupted()
+                || this.reval_seq() != start.last_reval_seq
+                || this.env.now() >= due
+        };
+        while !woke(self) {
+            let left = due.saturating_sub(self.env.now()).clamp(1, 50);
+            self.wake
+                .wait_until(Duration::from_millis(left).min(poll), || woke(self));
+        }
+        if interrupted() {
+            return;
+        }
+        while self.env.now() < earliest && !interrupted() {
+            let left = earliest.saturating_sub(self.env.now()).clamp(1, 5);
+            self.wake
+                .wait_until(Duration::from_millis(left), interrupted);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flow_limit_rules_of_section_4_1() {
+        // Grow: 9000 flows dumped in 500 ms is 18000/s > 10000.
+        assert_eq!(adjust_flow_limit(10_000, 9000, 500, 200_000), (11_000, LimitChange::Grew));
+        // Quiet system: stays.
+        assert_eq!(adjust_flow_limit(10_000, 1, 1, 200_000), (10_000, LimitChange::Unchanged));
+        // 1000..=1300 ms: unchanged.
+        assert_eq!(adjust_flow_limit(10_000, 1_000_000, 1000, 200_000).1, LimitChange::Unchanged);
+        assert_eq!(adjust_flow_limit(10_000, 1_000_000, 1300, 200_000).1, LimitChange::Unchanged);
+        assert_eq!(adjust_flow_limit(10_000, 0, 1301, 200_000), (7500, LimitChange::Reduced));
+        assert_eq!(adjust_flow_limit(10_000, 0, 2000, 200_000), (7500, LimitChange::Reduced));
+        // Integer seconds: 2999 ms → /2, 3000 → /3.
+        assert_eq!(adjust_flow_limit(10_000, 0, 2999, 200_000), (5000, LimitChange::Scaled));
+        assert_eq!(adjust_flow_limit(9000, 0, 3000, 200_000), (3000, LimitChange::Scaled));
+        // Clamps.
+        assert_eq!(adjust_flow_limit(100, 0, 1100, 200_000).0, 1000);
+        assert_eq!(adjust_flow_limit(200_000, 10_000_000, 10, 150_000).0, 150_000);
+        // Zero duration is treated as 1 ms.
+        assert_eq!(adjust_flow_limit(10_000, 20, 0, 200_000), (11_000, LimitChange::Grew));
+    }
+}

@@ -1,0 +1,220 @@
+//! Datapath ops queued by revalidators and their results (OVS's `ukey_op`, `push_dp_ops`,
+//! `push_ukey_ops`; ovs-upcall.md §3.5).
+//!
+//! # Invariants
+//! * A failed op credits nothing: a failed delete moves its ukey to EVICTED (the flow is assumed
+//!   gone; a survivor is re-adopted by a later dump), a failed modify to INCONSISTENT.
+//! * A successful delete moves its ukey to EVICTED and credits `final - baseline` once, through
+//!   the ukey's xlate cache (or a fresh translation of its key).
+//! * Only delete ops free their ukey ([`Udpif::push_ukey_ops`]); a modified ukey stays (bug 8).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use rvs_dpif::dpif::{DpifFlow, DpifOp, FlowDel, FlowPut, FlowRef, FlowStats, OpResult, PutFlags};
+use rvs_flow::Flow;
+
+use super::reval::counter_delta;
+use super::{DelReason, RevalResult};
+use crate::coverage::Counter;
+use crate::log::Level;
+use crate::udpif::Udpif;
+use crate::ukey::{Ukey, UkeyInner, UkeyState};
+use crate::xlate::XlateRequest;
+
+/// One queued datapath op and the ukey it is for.
+#[derive(Debug)]
+pub struct UkeyOp {
+    ukey: Option<Arc<Ukey>>,
+    op: DpifOp,
+    /// For an op without ukey: the key to credit the final statistics through, if known.
+    key: Option<Flow>,
+    reason: Option<DelReason>,
+}
+
+impl UkeyOp {
+    /// How `udpif` names `ukey`'s flow in deletes.
+    fn flow_ref(udpif: &Udpif, ukey: &Ukey) -> FlowRef {
+        if ukey.ufid_present() && udpif.caps.ufid {
+            FlowRef::Ufid(ukey.id().ufid)
+        } else {
+            FlowRef::Key(Box::new(*ukey.key()))
+        }
+    }
+
+    /// The op for a MODIFY/DELETE verdict on a locked ukey (OVS's `reval_op_init`): a delete moves
+    /// the ukey to EVICTING; a modify installs the new actions in the ukey. KEEP gives `None`.
+    pub(crate) fn for_result(
+        udpif: &Udpif,
+        ukey: &Arc<Ukey>,
+        g: &mut UkeyInner,
+        result: RevalResult,
+    ) -> Option<UkeyOp> {
+        match result {
+            RevalResult::Keep => None,
+            RevalResult::Delete(reason) => {
+                ukey.transition(g, UkeyState::Evicting, "reval_op_init", &udpif.env);
+                Some(UkeyOp {
+                    ukey: Some(Arc::clone(ukey)),
+                    op: DpifOp::Del(FlowDel {
+                        flow: Self::flow_ref(udpif, ukey),
+                        pmd_id: ukey.id().pmd_id,
+                    }),
+                    key: None,
+                    reason: Some(reason),
+                })
+            }
+            RevalResult::Modify(actions) => {
+                g.actions = actions.clone();
+                Some(UkeyOp {
+                    ukey: Some(Arc::clone(ukey)),
+                    op: DpifOp::Put(FlowPut {
+                        flags: PutFlags::MODIFY,
+                        key: *ukey.key(),
+                        mask: *ukey.mask(),
+                        actions,
+                        ufid: ukey.ufid_present().then_some(ukey.id().ufid),
+                        pmd_id: ukey.id().pmd_id,
+                    }),
+                    key: None,
+                    reason: None,
+                })
+            }
+        }
+    }
+
+    /// A delete for a dumped flow that has no ukey (OVS's `delete_op_init__`).
+    pub(crate) fn delete_unowned(udpif: &Udpif, f: &DpifFlow) -> UkeyOp {
+        let flow = match (&f.key, f.ufid_present && udpif.caps.ufid) {
+            (_, true) | (None, _) => FlowRef::Ufid(f.ufid),
+            (Some(k), false) => FlowRef::Key(Box::new(*k)),
+        };
+        UkeyOp {
+            ukey: None,
+            op: DpifOp::Del(FlowDel {
+                flow,
+                pmd_id: f.pmd_id,
+            }),
+            key: f.key,
+            reason: Some(DelReason::Unexpected),
+        }
+    }
+
+    fn is_delete_op(&self) -> bool {
+        matches!(self.op, DpifOp::Del(_))
+    }
+}
+
+impl Udpif {
+    /// Runs `ops` in one `operate` call and handles the results (OVS's `push_dp_ops`); returns,
+    /// per op, its ukey if the op was a delete (so that the sweep can free them).
+    pub(crate) fn push_dp_ops(&self, ops: Vec<UkeyOp>) -> Vec<Option<Arc<Ukey>>> {
+        let mut metas = Vec::with_capacity(ops.len());
+        let mut dp_ops = Vec::with_capacity(ops.len());
+        for op in ops {
+            let is_del = op.is_delete_op();
+            metas.push((op.ukey, is_del, op.key, op.reason));
+            dp_ops.push(op.op);
+        }
+        let results = self.dpif.operate(dp_ops);
+        let mut deleted = Vec::with_capacity(metas.len());
+        for ((ukey, is_del, key, reason), result) in metas.into_iter().zip(results) {
+            self.handle_op_result(ukey.as_ref(), is_del, key, reason, &result);
+            deleted.push(if is_del { ukey } else { None });
+        }
+        deleted
+    }
+
+    fn handle_op_result(
+        &self,
+        ukey: Option<&Arc<Ukey>>,
+        is_del: bool,
+        key: Option<Flow>,
+        reason: Option<DelReason>,
+        result: &OpResult,
+    ) {
+        if result.error.is_some() {
+            if let Some(ukey) = ukey {
+                let mut g = ukey.lock();
+                let dst = if is_del {
+                    UkeyState::Evicted
+                } else {
+                    UkeyState::Inconsistent
+                };
+                ukey.transition(&mut g, dst, "push_dp_ops", &self.env);
+            }
+            return;
+        }
+        if !is_del {
+            return;
+        }
+        if let Some(c) = reason.and_then(|r| self.del_reasons.get(r as usize)) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+        let final_stats = result.stats;
+        let push = match ukey {
+            Some(ukey) => {
+                let mut g = ukey.lock();
+                ukey.transition(&mut g, UkeyState::Evicted, "push_dp_ops", &self.env);
+                let (packets, packets_back) = counter_delta(final_stats.n_packets, g.stats.n_packets);
+                let (bytes, bytes_back) = counter_delta(final_stats.n_bytes, g.stats.n_bytes);
+                if packets_back {
+                    self.env.coverage.inc(Counter::UkeyInvalidStatReset);
+                }
+                let push = FlowStats {
+                    n_packets: if packets_back { 0 } else { packets },
+                    n_bytes: if packets_back || bytes_back { 0 } else { bytes },
+                    used: final_stats.used.max(g.stats.used),
+                    tcp_flags: final_stats.tcp_flags | g.stats.tcp_flags,
+                };
+                if push.n_packets > 0
+                    && let Some(xcache) = g.xcache.as_deref()
+                {
+                    self.xlate.push_stats(xcache, &push);
+                    return;
+                }
+                push
+            }
+            None => final_stats,
+        };
+        if push.n_packets > 0 {
+            let key = ukey.map(|u| *u.key()).or(key);
+            self.credit_by_translation(key.as_ref(), &push);
+        }
+    }
+
+    /// Credits `push` by translating `key` (side effects allowed), for flows without xlate cache.
+    fn credit_by_translation(&self, key: Option<&Flow>, push: &FlowStats) {
+        let result = match key {
+            Some(flow) => self
+                .xlate
+                .translate(&XlateRequest {
+                    flow,
+                    tcp_flags: push.tcp_flags,
+                    for_revalidation: false,
+                    tables_version: self.xlate.tables_version(),
+                })
+                .map_err(|e| e.to_string()),
+            None => Err("no flow key".to_string()),
+        };
+        match result {
+            Ok(out) => {
+                if let Some(xcache) = out.xcache.as_deref() {
+                    self.xlate.push_stats(xcache, push);
+                }
+            }
+            Err(e) => self.env.log_rl(
+                &self.env.rl.xlate_failed,
+                Level::Warn,
+                format!("xlate_key failed ({e})!"),
+            ),
+        }
+    }
+
+    /// [`Udpif::push_dp_ops`], then frees the ukeys of the delete ops (OVS's `push_ukey_ops`).
+    pub(crate) fn push_ukey_ops(&self, ops: Vec<UkeyOp>) {
+        for ukey in self.push_dp_ops(ops).into_iter().flatten() {
+            self.ukeys.delete(&ukey, &self.env);
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! `revalidate_ukey`: KEEP, MODIFY or DELETE one ukey, crediting its statistics delta
+//! (ovs-upcall.md §3.3, §3.4).
+//!
+//! # Invariants
+//! * The baseline (`ukey.stats`) and `reval_seq` move only when the result is not DELETE, and then
+//!   together with a push of the delta (bug 2); a DELETE's statistics are credited from the delete's
+//!   final statistics instead.
+//! * A packet counter that went backwards (and is not a 64-bit wrap) is counted
+//!   (`ukey_invalid_stat_reset`), logged, and credits nothing; the baseline then follows the
+//!   datapath (it is not reset to zero). Deviation from OVS, which credits the wrapped difference.
+//! * A full revalidation is side-effect free; the new xlate cache replaces the ukey's.
+
+use rvs_dpif::dpif::{Actions, FlowStats};
+use rvs_flow::odp::format_actions;
+
+use super::DelReason;
+use crate::config::UINT64_THREE_QUARTERS;
+use crate::coverage::Counter;
+use crate::handler::datapath_wildcards;
+use crate::log::Level;
+use crate::udpif::Udpif;
+use crate::ukey::{Ukey, UkeyInner};
+use crate::xlate::XlateRequest;
+
+/// The verdict on one ukey.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RevalResult {
+    /// Leave the flow as it is.
+    Keep,
+    /// Replace the flow's actions with these.
+    Modify(Actions),
+    /// Delete the flow.
+    Delete(DelReason),
+}
+
+/// `new - old` for a counter, and whether it went backwards without wrapping.
+pub(crate) fn counter_delta(new: u64, old: u64) -> (u64, bool) {
+    let backwards = new < old && old < UINT64_THREE_QUARTERS;
+    (new.wrapping_sub(old), backwards)
+}
+
+impl Udpif {
+    /// Decides KEEP / MODIFY / DELETE for a locked ukey given the datapath's `stats`, and credits
+    /// the delta unless the verdict is DELETE.
+    pub(crate) fn revalidate_ukey(
+        &self,
+        ukey: &Ukey,
+        g: &mut UkeyInner,
+        stats: &FlowStats,
+        reval_seq: u64,
+    ) -> RevalResult {
+        let (raw_packets, packets_back) = counter_delta(stats.n_packets, g.stats.n_packets);
+        let (raw_bytes, bytes_back) = counter_delta(stats.n_bytes, g.stats.n_bytes);
+        if packets_back {
+            self.env.coverage.inc(Counter::UkeyInvalidStatReset);
+            let mut acts = String::new();
+            format_actions(&mut acts, &g.actions, None);
+            self.env.log_rl(
+                &self.env.rl.stats_jump,
+                Level::Warn,
+                format!(
+                    "Unexpected jump in packet stats from {} to {} when handling ukey {}, in_port({}), actions:{}",
+                    g.stats.n_packets,
+                    stats.n_packets,
+                    ukey.id(),
+                    ukey.key().in_port,
+                    acts
+                ),
+            );
+        }
+        let push = FlowStats {
+            n_packets: if packets_back { 0 } else { raw_packets },
+            n_bytes: if packets_back || bytes_back { 0 } else { raw_bytes },
+            used: stats.used,
+            tcp_flags: stats.tcp_flags,
+        };
+
+        let result = if g.reval_seq != reval_seq {
+            if self.should_revalidate(g, raw_packets) {
+                self.revalidate_ukey_full(ukey, g, push.tcp_flags)
+            } else {
+                RevalResult::Delete(DelReason::TooExpensive)
+            }
+        } else if push.n_packets == 0 || g.xcache.is_some() || self.populate_xcache(ukey, g) {
+            RevalResult::Keep
+        } else {
+            RevalResult::Delete(DelReason::XlationError)
+        };
+
+        if !matches!(result, RevalResult::Delete(_)) {
+            if let Some(xcache) = g.xcache.as_deref()
+                && (push.n_packets > 0 || push.n_bytes > 0)
+            {
+                self.xlate.push_stats(xcache, &push);
+            }
+            g.stats = *stats;
+            g.reval_seq = reval_seq;
+        }
+        result
+    }
+
+    /// The min-revalidate-pps heuristic: true if the ukey is worth a full revalidation.
+    pub(crate) fn should_revalidate(&self, g: &UkeyInner, packets: u64) -> bool {
+        let min_pps = self.config.min_revalidate_pps();
+        if min_pps == 0 {
+            return true;
+        }
+        let used = g.stats.used;
+        if used == 0 {
+            return true;
+        }
+        if self.dump_duration() < self.config.max_revalidator_ms() / 2 {
+            return true;
+        }
+        let packets = packets.max(1);
+        let now = used.max(self.env.now());
+        let duration = now - used;
+        let metric = duration / packets;
+        metric < 1000 / min_pps
+            || (g.offloaded && duration < self.config.offloaded_stats_delay_ms())
+    }
+
+    /// Builds the ukey's xlate cache with a side-effect-free translation; false on failure.
+    fn populate_xcache(&self, ukey: &Ukey, g: &mut UkeyInner) -> bool {
+        let req = XlateRequest {
+            flow: ukey.key(),
+            tcp_flags: 0,
+            for_revalidation: true,
+            tables_version: self.xlate.tables_version(),
+        };
+        match self.xlate.translate(&req) {
+            Ok(out) => {
+                g.xcache = out.xcache;
+                g.xcache.is_some()
+            }
+            Err(_) => false,
+        }
+    }
+
+    /// Re-translates the ukey's key and compares mask and actions (`revalidate_ukey__`).
+    fn revalidate_ukey_full(&self, ukey: &Ukey, g: &mut UkeyInner, tcp_flags: u16) -> RevalResult {
+        let req = XlateRequest {
+            flow: ukey.key(),
+            tcp_flags,
+            for_revalidation: true,
+            tables_version: self.xlate.tables_version(),
+        };
+        let out = match self.xlate.translate(&req) {
+            Ok(out) => out,
+            Err(_) => {
+                g.xcache = None;
+                return RevalResult::Delete(DelReason::XlationError);
+            }
+        };
+        g.xcache = out.xcache;
+        if g.xcache.is_none() {
+            return RevalResult::Delete(DelReason::AvoidCaching);
+        }
+        let actions = if out.slow_path != 0 {
+            self.xlate.slow_path_actions(ukey.key(), out.slow_path)
+        } else {
+            out.actions
+        };
+        if datapath_wildcards(out.wc).has_extra(ukey.mask()) {
+            return RevalResult::Delete(DelReason::FlowWildcarded);
+        }
+        if *actions != *g.actions {
+            return RevalResult::Modify(actions);
+        }
+        RevalResult::Keep
+    }
+}

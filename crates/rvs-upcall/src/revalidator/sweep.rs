@@ -1,0 +1,72 @@
+//! The sweep (and purge) of one revalidator's shard slice (OVS's `revalidator_sweep__`,
+//! ovs-upcall.md §3.6, §3.7).
+//!
+//! # Invariants
+//! * Only OPERATIONAL and INCONSISTENT ukeys (and VISIBLE ones when purging) are considered; a
+//!   VISIBLE ukey outside purge has an install pending and is left alone.
+//! * A ukey not dumped this round that needs revalidation is revalidated with its **own** last
+//!   statistics (delta 0, bug 22); one that missed [`MISSED_DUMPS_LIMIT`] dumps in a row is deleted.
+//! * EVICTED ukeys are freed here; ukeys of delete ops are freed after their op ran; modified ukeys
+//!   stay. Ops are pushed per shard, at most [`REVALIDATE_MAX_BATCH`] at a time.
+
+use super::{DelReason, RevalResult, UkeyOp};
+use crate::config::{MISSED_DUMPS_LIMIT, REVALIDATE_MAX_BATCH};
+use crate::coverage::Counter;
+use crate::udpif::Udpif;
+use crate::ukey::UkeyState;
+
+impl Udpif {
+    /// Sweeps (or, with `purge`, purges) the shards of revalidator `slice` of `n`.
+    pub fn sweep_slice(&self, slice: usize, n: usize, purge: bool) {
+        let dump_seq = self.dump_seq();
+        let reval_seq = self.reval_seq();
+        let env = &self.env;
+        for shard in self.ukeys.slice_shards(slice, n) {
+            let mut ops = Vec::new();
+            for ukey in self.ukeys.shard_ukeys(shard) {
+                let Some(mut g) = ukey.try_lock() else {
+                    env.coverage.inc(Counter::UpcallUkeyContention);
+                    continue;
+                };
+                let state = g.state();
+                if state == UkeyState::Operational
+                    || state == UkeyState::Inconsistent
+                    || (state == UkeyState::Visible && purge)
+                {
+                    let seq_mismatch = g.dump_seq != dump_seq && g.reval_seq != reval_seq;
+                    let mut result = if purge {
+                        RevalResult::Delete(DelReason::Purge)
+                    } else if state == UkeyState::Inconsistent {
+                        RevalResult::Delete(DelReason::UpdateFail)
+                    } else if !seq_mismatch {
+                        RevalResult::Keep
+                    } else {
+                        env.coverage.inc(Counter::RevalidateMissedDpFlow);
+                        let stats = g.stats;
+                        self.revalidate_ukey(&ukey, &mut g, &stats, reval_seq)
+                    };
+                    if g.dump_seq != dump_seq {
+                        g.missed_dumps += 1;
+                        if g.missed_dumps >= MISSED_DUMPS_LIMIT {
+                            env.coverage.inc(Counter::RevalidateMissingDpFlow);
+                            result = RevalResult::Delete(DelReason::FlowMissingDp);
+                        }
+                    } else {
+                        g.missed_dumps = 0;
+                    }
+                    ops.extend(UkeyOp::for_result(self, &ukey, &mut g, result));
+                }
+                drop(g);
+                if state == UkeyState::Evicted {
+                    self.ukeys.delete(&ukey, env);
+                }
+                if ops.len() == REVALIDATE_MAX_BATCH {
+                    self.push_ukey_ops(std::mem::take(&mut ops));
+                }
+            }
+            if !ops.is_empty() {
+                self.push_ukey_ops(ops);
+            }
+        }
+    }
+}

@@ -1,0 +1,226 @@
+//! ukeys: userspace's record of one datapath flow (ovs-upcall.md §2).
+//!
+//! # Invariants
+//! * A ukey is named by `(UFID, pmd_id)` ([`UkeyId`]); its key, mask, UFID and shard hash never
+//!   change. Everything else lives behind the ukey's own mutex ([`UkeyInner`]).
+//! * `stats` holds the absolute datapath counters **already credited** to rules; it moves only
+//!   together with a push of the delta (or is reset when the datapath layer changes).
+//! * `dump_seq` is 0 until the ukey is first handled by a dump; `reval_seq` is the reval_seq its
+//!   actions were last validated against.
+//! * Lock order: shard mutex, then ukey mutex. Revalidators only ever `try_lock` a ukey.
+
+mod state;
+mod umap;
+
+pub use state::{Transition, UkeyState, is_legal};
+pub use umap::{InstallOutcome, UkeyMaps};
+
+pub(crate) use state::StateTrail;
+
+use std::fmt;
+
+use rvs_dpif::dpif::{Actions, FlowStats};
+use rvs_flow::ufid::Ufid;
+use rvs_flow::{Flow, Wildcards};
+
+use crate::env::Env;
+use crate::sync::{Mutex, MutexGuard};
+use crate::xlate::XlateCache;
+
+/// The name of a ukey: its flow's UFID and the forwarding thread that owns the flow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UkeyId {
+    /// The flow's UFID.
+    pub ufid: Ufid,
+    /// The forwarding thread (`pmd_id`) of the flow.
+    pub pmd_id: u32,
+}
+
+impl UkeyId {
+    /// The shard hash (OVS hashes `ufid.u32[0]` with `pmd_id`).
+    pub fn hash(&self) -> u32 {
+        let x = (u64::from(self.ufid.parts[0]) | (u64::from(self.pmd_id) << 32))
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        (x >> 32) as u32 ^ self.ufid.parts[1]
+    }
+}
+
+impl fmt::Display for UkeyId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ufid:{}", self.ufid)
+    }
+}
+
+/// The mutable part of a ukey (guarded by its mutex).
+#[derive(Debug)]
+pub struct UkeyInner {
+    /// Last datapath stats already credited.
+    pub(crate) stats: FlowStats,
+    /// Creation time (ms).
+    pub(crate) created: u64,
+    /// `dump_seq` of the dump that last handled it; 0 = never.
+    pub(crate) dump_seq: u64,
+    /// `reval_seq` it was last validated against.
+    pub(crate) reval_seq: u64,
+    /// State and debug trail.
+    pub(crate) trail: StateTrail,
+    /// Consecutive sweeps in which its flow was not dumped.
+    pub(crate) missed_dumps: u32,
+    /// Datapath actions installed.
+    pub(crate) actions: Actions,
+    /// Translation side-effect cache.
+    pub(crate) xcache: Option<Box<dyn XlateCache>>,
+    /// Last seen datapath layer.
+    pub(crate) dp_layer: Option<&'static str>,
+    /// Last seen "offloaded" attribute.
+    pub(crate) offloaded: bool,
+}
+
+impl UkeyInner {
+    /// The current state.
+    #[inline]
+    pub fn state(&self) -> UkeyState {
+        self.trail.state
+    }
+}
+
+/// One ukey.
+pub struct Ukey {
+    id: UkeyId,
+    hash: u32,
+    key: Flow,
+    mask: Wildcards,
+    ufid_present: bool,
+    pub(crate) inner: Mutex<UkeyInner>,
+}
+
+impl fmt::Debug for Ukey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Ukey({})", self.id)
+    }
+}
+
+/// Everything needed to build a ukey.
+#[derive(Clone, Debug)]
+pub struct UkeyParams {
+    /// The unmasked flow key.
+    pub key: Flow,
+    /// The installed mask.
+    pub mask: Wildcards,
+    /// The flow's name.
+    pub id: UkeyId,
+    /// True if the datapath knows the flow by its UFID.
+    pub ufid_present: bool,
+    /// Installed actions.
+    pub actions: Actions,
+    /// reval_seq the actions were computed against.
+    pub reval_seq: u64,
+    /// Initial `stats.used` (0 for a fresh upcall, the dumped value for an adopted flow).
+    pub used: u64,
+}
+
+/// A consistent copy of a ukey's mutable state (for tests and tools).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UkeyView {
+    /// State.
+    pub state: UkeyState,
+    /// Credited stats baseline.
+    pub stats: FlowStats,
+    /// Last handled dump.
+    pub dump_seq: u64,
+    /// Last validated reval_seq.
+    pub reval_seq: u64,
+    /// Consecutive missed dumps.
+    pub missed_dumps: u32,
+    /// Creation time.
+    pub created: u64,
+    /// Installed actions.
+    pub actions: Actions,
+    /// True if it has an xlate cache.
+    pub has_xcache: bool,
+}
+
+impl Ukey {
+    /// A new ukey in state CREATED, `dump_seq` 0, created now.
+    pub fn new(p: UkeyParams, env: &Env, location: &'static str) -> Ukey {
+        Ukey {
+            hash: p.id.hash(),
+            id: p.id,
+            key: p.key,
+            mask: p.mask,
+            ufid_present: p.ufid_present,
+            inner: Mutex::new(UkeyInner {
+                stats: FlowStats {
+                    used: p.used,
+                    ..FlowStats::default()
+                },
+                created: env.now(),
+                dump_seq: 0,
+                reval_seq: p.reval_seq,
+                trail: StateTrail::new(location),
+                missed_dumps: 0,
+                actions: p.actions,
+                xcache: None,
+                dp_layer: None,
+                offloaded: false,
+            }),
+        }
+    }
+
+    /// The ukey's name.
+    pub fn id(&self) -> &UkeyId {
+        &self.id
+    }
+    /// The shard hash.
+    pub fn hash(&self) -> u32 {
+        self.hash
+    }
+    /// The unmasked key.
+    pub fn key(&self) -> &Flow {
+        &self.key
+    }
+    /// The installed mask.
+    pub fn mask(&self) -> &Wildcards {
+        &self.mask
+    }
+    /// True if the datapath knows the flow by UFID.
+    pub fn ufid_present(&self) -> bool {
+        self.ufid_present
+    }
+
+    /// Blocks for the ukey's lock (handlers and tools; revalidators use [`Ukey::try_lock`]).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, UkeyInner> {
+        self.inner.lock()
+    }
+
+    /// Takes the lock if free.
+    pub(crate) fn try_lock(&self) -> Option<MutexGuard<'_, UkeyInner>> {
+        self.inner.try_lock()
+    }
+
+    /// Moves the (locked) ukey to `dst` under the transition rules.
+    pub(crate) fn transition(
+        &self,
+        inner: &mut UkeyInner,
+        dst: UkeyState,
+        location: &'static str,
+        env: &Env,
+    ) -> Transition {
+        state::transition(&mut inner.trail, dst, &self.id, location, env)
+    }
+
+    /// A copy of the mutable state (takes the lock).
+    pub fn view(&self) -> UkeyView {
+        let g = self.lock();
+        UkeyView {
+            state: g.state(),
+            stats: g.stats,
+            dump_seq: g.dump_seq,
+            reval_seq: g.reval_seq,
+            missed_dumps: g.missed_dumps,
+            created: g.created,
+            actions: g.actions.clone(),
+            has_xcache: g.xcache.is_some(),
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! The ukey maps: [`N_UMAPS`] shards, each a mutex-guarded hash map from [`UkeyId`] to ukey
+//! (ovs-upcall.md §2.3, §2.4).
+//!
+//! # Invariants
+//! * A ukey is in the shard `hash % N_UMAPS`. Every access, readers included, locks that shard
+//!   briefly (OVS reads its cmaps lock-free under RCU; here `Arc` keeps a ukey alive for whoever
+//!   still holds it after removal, which is what RCU gives OVS).
+//! * Insert, replace and remove happen under the shard lock; a ukey leaves its map only through
+//!   [`UkeyMaps::delete`] (the sweep, purge, or the replace path), which acts once: only if the
+//!   ukey's state is below DELETED, checked under the ukey lock, and only removing the very same
+//!   ukey (a replacement already in its slot is left alone).
+//! * A replacement takes over the old ukey's `dump_seq`, so a flow dumped twice in one dump is never
+//!   credited twice.
+//! * Revalidator `i` of `n` owns shards `i, i+n, i+2n, ...` for the sweep.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use foldhash::fast::RandomState;
+
+use super::{Ukey, UkeyId, UkeyState};
+use crate::config::N_UMAPS;
+use crate::coverage::Counter;
+use crate::env::Env;
+use crate::log::Level;
+use crate::sync::Mutex;
+
+type Shard = HashMap<UkeyId, Arc<Ukey>, RandomState>;
+
+/// What an install attempt did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InstallOutcome {
+    /// No ukey had this name: inserted, now VISIBLE.
+    Inserted,
+    /// An EVICTED ukey with the same key was replaced (`upcall_ukey_replace`).
+    Replaced,
+    /// A live ukey with the same key exists (`handler_duplicate_upcall`).
+    Duplicate,
+    /// A ukey with the same key exists but is locked (`ukey_replace_contention`).
+    Contention,
+    /// A ukey with the same name but a different key exists (a UFID collision).
+    Conflict,
+}
+
+impl InstallOutcome {
+    /// True if the new ukey is now in the map.
+    pub fn installed(self) -> bool {
+        matches!(self, InstallOutcome::Inserted | InstallOutcome::Replaced)
+    }
+}
+
+/// The sharded ukey maps of one engine.
+pub struct UkeyMaps {
+    shards: Box<[Mutex<Shard>]>,
+}
+
+impl std::fmt::Debug for UkeyMaps {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "UkeyMaps({} ukeys)", self.len())
+    }
+}
+
+impl Default for UkeyMaps {
+    fn default() -> Self {
+        UkeyMaps::with_shards(N_UMAPS)
+    }
+}
+
+impl UkeyMaps {
+    /// Maps with `n` shards (the engine uses [`N_UMAPS`]; models use fewer).
+    pub fn with_shards(n: usize) -> UkeyMaps {
+        UkeyMaps {
+            shards: (0..n.max(1))
+                .map(|_| Mutex::new(HashMap::with_hasher(RandomState::default())))
+                .collect(),
+        }
+    }
+
+    /// Number of shards.
+    pub fn n_shards(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// The shard index of `id`.
+    pub fn shard_of(&self, id: &UkeyId) -> usize {
+        id.hash() as usize % self.shards.len()
+    }
+
+    fn shard(&self, index: usize) -> Option<&Mutex<Shard>> {
+        self.shards.get(index)
+    }
+
+    /// The ukey named `id`, if any.
+    pub fn lookup(&self, id: &UkeyId) -> Option<Arc<Ukey>> {
+        self.shard(self.shard_of(id))?.lock().get(id).cloned()
+    }
+
+    /// Inserts `new` (state CREATED), replacing an EVICTED ukey with the same key (§2.4).
+    pub fn install(&self, new: &Arc<Ukey>, env: &Env) -> InstallOutcome {
+        let Some(shard) = self.shard(self.shard_of(new.id())) else {
+            return InstallOutcome::Conflict;
+        };
+        let mut map = shard.lock();
+        let Some(old) = map.get(new.id()).cloned() else {
+            let mut inner = new.lock();
+            map.insert(*new.id(), Arc::clone(new));
+            new.transition(&mut inner, UkeyState::Visible, "ukey_install", env);
+            return InstallOutcome::Inserted;
+        };
+        if old.key() != new.key() {
+            env.log_rl(
+                &env.rl.common,
+                Level::Warn,
+                format!(
+                    "Conflicting ukey for flows:\n{} in_port({})\n{} in_port({})",
+                    old.id(),
+                    old.key().in_port,
+                    new.id(),
+                    new.key().in_port
+                ),
+            );
+            return InstallOutcome::Conflict;
+        }
+        let Some(mut old_inner) = old.try_lock() else {
+            env.coverage.inc(Counter::UkeyReplaceContention);
+            return InstallOutcome::Contention;
+        };
+        if old_inner.state() != UkeyState::Evicted {
+            env.coverage.inc(Counter::HandlerDuplicateUpcall);
+            return InstallOutcome::Duplicate;
+        }
+        let mut new_inner = new.lock();
+        new_inner.dump_seq = old_inner.dump_seq;
+        map.insert(*new.id(), Arc::clone(new));
+        old.transition(&mut old_inner, UkeyState::Deleted, "try_ukey_replace", env);
+        new.transition(&mut new_inner, UkeyState::Visible, "try_ukey_replace", env);
+        env.coverage.inc(Counter::UpcallUkeyReplace);
+        InstallOutcome::Replaced
+    }
+
+    /// Removes `ukey` from its map and moves it to DELETED, once (§2.2 `ukey_delete`).
+    /// Returns true if this call deleted it.
+    pub fn delete(&self, ukey: &Arc<Ukey>, env: &Env) -> bool {
+        let Some(shard) = self.shard(self.shard_of(ukey.id())) else {
+            return false;
+        };
+        let mut map = shard.lock();
+        let mut inner = ukey.lock();
+        if inner.state() >= UkeyState::Deleted {
+            return false;
+        }
+        if map.get(ukey.id()).is_some_and(|cur| Arc::ptr_eq(cur, ukey)) {
+            map.remove(ukey.id());
+        }
+        ukey.transition(&mut inner, UkeyState::Deleted, "ukey_delete", env);
+        true
+    }
+
+    /// The ukeys of shard `index` at this moment.
+    pub fn shard_ukeys(&self, index: usize) -> Vec<Arc<Ukey>> {
+        self.shard(index)
+            .map(|s| s.lock().values().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The shard indices swept by revalidator `slice` of `n`.
+    pub fn slice_shards(&self, slice: usize, n: usize) -> impl Iterator<Item = usize> + use<> {
+        (slice..self.shards.len()).step_by(n.max(1))
+    }
+
+    /// Number of ukeys in revalidator `slice`'s shards (`upcall/show`'s `keys`).
+    pub fn slice_len(&self, slice: usize, n: usize) -> usize {
+        self.slice_shards(slice, n)
+            .filter_map(|i| self.shard(i))
+            .map(|s| s.lock().len())
+            .sum()
+    }
+
+    /// Total number of ukeys.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| s.lock().len()).sum()
+    }
+
+    /// True if there is no ukey.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Every ukey (a snapshot; for tools and tests).
+    pub fn all(&self) -> Vec<Arc<Ukey>> {
+        (0..self.shards.len())
+            .flat_map(|i| self.shard_ukeys(i))
+            .collect()
+    }
+}

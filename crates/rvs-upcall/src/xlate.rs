@@ -1,0 +1,96 @@
+//! The translation contract: what the engine asks of OpenFlow (`rvs-ofproto` implements it later;
+//! tests use `testing::FakeTranslator`).
+//!
+//! # Invariants
+//! * `translate` never credits packets to rules. Packets are credited only through
+//!   [`Translator::push_stats`] on a cache a translation returned, so every packet is credited
+//!   exactly once: the miss packet by its handler, datapath hits by revalidators as deltas.
+//! * `for_revalidation = true` asks for a side-effect-free translation (OVS's revalidation xlate
+//!   with no packet counts); `false` is an upcall or a cache build, which may learn.
+//! * The returned wildcards are datapath wildcards: bits of pipeline-only fields (`metadata`,
+//!   registers) are ignored by the engine, and `in_port` is always made exact.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use rvs_dpif::dpif::{Actions, FlowStats};
+use rvs_flow::odp::{CookieKind, OdpAction, Userdata, UserdataCookie, UserspaceAction};
+use rvs_flow::{Flow, Wildcards};
+
+/// Slow-path reason bit `action` (OVS's `SLOW_ACTION`: the actions need userspace).
+pub const SLOW_ACTION: u32 = 0x20;
+/// Slow-path reason bit `match` (OVS's `SLOW_MATCH`: the datapath cannot match precisely enough).
+pub const SLOW_MATCH: u32 = 0x40;
+
+/// A translation request.
+#[derive(Clone, Copy, Debug)]
+pub struct XlateRequest<'a> {
+    /// The (unmasked) flow to translate.
+    pub flow: &'a Flow,
+    /// TCP flags seen (for `fin_timeout` and the like).
+    pub tcp_flags: u16,
+    /// True for a side-effect-free revalidation.
+    pub for_revalidation: bool,
+    /// The OpenFlow tables version to translate against (read once, before translating).
+    pub tables_version: u64,
+}
+
+/// What a translation produced.
+#[derive(Debug)]
+pub struct XlateOutput {
+    /// Datapath actions (for a slow-pathed flow: what to execute on the upcalled packet).
+    pub actions: Actions,
+    /// Every flow bit the translation looked at.
+    pub wc: Wildcards,
+    /// Slow-path reason bits; 0 means the flow may be installed with `actions`.
+    pub slow_path: u32,
+    /// A cache of the translation's side effects (rules hit, ...), used to credit statistics
+    /// later without translating again; `None` if the translation must not be cached (OVS's
+    /// `avoid_caching`), which makes revalidators delete the flow.
+    pub xcache: Option<Box<dyn XlateCache>>,
+}
+
+/// Why a translation failed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum XlateError {
+    /// No bridge owns the flow's input port (OVS's `ENODEV` from `xlate_lookup`).
+    #[error("no ofproto for in_port {0}")]
+    NoOfproto(u32),
+    /// Any other translation error.
+    #[error("translation failed: {0}")]
+    Failed(String),
+}
+
+/// A translation's side-effect cache (OVS's `xlate_cache`), opaque to the engine.
+pub trait XlateCache: Send + Sync + fmt::Debug {
+    /// For the translator to get its own type back.
+    fn as_any(&self) -> &dyn Any;
+}
+
+/// OpenFlow translation, as the engine needs it.
+pub trait Translator: Send + Sync {
+    /// The current tables version (an acquire load; changes with every committed flow-table change).
+    fn tables_version(&self) -> u64;
+
+    /// Translates a flow.
+    fn translate(&self, req: &XlateRequest<'_>) -> Result<XlateOutput, XlateError>;
+
+    /// Credits `delta` to everything `xcache` recorded (rules, tables, ports, learn...).
+    fn push_stats(&self, xcache: &dyn XlateCache, delta: &FlowStats);
+
+    /// The actions a slow-pathed flow is installed with: an upcall carrying a slow-path cookie.
+    fn slow_path_actions(&self, flow: &Flow, reasons: u32) -> Actions {
+        let cookie = UserdataCookie {
+            ofp_in_port: u16::try_from(flow.in_port).unwrap_or(u16::MAX),
+            ofproto_uuid: [0; 16],
+            kind: CookieKind::SlowPath { reasons },
+        };
+        Arc::from(vec![OdpAction::Userspace(UserspaceAction {
+            pid: 0,
+            userdata: Some(Userdata::Cookie(cookie)),
+            actions: false,
+            tunnel_out_port: None,
+        })])
+    }
+}
