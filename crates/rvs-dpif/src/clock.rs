@@ -4,6 +4,10 @@
 //! clock that reads a monotonic OS clock; tests hand them a [`VirtualClock`], which is what lets them
 //! step time the way OVS's `time/warp` does.
 //!
+//! The real clock belongs to the binary (it cannot live in `rvs-netdev`, which this crate depends
+//! on, since it implements this crate's trait): a struct holding a start `std::time::Instant` whose
+//! `now_ms` is the elapsed milliseconds plus 1 (so that it never reads 0, "never used").
+//!
 //! # Invariants
 //! * `now_ms` never goes backwards on one clock (a [`VirtualClock`] only moves forward).
 //! * Times are milliseconds; 0 is reserved by flow statistics for "never used", so a clock used with

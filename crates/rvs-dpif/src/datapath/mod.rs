@@ -1,8 +1,8 @@
 //! The userspace datapath (OVS's `dpif-netdev`): ports, the megaflow cache, forwarding contexts with
-//! their exact-match caches, per-thread flow statistics, upcall queues, and the [`Dpif`] contract.
+//! their exact-match caches, per-thread flow statistics, upcall queues, and the [`Dpif`](crate::dpif::Dpif) contract.
 //!
 //! # Shape
-//! * [`Datapath`] is a cheap handle (an `Arc`) on the shared state. It implements [`Dpif`].
+//! * [`Datapath`] is a cheap handle (an `Arc`) on the shared state. It implements [`Dpif`](crate::dpif::Dpif).
 //! * Flows live in **one table shared by every forwarding thread** (not one per thread as in OVS):
 //!   one megaflow classifier ([`Dpcls`]) per input port, a UFID index (a lock-free `papaya` map) and
 //!   dump slots. Statistics are per thread through the `stats` module, so threads never write
