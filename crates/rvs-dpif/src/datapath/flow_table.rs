@@ -2,9 +2,9 @@
 //! in the `datapath` module documentation.
 //!
 //! # Invariants
-//! * Every write runs under the flow mutex, and installs a flow in this order: classifier, UFID
-//!   index, dump slot (so a dump never shows a flow that packets cannot hit yet... or, for deletes,
-//!   the reverse: dead flag, classifier, index, slot).
+//! * Every write runs under the flow mutex. An install publishes the flow in the classifier, then
+//!   the UFID index, then the dump slots; a delete marks it dead first, then takes it out of the
+//!   index, the classifier and the slots.
 //! * Statistics ids of dropped records are freed only here, under the mutex (they arrive through
 //!   a lock-free channel from wherever the last reference was dropped).
 //! * A failed operation changes nothing, except a modify with zero-stats, which swaps the actions

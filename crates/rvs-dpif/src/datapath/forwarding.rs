@@ -48,6 +48,8 @@ use crate::stats::StatsWriter;
 
 /// Exact-match cache slots the slow sweep visits per batch.
 const EMC_SWEEP_PER_BATCH: usize = 32;
+/// Exact-match cache slots an idle context sweeps per call.
+const IDLE_EMC_SWEEP: usize = 1024;
 /// How often a context re-ranks the classifiers' subtables (OVS's `DPCLS_OPTIMIZATION_INTERVAL`).
 const RERANK_INTERVAL_MS: u64 = 1000;
 /// Spare buffers a context keeps between batches.
@@ -130,9 +132,11 @@ impl ForwardingThread {
         self.ctx.process_batch(&self.shared, port_no, batch, now_ms);
     }
 
-    /// Housekeeping when idle: re-ranks classifiers once a second (if no writer is busy).
+    /// Housekeeping when idle: re-ranks classifiers once a second (if no writer is busy) and
+    /// drops exact-match cache entries of deleted flows (releasing their memory).
     pub fn idle(&mut self, now_ms: u64) {
         self.ctx.maybe_rerank(&self.shared, now_ms);
+        self.ctx.emc.sweep_dead(IDLE_EMC_SWEEP);
     }
 
     /// The context's id (given at creation).

@@ -49,6 +49,7 @@ fn dump_sees_every_stable_flow_while_others_come_and_go() {
         .map(|n| ufids.ufid_of_flow(&put_numbered(&fx.dp, n)))
         .collect();
     let stop = AtomicBool::new(false);
+    let churn_rounds = std::sync::atomic::AtomicU64::new(0);
     let churn_started = Barrier::new(2);
     std::thread::scope(|s| {
         // Churn: flows 10000.. added and deleted continuously (indices get reused).
@@ -68,10 +69,14 @@ fn dump_sees_every_stable_flow_while_others_come_and_go() {
                         .expect("del");
                 }
                 round = round.wrapping_add(1);
+                churn_rounds.fetch_add(1, Ordering::AcqRel);
             }
         });
         churn_started.wait();
-        for _ in 0..5 {
+        // At least 5 dumps, and until the churn has run 20 rounds meanwhile.
+        let mut dumps = 0;
+        while dumps < 5 || churn_rounds.load(Ordering::Acquire) < 20 {
+            dumps += 1;
             let dump = fx.dp.flow_dump(false);
             let seen: Vec<Vec<DpifFlow>> = std::thread::scope(|d| {
                 let workers: Vec<_> = (0..3)
