@@ -95,8 +95,8 @@ fn bytes_per_megaflow_at_200k() {
         "{{\"flows\":{FLOWS},\"masks\":{MASKS},\"rss_bytes_per_flow\":{per_flow:.0},\
          \"rss_bytes_per_flow_per_forwarding_thread\":{per_flow_per_thread:.1},\
          \"megaflow_record_bytes\":{},\"flow_key_bytes\":{}}}",
-        std::mem::size_of::<rvs_dpif::datapath::Megaflow>(),
-        std::mem::size_of::<Flow>()
+        size_of::<rvs_dpif::datapath::Megaflow>(),
+        size_of::<Flow>()
     );
     drop(pmd);
     drop(puts);
