@@ -34,7 +34,11 @@ fn rss_bytes() -> u64 {
 fn put_for(n: u32) -> FlowPut {
     let mut frame = Vec::new();
     PacketBuilder::ethernet2([0x50, 0x54, 0, 0, 0, 1], [0x50, 0x54, 0, 0, 0, 2])
-        .ipv4((0x0a00_0000 | (n & 0xff)).to_be_bytes(), n.to_be_bytes(), 64)
+        .ipv4(
+            (0x0a00_0000 | (n & 0xff)).to_be_bytes(),
+            n.to_be_bytes(),
+            64,
+        )
         .udp(1000, (n % MASKS) as u16)
         .write(&mut frame, &[0u8; 18])
         .expect("build");
@@ -81,7 +85,10 @@ fn bytes_per_megaflow_at_200k() {
     let before = rss_bytes();
     for p in &puts {
         // Fresh actions per flow, as a handler's translation allocates them.
-        let put = FlowPut { actions: vec![OdpAction::Output(2)].into(), ..p.clone() };
+        let put = FlowPut {
+            actions: vec![OdpAction::Output(2)].into(),
+            ..p.clone()
+        };
         dp.flow_put(put).expect("put");
     }
     let installed = rss_bytes();
