@@ -4,7 +4,6 @@
 
 use super::*;
 use crate::table::{FlowModError, Ofctl, Tables};
-use proptest::prelude::*;
 
 const FIXTURES: &str = include_str!("../../testdata/ofctl_actions_ovs31.txt");
 

@@ -204,9 +204,11 @@ fn of13(a: &OfpAction, before: Before, out: &mut Vec<OfpAction>) -> Result<(), O
         }
         OfpAction::Enqueue { port, queue } => {
             out.push(OfpAction::SetQueue(*queue));
+            // Open vSwitch sends max_len 65535, which only matters for CONTROLLER (not a valid
+            // enqueue port); rvs keeps the parser's 0 so the form reads back unchanged.
             out.push(OfpAction::Output {
                 port: *port,
-                max_len: u16::MAX,
+                max_len: 0,
             });
             out.push(OfpAction::PopQueue);
         }
