@@ -7,7 +7,7 @@ use super::*;
 use crate::table::{Ofctl, ParseMode, Tables, parse_flow_mod};
 use proptest::prelude::*;
 use rvs_flow::Match;
-use rvs_flow::ofp_match::fields::{FieldDef, ValueSyntax, fields};
+use rvs_flow::ofp_match::fields::{FieldDef, FieldId, ValueSyntax, fields};
 use rvs_flow::ofp_match::parse_match;
 use rvs_flow::ofp_match::port::{OFPP_CONTROLLER, OFPP_IN_PORT};
 
@@ -60,9 +60,9 @@ fn set_field() -> impl Strategy<Value = OfpAction> {
         .prop_filter_map("valid value", |(def, v, m, masked)| {
             let full = value_mask(def);
             let value = match def.id {
-                rvs_flow::ofp_match::fields::FieldId::InPortOxm => {
+                FieldId::InPortOxm => {
                     let p = v as u32;
-                    if p < 0xff00 || p >= 0xffff_ff00 {
+                    if !(0xff00..0xffff_ff00).contains(&p) {
                         u128::from(p)
                     } else {
                         u128::from(p & 0xfeff)
