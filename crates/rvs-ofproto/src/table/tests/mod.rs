@@ -1,3 +1,5 @@
 //! Tests of tables, flow mods and dumps.
 
+mod dump;
 mod scenarios;
+mod versions;
