@@ -124,3 +124,11 @@ fn flow_files_and_dump_filters_match_ovs() {
         include_str!("../../../testdata/ofctl_files_ovs31.txt"),
     );
 }
+
+#[test]
+fn flow_text_errors_match_ovs() {
+    replay(
+        "errors",
+        include_str!("../../../testdata/ofctl_errors_ovs31.txt"),
+    );
+}
