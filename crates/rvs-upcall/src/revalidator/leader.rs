@@ -116,8 +116,11 @@ impl Udpif {
         )
     }
 
-    /// The leader's sleep between rounds. `interrupted()` reports a set pause or exit latch.
-    pub(crate) fn leader_wait(&self, start: &LeaderStart, interrupted: &dyn Fn() -> bool) {
+    /// The leader's sleep between rounds (real-time waits, re-checking the engine's clock):
+    /// returns when the next round is due, or when reval_seq moved past `start.last_reval_seq` but
+    /// no earlier than 5 ms after the round start, or as soon as `interrupted()` (a set pause or
+    /// exit latch) is true.
+    pub fn leader_wait(&self, start: &LeaderStart, interrupted: &dyn Fn() -> bool) {
         let (due, earliest) = self.next_round_due(start);
         let poll = Duration::from_millis(50);
         let woke = |this: &Udpif| {

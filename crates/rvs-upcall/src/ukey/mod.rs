@@ -188,8 +188,8 @@ impl Ukey {
         self.ufid_present
     }
 
-    /// Blocks for the ukey's lock (handlers and tools; revalidators use [`Ukey::try_lock`]).
-    pub(crate) fn lock(&self) -> MutexGuard<'_, UkeyInner> {
+    /// Blocks for the ukey's lock (handlers, tools and tests; revalidators only try-lock).
+    pub fn lock(&self) -> MutexGuard<'_, UkeyInner> {
         self.inner.lock()
     }
 
