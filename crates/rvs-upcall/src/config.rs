@@ -123,7 +123,11 @@ impl UpcallConfig {
 /// `udpif_set_threads` computes them when the datapath does not force the handler count:
 /// `threads = max(cores, 2)`; revalidators `threads/4 + 1` (or `max(threads - handlers, 1)` if only
 /// handlers are set); handlers `max(threads - revalidators, 1)`. Returns `(handlers, revalidators)`.
-pub fn default_thread_counts(cores: usize, n_handlers: usize, n_revalidators: usize) -> (usize, usize) {
+pub fn default_thread_counts(
+    cores: usize,
+    n_handlers: usize,
+    n_revalidators: usize,
+) -> (usize, usize) {
     let threads = cores.max(2);
     let revalidators = if n_revalidators > 0 {
         n_revalidators

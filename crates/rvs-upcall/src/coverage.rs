@@ -140,7 +140,10 @@ impl Coverage {
 
     /// Every counter as `(name, total)`.
     pub fn snapshot(&self) -> Vec<(&'static str, u64)> {
-        Counter::ALL.iter().map(|c| (c.name(), self.get(*c))).collect()
+        Counter::ALL
+            .iter()
+            .map(|c| (c.name(), self.get(*c)))
+            .collect()
     }
 }
 

@@ -8,8 +8,10 @@
 //!   a ukey that the next round revalidates.
 //! * The miss packet is credited once, by the handler, through the translation's cache; it is
 //!   executed even when no flow is installed (flow limit, duplicate, conflict).
-//! * After the batch a ukey whose put failed goes to EVICTED; one whose put succeeded goes to
-//!   OPERATIONAL **only if still below OPERATIONAL** (a revalidator may have moved it on).
+//! * After the batch a ukey whose put succeeded goes to OPERATIONAL **only if still below
+//!   OPERATIONAL** (a revalidator may have moved it on, bug 13); one whose put failed goes to
+//!   EVICTED only if still below EVICTED (rvs extends the same rule: a purge running meanwhile may
+//!   already have deleted it; OVS would abort on that backwards move).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -49,9 +51,9 @@ pub fn classify(upcall: &Upcall) -> UpcallClass {
             Some(cookie) => match cookie.kind {
                 CookieKind::SlowPath { .. } => UpcallClass::SlowPath,
                 CookieKind::Controller(c) => UpcallClass::Controller(c),
-                CookieKind::SFlow { .. } | CookieKind::FlowSample { .. } | CookieKind::Ipfix { .. } => {
-                    UpcallClass::Sample
-                }
+                CookieKind::SFlow { .. }
+                | CookieKind::FlowSample { .. }
+                | CookieKind::Ipfix { .. } => UpcallClass::Sample,
             },
         },
     }
@@ -122,7 +124,9 @@ impl Udpif {
             let mut g = ukey.lock();
             if result.error.is_some() {
                 report.put_errors += 1;
-                ukey.transition(&mut g, UkeyState::Evicted, "handle_upcalls", &self.env);
+                if g.state() < UkeyState::Evicted {
+                    ukey.transition(&mut g, UkeyState::Evicted, "handle_upcalls", &self.env);
+                }
             } else if g.state() < UkeyState::Operational {
                 ukey.transition(&mut g, UkeyState::Operational, "handle_upcalls", &self.env);
             }

@@ -149,7 +149,10 @@ impl Log {
 
     /// True if a kept record contains `needle`.
     pub fn contains(&self, needle: &str) -> bool {
-        self.records.lock().iter().any(|r| r.message.contains(needle))
+        self.records
+            .lock()
+            .iter()
+            .any(|r| r.message.contains(needle))
     }
 }
 

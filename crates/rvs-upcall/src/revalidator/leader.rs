@@ -40,7 +40,12 @@ pub enum LimitChange {
 }
 
 /// The dynamic flow limit after a round of `duration_ms` that started with `n_flows` flows.
-pub fn adjust_flow_limit(limit: u32, n_flows: u64, duration_ms: u64, ceiling: u32) -> (u32, LimitChange) {
+pub fn adjust_flow_limit(
+    limit: u32,
+    n_flows: u64,
+    duration_ms: u64,
+    ceiling: u32,
+) -> (u32, LimitChange) {
     let duration = duration_ms.max(1);
     let mut l = u64::from(limit);
     let change = if duration > 2000 {
@@ -124,9 +129,7 @@ impl Udpif {
         let (due, earliest) = self.next_round_due(start);
         let poll = Duration::from_millis(50);
         let woke = |this: &Udpif| {
-            interrupted()
-                || this.reval_seq() != start.last_reval_seq
-                || this.env.now() >= due
+            interrupted() || this.reval_seq() != start.last_reval_seq || this.env.now() >= due
         };
         while !woke(self) {
             let left = due.saturating_sub(self.env.now()).clamp(1, 50);
@@ -151,21 +154,51 @@ mod tests {
     #[test]
     fn flow_limit_rules_of_section_4_1() {
         // Grow: 9000 flows dumped in 500 ms is 18000/s > 10000.
-        assert_eq!(adjust_flow_limit(10_000, 9000, 500, 200_000), (11_000, LimitChange::Grew));
+        assert_eq!(
+            adjust_flow_limit(10_000, 9000, 500, 200_000),
+            (11_000, LimitChange::Grew)
+        );
         // Quiet system: stays.
-        assert_eq!(adjust_flow_limit(10_000, 1, 1, 200_000), (10_000, LimitChange::Unchanged));
+        assert_eq!(
+            adjust_flow_limit(10_000, 1, 1, 200_000),
+            (10_000, LimitChange::Unchanged)
+        );
         // 1000..=1300 ms: unchanged.
-        assert_eq!(adjust_flow_limit(10_000, 1_000_000, 1000, 200_000).1, LimitChange::Unchanged);
-        assert_eq!(adjust_flow_limit(10_000, 1_000_000, 1300, 200_000).1, LimitChange::Unchanged);
-        assert_eq!(adjust_flow_limit(10_000, 0, 1301, 200_000), (7500, LimitChange::Reduced));
-        assert_eq!(adjust_flow_limit(10_000, 0, 2000, 200_000), (7500, LimitChange::Reduced));
+        assert_eq!(
+            adjust_flow_limit(10_000, 1_000_000, 1000, 200_000).1,
+            LimitChange::Unchanged
+        );
+        assert_eq!(
+            adjust_flow_limit(10_000, 1_000_000, 1300, 200_000).1,
+            LimitChange::Unchanged
+        );
+        assert_eq!(
+            adjust_flow_limit(10_000, 0, 1301, 200_000),
+            (7500, LimitChange::Reduced)
+        );
+        assert_eq!(
+            adjust_flow_limit(10_000, 0, 2000, 200_000),
+            (7500, LimitChange::Reduced)
+        );
         // Integer seconds: 2999 ms → /2, 3000 → /3.
-        assert_eq!(adjust_flow_limit(10_000, 0, 2999, 200_000), (5000, LimitChange::Scaled));
-        assert_eq!(adjust_flow_limit(9000, 0, 3000, 200_000), (3000, LimitChange::Scaled));
+        assert_eq!(
+            adjust_flow_limit(10_000, 0, 2999, 200_000),
+            (5000, LimitChange::Scaled)
+        );
+        assert_eq!(
+            adjust_flow_limit(9000, 0, 3000, 200_000),
+            (3000, LimitChange::Scaled)
+        );
         // Clamps.
         assert_eq!(adjust_flow_limit(100, 0, 1100, 200_000).0, 1000);
-        assert_eq!(adjust_flow_limit(200_000, 10_000_000, 10, 150_000).0, 150_000);
+        assert_eq!(
+            adjust_flow_limit(200_000, 10_000_000, 10, 150_000).0,
+            150_000
+        );
         // Zero duration is treated as 1 ms.
-        assert_eq!(adjust_flow_limit(10_000, 20, 0, 200_000), (11_000, LimitChange::Grew));
+        assert_eq!(
+            adjust_flow_limit(10_000, 20, 0, 200_000),
+            (11_000, LimitChange::Grew)
+        );
     }
 }

@@ -156,7 +156,8 @@ impl Udpif {
             Some(ukey) => {
                 let mut g = ukey.lock();
                 ukey.transition(&mut g, UkeyState::Evicted, "push_dp_ops", &self.env);
-                let (packets, packets_back) = counter_delta(final_stats.n_packets, g.stats.n_packets);
+                let (packets, packets_back) =
+                    counter_delta(final_stats.n_packets, g.stats.n_packets);
                 let (bytes, bytes_back) = counter_delta(final_stats.n_bytes, g.stats.n_bytes);
                 if packets_back {
                     self.env.coverage.inc(Counter::UkeyInvalidStatReset);

@@ -70,7 +70,11 @@ impl Udpif {
         }
         let push = FlowStats {
             n_packets: if packets_back { 0 } else { raw_packets },
-            n_bytes: if packets_back || bytes_back { 0 } else { raw_bytes },
+            n_bytes: if packets_back || bytes_back {
+                0
+            } else {
+                raw_bytes
+            },
             used: stats.used,
             tcp_flags: stats.tcp_flags,
         };

@@ -30,6 +30,8 @@ use rvs_flow::ufid::{Ufid, UfidGenerator};
 use rvs_flow::{Flow, Wildcards};
 
 type FlowId = (Ufid, u32);
+/// Per mask, masked key → flow.
+type Subtables = Vec<(Wildcards, HashMap<Flow, FlowId>)>;
 
 /// One installed flow.
 #[derive(Clone, Debug)]
@@ -66,7 +68,7 @@ struct Faults {
 struct Table {
     flows: HashMap<FlowId, FakeFlow>,
     /// Per forwarding thread: per mask, masked key → flow.
-    classifier: HashMap<u32, Vec<(Wildcards, HashMap<Flow, FlowId>)>>,
+    classifier: HashMap<u32, Subtables>,
     next_seq: u64,
     faults: Faults,
 }
@@ -399,7 +401,9 @@ impl FakeDpif {
     }
 
     fn put(&self, t: &mut Table, put: &FlowPut) -> Result<FlowStats, DpifError> {
-        let ufid = put.ufid.unwrap_or_else(|| self.ufids.ufid_of_flow(&put.key));
+        let ufid = put
+            .ufid
+            .unwrap_or_else(|| self.ufids.ufid_of_flow(&put.key));
         let id = (ufid, put.pmd_id);
         let existing = if t.flows.contains_key(&id) {
             Some(id)

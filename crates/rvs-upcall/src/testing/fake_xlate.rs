@@ -147,7 +147,8 @@ impl Translator for FakeTranslator {
 
     fn translate(&self, req: &XlateRequest<'_>) -> Result<XlateOutput, XlateError> {
         if req.for_revalidation {
-            self.revalidation_translations.fetch_add(1, Ordering::Relaxed);
+            self.revalidation_translations
+                .fetch_add(1, Ordering::Relaxed);
         } else {
             self.upcall_translations.fetch_add(1, Ordering::Relaxed);
         }

@@ -127,9 +127,9 @@ pub(crate) fn transition(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use UkeyState::*;
     use rvs_dpif::clock::VirtualClock;
     use std::sync::Arc;
-    use UkeyState::*;
 
     const ALL: [UkeyState; 7] = [
         Created,
@@ -157,7 +157,19 @@ mod tests {
         }
         assert_eq!(
             legal,
-            vec![(0, 1), (1, 1), (1, 2), (1, 3), (1, 4), (1, 5), (2, 3), (2, 4), (3, 4), (4, 5), (5, 6)]
+            vec![
+                (0, 1),
+                (1, 1),
+                (1, 2),
+                (1, 3),
+                (1, 4),
+                (1, 5),
+                (2, 3),
+                (2, 4),
+                (3, 4),
+                (4, 5),
+                (5, 6)
+            ]
         );
     }
 
@@ -172,12 +184,24 @@ mod tests {
                 let backwards = env.coverage.get(Counter::UkeyStateBackwards);
                 let invalid = env.coverage.get(Counter::UkeyStateInvalid);
                 if t < f {
-                    assert_eq!((r, trail.state, backwards, invalid), (Transition::Backwards, f, 1, 0));
-                    assert_eq!(trail.location, "test", "a refused backwards move keeps the trail");
+                    assert_eq!(
+                        (r, trail.state, backwards, invalid),
+                        (Transition::Backwards, f, 1, 0)
+                    );
+                    assert_eq!(
+                        trail.location, "test",
+                        "a refused backwards move keeps the trail"
+                    );
                 } else if f == t && t == Operational || is_legal(f, t) {
-                    assert_eq!((r, trail.state, backwards, invalid), (Transition::Done, t, 0, 0));
+                    assert_eq!(
+                        (r, trail.state, backwards, invalid),
+                        (Transition::Done, t, 0, 0)
+                    );
                 } else {
-                    assert_eq!((r, trail.state, backwards, invalid), (Transition::Invalid, f, 0, 1));
+                    assert_eq!(
+                        (r, trail.state, backwards, invalid),
+                        (Transition::Invalid, f, 0, 1)
+                    );
                     assert_eq!(trail.location, "here");
                 }
             }

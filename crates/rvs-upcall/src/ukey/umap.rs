@@ -61,8 +61,9 @@ impl std::fmt::Debug for UkeyMaps {
 }
 
 impl Default for UkeyMaps {
+    /// [`N_UMAPS`] shards (2 under loom, to keep the models small).
     fn default() -> Self {
-        UkeyMaps::with_shards(N_UMAPS)
+        UkeyMaps::with_shards(if cfg!(loom) { 2 } else { N_UMAPS })
     }
 }
 

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use rvs_dpif::dpif::NON_PMD_CORE_ID;
 use rvs_upcall::Udpif;
+use rvs_upcall::VirtualClock;
 use rvs_upcall::coverage::Counter;
 use rvs_upcall::revalidator::DelReason;
 use rvs_upcall::testing::{FakeDpif, FakeTranslator, SendResult};
 use rvs_upcall::ukey::{UkeyId, UkeyState};
-use rvs_upcall::VirtualClock;
 
 use super::hooks::HookDpif;
 use super::*;
@@ -38,12 +38,22 @@ fn bug_01_duplicate_dump_skipped_by_dump_seq() {
     h.dpif.duplicate_in_dumps(h.dpif.ufid_of(&f), true);
     h.advance(100);
     h.round();
-    assert_eq!(h.xlate.credited(1).n_packets, 6, "the duplicate must not be credited again");
+    assert_eq!(
+        h.xlate.credited(1).n_packets,
+        6,
+        "the duplicate must not be credited again"
+    );
     assert_eq!(cov(&h, Counter::DumpedDuplicateFlow), 1);
     // A duplicate of a flow being deleted must not be deleted twice.
     h.advance(10_001);
     h.round();
-    assert_eq!(h.dpif.counters.dels.load(std::sync::atomic::Ordering::Relaxed), 1);
+    assert_eq!(
+        h.dpif
+            .counters
+            .dels
+            .load(std::sync::atomic::Ordering::Relaxed),
+        1
+    );
     assert_conserved(&h);
     assert_no_bad_transitions(&h);
 }
@@ -111,10 +121,11 @@ fn bug_04_zero_duration_round_does_not_divide_by_zero() {
 fn bug_05_min_revalidate_pps_deletes_slow_flows_on_slow_dumps_only() {
     let rules = vec![port_rule(1, 10, 1, 2)];
     let h = Harness::new(rules);
+    // Different input ports: the rules' wildcards make one megaflow per port.
     let slow = udp_flow(1, 1, 1, 80);
-    let fast = udp_flow(1, 2, 2, 80);
-    let fresh = udp_flow(1, 3, 3, 80);
-    let offloaded = udp_flow(1, 4, 4, 80);
+    let fast = udp_flow(2, 2, 2, 80);
+    let fresh = udp_flow(3, 3, 3, 80);
+    let offloaded = udp_flow(4, 4, 4, 80);
     for f in [&slow, &fast, &offloaded] {
         h.send_and_handle(f);
     }
@@ -131,9 +142,15 @@ fn bug_05_min_revalidate_pps_deletes_slow_flows_on_slow_dumps_only() {
     h.send_and_handle(&fresh); // never dumped: its ukey has stats.used == 0
     h.udpif.revalidate();
     h.round();
-    assert!(h.ukey_of(&slow).is_none(), "slow flow deleted (too expensive)");
+    assert!(
+        h.ukey_of(&slow).is_none(),
+        "slow flow deleted (too expensive)"
+    );
     assert!(h.ukey_of(&fast).is_some(), "fast flow revalidated and kept");
-    assert!(h.ukey_of(&fresh).is_some(), "never-used flow always revalidated");
+    assert!(
+        h.ukey_of(&fresh).is_some(),
+        "never-used flow always revalidated"
+    );
     assert!(h.ukey_of(&offloaded).is_some(), "young offloaded flow kept");
     assert_eq!(h.udpif.deletions(DelReason::TooExpensive), 1);
 
@@ -146,7 +163,10 @@ fn bug_05_min_revalidate_pps_deletes_slow_flows_on_slow_dumps_only() {
     h2.advance(2000);
     h2.udpif.revalidate();
     h2.round();
-    assert!(h2.ukey_of(&slow).is_some(), "fast dump: no heuristic deletion");
+    assert!(
+        h2.ukey_of(&slow).is_some(),
+        "fast dump: no heuristic deletion"
+    );
 
     // min-revalidate-pps 0 disables the heuristic even on slow dumps.
     let h3 = Harness::new(vec![port_rule(1, 10, 1, 2)]);
@@ -174,7 +194,10 @@ fn bug_06_failed_delete_attributes_nothing() {
     h.advance(10_001);
     h.round();
     let after = h.xlate.credited(1);
-    assert_eq!(after, before, "a failed delete carries zero stats and credits nothing");
+    assert_eq!(
+        after, before,
+        "a failed delete carries zero stats and credits nothing"
+    );
     assert!(after.n_packets < 1000, "no underflowed delta");
 }
 
@@ -192,8 +215,15 @@ fn bug_07_ukey_delete_acts_once() {
     assert_eq!(ukey.view().state, UkeyState::Evicted);
     assert_eq!(h.send(&f), SendResult::Miss);
     h.run_handlers();
-    assert_eq!(ukey.view().state, UkeyState::Deleted, "replaced ukey is deleted once");
-    assert!(!h.udpif.ukeys().delete(&ukey, h.udpif.env()), "second delete is a no-op");
+    assert_eq!(
+        ukey.view().state,
+        UkeyState::Deleted,
+        "replaced ukey is deleted once"
+    );
+    assert!(
+        !h.udpif.ukeys().delete(&ukey, h.udpif.env()),
+        "second delete is a no-op"
+    );
     round.sweep_all();
     round.finish();
     let new = h.ukey_of(&f).expect("replacement still in the map");
@@ -218,7 +248,10 @@ fn bug_08_only_delete_ops_free_their_ukey() {
     assert_eq!(cov(&h, Counter::RevalidateMissedDpFlow), 1);
     let v = view(&h, &f);
     assert_eq!(v.state, UkeyState::Operational);
-    let dp = h.dpif.flow(h.dpif.ufid_of(&f), NON_PMD_CORE_ID).expect("flow");
+    let dp = h
+        .dpif
+        .flow(h.dpif.ufid_of(&f), NON_PMD_CORE_ID)
+        .expect("flow");
     assert_eq!(*dp.actions, [rvs_flow::odp::OdpAction::Output(3)]);
     assert_eq!(*v.actions, *dp.actions);
 }
@@ -229,7 +262,10 @@ fn bug_09_pmd_id_is_part_of_the_ukey_name() {
     assert_eq!(h.dpif.send_from(1, &f, 100), SendResult::Miss);
     assert_eq!(h.dpif.send_from(2, &f, 100), SendResult::Miss);
     let r = h.run_handlers();
-    assert_eq!(r.puts, 2, "each forwarding thread gets its own flow and ukey");
+    assert_eq!(
+        r.puts, 2,
+        "each forwarding thread gets its own flow and ukey"
+    );
     let ufid = h.dpif.ufid_of(&f);
     for pmd in [1, 2] {
         assert!(h.udpif.ukey(&UkeyId { ufid, pmd_id: pmd }).is_some());
@@ -258,12 +294,19 @@ fn bug_10_evicted_ukey_is_replaced_by_an_upcall() {
     round.finish();
     assert_eq!(view(&h, &f).state, UkeyState::Operational);
     assert!(matches!(h.send(&f), SendResult::Hit(_)));
+    h.advance(100);
+    h.round();
     assert_conserved(&h);
     assert_no_bad_transitions(&h);
 }
 
 /// Bug 13 needs a hook inside the handler's operate; see bugs_11_20.
-pub fn hooked() -> (Arc<HookDpif>, Arc<FakeTranslator>, Arc<Udpif>, Arc<VirtualClock>) {
+pub(crate) fn hooked() -> (
+    Arc<HookDpif>,
+    Arc<FakeTranslator>,
+    Arc<Udpif>,
+    Arc<VirtualClock>,
+) {
     let clock = Arc::new(VirtualClock::new(Harness::START_MS));
     let fake = Arc::new(FakeDpif::new(clock.clone()));
     let dpif = Arc::new(HookDpif::new(fake));

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rvs_dpif::clock::Clock;
-use rvs_dpif::dpif::{Dpif, DpifOp, FlowPut, PutFlags, NON_PMD_CORE_ID};
+use rvs_dpif::dpif::{Dpif, DpifOp, FlowPut, NON_PMD_CORE_ID, PutFlags};
 use rvs_flow::odp::OdpAction;
 use rvs_upcall::coverage::Counter;
 use rvs_upcall::log::Level;
@@ -50,8 +50,14 @@ fn bug_11_rounds_start_at_least_5ms_apart() {
     let engine_wait = h.clock.now_ms();
     stop.store(true, Ordering::Relaxed);
     let _ = ticker.join();
-    assert!(engine_wait >= start + 5, "woke at {engine_wait}, start {start}");
-    assert!(engine_wait < start + 500, "woken early by the reval_seq change");
+    assert!(
+        engine_wait >= start + 5,
+        "woke at {engine_wait}, start {start}"
+    );
+    assert!(
+        engine_wait < start + 500,
+        "woken early by the reval_seq change"
+    );
 }
 
 #[test]
@@ -69,8 +75,15 @@ fn bug_12_flows_adopted_from_the_datapath_are_validated() {
     assert!(h.dpif.operate(vec![DpifOp::Put(put)])[0].error.is_none());
     h.advance(100);
     h.round();
-    let dp = h.dpif.flow(h.dpif.ufid_of(&f), NON_PMD_CORE_ID).expect("flow");
-    assert_eq!(*dp.actions, [OdpAction::Output(2)], "adopted flow re-translated and fixed");
+    let dp = h
+        .dpif
+        .flow(h.dpif.ufid_of(&f), NON_PMD_CORE_ID)
+        .expect("flow");
+    assert_eq!(
+        *dp.actions,
+        [OdpAction::Output(2)],
+        "adopted flow re-translated and fixed"
+    );
     assert_eq!(view(&h, &f).reval_seq, h.udpif.reval_seq());
 }
 
@@ -102,15 +115,24 @@ fn bug_14_failed_delete_leaves_evicting() {
     h.advance(10_001);
     let round = h.udpif.begin_round(1);
     round.dumpers().run_all();
-    assert_eq!(view(&h, &f).state, UkeyState::Evicted, "not stuck in EVICTING");
+    assert_eq!(
+        view(&h, &f).state,
+        UkeyState::Evicted,
+        "not stuck in EVICTING"
+    );
     round.sweep_all();
     round.finish();
     assert!(h.ukey_of(&f).is_none(), "swept");
     assert!(dp_has(&h, &f), "the flow survived the failed delete");
-    // The survivor is re-adopted by the next dump (and, idle, deleted for good).
+    // The survivor is re-adopted by the next dump (a new ukey, created now) ...
     h.advance(100);
     h.round();
+    assert_eq!(view(&h, &f).state, UkeyState::Operational);
+    // ... and, still idle, deleted for good once max-idle passes again.
+    h.advance(10_001);
+    h.round();
     assert!(!dp_has(&h, &f));
+    assert!(h.ukey_of(&f).is_none());
     assert_no_bad_transitions(&h);
 }
 
@@ -124,7 +146,10 @@ fn bug_15_imprecise_match_is_slow_pathed() {
     let h = Harness::new(vec![rule]);
     let f = udp_flow(1, 1, 1, 80);
     h.send_and_handle(&f);
-    let dp = h.dpif.flow(h.dpif.ufid_of(&f), NON_PMD_CORE_ID).expect("flow");
+    let dp = h
+        .dpif
+        .flow(h.dpif.ufid_of(&f), NON_PMD_CORE_ID)
+        .expect("flow");
     assert_eq!(dp.actions, h.xlate.slow_path_actions(&f, SLOW_MATCH));
     assert!(matches!(h.send(&f), SendResult::Hit(_)));
     let r = h.run_handlers();
@@ -144,7 +169,10 @@ fn bug_16_new_ukeys_start_with_dump_seq_zero() {
     h.udpif.revalidate();
     h.advance(100);
     h.round();
-    let dp = h.dpif.flow(h.dpif.ufid_of(&f), NON_PMD_CORE_ID).expect("flow");
+    let dp = h
+        .dpif
+        .flow(h.dpif.ufid_of(&f), NON_PMD_CORE_ID)
+        .expect("flow");
     assert_eq!(*dp.actions, [OdpAction::Output(3)]);
 }
 
@@ -206,11 +234,15 @@ fn bug_20_flow_limit_storms_are_visible() {
     h.send_and_handle(&f);
     h.udpif.set_flow_limit(1);
     h.advance(200);
-    let g = udp_flow(1, 2, 2, 80);
+    let g = udp_flow(2, 2, 2, 80); // another input port: another megaflow
     h.send_and_handle(&g);
     assert!(h.ukey_of(&g).is_none(), "not installed over the limit");
     assert_eq!(cov(&h, Counter::UpcallFlowLimitHit), 1);
-    assert!(h.udpif.log().contains("upcall: datapath reached the dynamic limit of 1 flows."));
+    assert!(
+        h.udpif
+            .log()
+            .contains("upcall: datapath reached the dynamic limit of 1 flows.")
+    );
     h.dpif.override_n_flows(Some(3));
     h.advance(200);
     let round = h.udpif.begin_round(1);
@@ -229,7 +261,11 @@ fn bug_20_flow_limit_storms_are_visible() {
     h.advance(2500);
     slow.finish();
     assert_eq!(cov(&h, Counter::UpcallFlowLimitScaled), 1);
-    assert!(h.udpif.log().contains("Spent an unreasonably long 2500ms dumping flows"));
+    assert!(
+        h.udpif
+            .log()
+            .contains("Spent an unreasonably long 2500ms dumping flows")
+    );
     assert!(h.udpif.log().total(Level::Warn) >= 3);
     let _ = VirtualClock::default();
 }

@@ -41,9 +41,17 @@ fn bug_21_replacement_inherits_dump_seq() {
     drop(d);
     round.sweep_all();
     round.finish();
-    assert_eq!(cov(&h, Counter::DumpedNewFlow), 1, "skipped as already handled");
+    assert_eq!(
+        cov(&h, Counter::DumpedNewFlow),
+        1,
+        "skipped as already handled"
+    );
     assert_conserved(&h);
-    assert_eq!(view(&h, &f).stats.n_packets, 0, "the stale stats were not taken");
+    assert_eq!(
+        view(&h, &f).stats.n_packets,
+        0,
+        "the stale stats were not taken"
+    );
 }
 
 #[test]
@@ -58,7 +66,11 @@ fn bug_22_missed_flows_revalidated_with_their_own_stats() {
     h.advance(100);
     h.round(); // sweep revalidates it with its own stats
     assert_eq!(cov(&h, Counter::RevalidateMissedDpFlow), 1);
-    assert_eq!(view(&h, &f).stats.n_packets, 5, "baseline kept, not reset to 0");
+    assert_eq!(
+        view(&h, &f).stats.n_packets,
+        5,
+        "baseline kept, not reset to 0"
+    );
     h.dpif.hide_from_dumps(h.dpif.ufid_of(&f), false);
     hits(&h, &f, 2);
     h.advance(100);
@@ -80,23 +92,62 @@ fn bug_23_counters_going_backwards_keep_the_baseline_and_the_flow() {
     r.finish();
     let ufid = h.dpif.ufid_of(&f);
     let now = rvs_dpif::clock::Clock::now_ms(&*h.clock);
-    h.dpif.set_stats(ufid, NON_PMD_CORE_ID, FlowStats { n_packets: 2, n_bytes: 200, used: now, tcp_flags: 0 });
+    h.dpif.set_stats(
+        ufid,
+        NON_PMD_CORE_ID,
+        FlowStats {
+            n_packets: 2,
+            n_bytes: 200,
+            used: now,
+            tcp_flags: 0,
+        },
+    );
     h.advance(1000);
     h.udpif.revalidate();
     let credited = h.xlate.credited_packets();
     h.round();
     assert_eq!(cov(&h, Counter::UkeyInvalidStatReset), 1);
-    assert!(h.udpif.log().contains("Unexpected jump in packet stats from 5 to 2 when handling ukey"));
+    assert!(
+        h.udpif
+            .log()
+            .contains("Unexpected jump in packet stats from 5 to 2 when handling ukey")
+    );
     assert!(h.ukey_of(&f).is_some(), "not deleted as too expensive");
-    assert_eq!(h.xlate.credited_packets(), credited, "nothing credited for a backwards jump");
+    assert_eq!(
+        h.xlate.credited_packets(),
+        credited,
+        "nothing credited for a backwards jump"
+    );
     // A genuine 64-bit wrap is not reported.
-    h.dpif.set_stats(ufid, NON_PMD_CORE_ID, FlowStats { n_packets: u64::MAX - 1, n_bytes: 0, used: now, tcp_flags: 0 });
+    h.dpif.set_stats(
+        ufid,
+        NON_PMD_CORE_ID,
+        FlowStats {
+            n_packets: u64::MAX - 1,
+            n_bytes: 0,
+            used: now,
+            tcp_flags: 0,
+        },
+    );
     h.advance(100);
     h.round();
-    h.dpif.set_stats(ufid, NON_PMD_CORE_ID, FlowStats { n_packets: 3, n_bytes: 0, used: now, tcp_flags: 0 });
+    h.dpif.set_stats(
+        ufid,
+        NON_PMD_CORE_ID,
+        FlowStats {
+            n_packets: 3,
+            n_bytes: 0,
+            used: now,
+            tcp_flags: 0,
+        },
+    );
     h.advance(100);
     h.round();
-    assert_eq!(cov(&h, Counter::UkeyInvalidStatReset), 1, "wrap is not a bogus jump");
+    assert_eq!(
+        cov(&h, Counter::UkeyInvalidStatReset),
+        1,
+        "wrap is not a bogus jump"
+    );
 }
 
 #[test]
@@ -110,12 +161,25 @@ fn bug_24_datapath_layer_change_resets_the_baseline() {
     // The flow moved to tc: its counters start again from 0; 2 packets there.
     h.dpif.set_layer(ufid, NON_PMD_CORE_ID, "tc");
     let now = rvs_dpif::clock::Clock::now_ms(&*h.clock);
-    h.dpif.set_stats(ufid, NON_PMD_CORE_ID, FlowStats { n_packets: 2, n_bytes: 200, used: now, tcp_flags: 0 });
+    h.dpif.set_stats(
+        ufid,
+        NON_PMD_CORE_ID,
+        FlowStats {
+            n_packets: 2,
+            n_bytes: 200,
+            used: now,
+            tcp_flags: 0,
+        },
+    );
     h.advance(100);
     h.round();
     assert_eq!(cov(&h, Counter::UkeyDpChange), 1);
     assert_eq!(cov(&h, Counter::UkeyInvalidStatReset), 0);
-    assert_eq!(h.xlate.credited(1).n_packets, 1 + 5 + 2, "the 2 tc packets are credited");
+    assert_eq!(
+        h.xlate.credited(1).n_packets,
+        1 + 5 + 2,
+        "the 2 tc packets are credited"
+    );
 }
 
 #[test]
@@ -136,7 +200,10 @@ fn bug_25_failed_modify_makes_the_ukey_inconsistent_then_deleted() {
     round.sweep_all(); // INCONSISTENT → deleted by the sweep
     round.finish();
     assert!(h.ukey_of(&f).is_none());
-    assert!(!dp_has(&h, &f), "flow deleted, not left disagreeing with its ukey");
+    assert!(
+        !dp_has(&h, &f),
+        "flow deleted, not left disagreeing with its ukey"
+    );
     assert_eq!(h.udpif.deletions(DelReason::UpdateFail), 1);
     assert_conserved(&h);
     assert_no_bad_transitions(&h);
@@ -160,17 +227,25 @@ fn bug_26_purge_pauses_running_revalidators() {
     };
     for round in 0..20u8 {
         for i in 0..30u8 {
-            h.send(&udp_flow(1, i, round, 80));
+            h.send(&udp_flow(u32::from(i % 8) + 1, i, round, 80));
         }
         std::thread::sleep(Duration::from_millis(2));
         engine.purge();
     }
-    assert!(engine.wait(Duration::from_secs(10)), "revalidators run again after purge");
+    assert!(
+        engine.wait(Duration::from_secs(10)),
+        "revalidators run again after purge"
+    );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let _ = ticker.join();
     engine.stop();
     h.run_handlers();
     h.udpif.purge_all(1);
+    for r in h.udpif.log().records() {
+        if r.level <= rvs_upcall::log::Level::Warn {
+            eprintln!("{}: {}", r.level, r.message);
+        }
+    }
     assert_no_bad_transitions(&h);
     assert_eq!(h.dpif.n_flows_real(), 0);
     assert_conserved(&h);
@@ -179,32 +254,33 @@ fn bug_26_purge_pauses_running_revalidators() {
 #[test]
 fn bug_27_contention_is_counted_apart_from_duplicates() {
     let (h, f) = one_rule();
-    h.send_and_handle(&f);
-    let ukey = h.ukey_of(&f).expect("ukey");
-    // A duplicate upcall for a live flow: a duplicate, not contention.
-    h.dpif.queue(rvs_dpif::dpif::Upcall {
-        kind: rvs_dpif::dpif::UpcallKind::Miss,
-        packet: vec![0; 100],
-        flow: f,
-        ufid: h.dpif.ufid_of(&f),
-        pmd_id: NON_PMD_CORE_ID,
-    });
+    // Two packets miss before the flow is installed: the second upcall is a duplicate.
+    assert_eq!(h.send(&f), SendResult::Miss);
+    assert_eq!(h.send(&f), SendResult::Miss);
     h.run_handlers();
     assert_eq!(cov(&h, Counter::HandlerDuplicateUpcall), 1);
     assert_eq!(cov(&h, Counter::UkeyReplaceContention), 0);
+    let ukey = h.ukey_of(&f).expect("ukey");
+    let ufid = h.dpif.ufid_of(&f);
+    let flow = h.dpif.remove_silently(ufid, NON_PMD_CORE_ID).expect("flow");
     {
         let _held = ukey.lock();
-        h.dpif.queue(rvs_dpif::dpif::Upcall {
-            kind: rvs_dpif::dpif::UpcallKind::Miss,
-            packet: vec![0; 100],
-            flow: f,
-            ufid: h.dpif.ufid_of(&f),
-            pmd_id: NON_PMD_CORE_ID,
-        });
+        // A miss while another thread holds the ukey: contention, not a duplicate.
+        assert_eq!(h.send(&f), SendResult::Miss);
         h.run_handlers();
         assert_eq!(cov(&h, Counter::UkeyReplaceContention), 1);
         assert_eq!(cov(&h, Counter::HandlerDuplicateUpcall), 1);
-        // Contention in the dump and in the sweep both count.
+        // With the flow back in the datapath, contention in the dump and in the sweep both count.
+        let put = rvs_dpif::dpif::FlowPut {
+            flags: rvs_dpif::dpif::PutFlags::CREATE,
+            key: flow.key,
+            mask: flow.mask,
+            actions: flow.actions.clone(),
+            ufid: Some(ufid),
+            pmd_id: NON_PMD_CORE_ID,
+        };
+        let r = rvs_dpif::dpif::Dpif::operate(&*h.dpif, vec![rvs_dpif::dpif::DpifOp::Put(put)]);
+        assert!(r[0].error.is_none());
         h.advance(100);
         h.round();
         assert_eq!(cov(&h, Counter::UpcallUkeyContention), 2);
@@ -230,7 +306,11 @@ fn bug_28_ukeys_of_flows_gone_from_the_datapath_are_dropped() {
     h.round();
     assert!(h.ukey_of(&f).is_none(), "deleted after 4 missed dumps");
     assert_eq!(cov(&h, Counter::RevalidateMissingDpFlow), 1);
-    assert_eq!(h.udpif.deletions(DelReason::FlowMissingDp), 0, "its delete found no flow");
+    assert_eq!(
+        h.udpif.deletions(DelReason::FlowMissingDp),
+        0,
+        "its delete found no flow"
+    );
 }
 
 #[test]

@@ -6,28 +6,26 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use parking_lot::Mutex;
-use rvs_dpif::dpif::{
-    Capabilities, DpPort, DpStats, Dpif, DpifOp, FlowDump, OpResult, Upcall,
-};
+use rvs_dpif::dpif::{Capabilities, DpPort, DpStats, Dpif, DpifOp, FlowDump, OpResult, Upcall};
 use rvs_upcall::testing::FakeDpif;
 
 type Hook = Box<dyn FnOnce() + Send>;
 
 /// `FakeDpif` plus a one-shot hook run at the start of the next `operate` that has a put.
-pub struct HookDpif {
-    pub inner: Arc<FakeDpif>,
+pub(crate) struct HookDpif {
+    pub(crate) inner: Arc<FakeDpif>,
     hook: Mutex<Option<Hook>>,
 }
 
 impl HookDpif {
-    pub fn new(inner: Arc<FakeDpif>) -> HookDpif {
+    pub(crate) fn new(inner: Arc<FakeDpif>) -> HookDpif {
         HookDpif {
             inner,
             hook: Mutex::new(None),
         }
     }
 
-    pub fn set_hook(&self, hook: Hook) {
+    pub(crate) fn set_hook(&self, hook: Hook) {
         *self.hook.lock() = Some(hook);
     }
 }

@@ -13,7 +13,11 @@ fn miss_install_hit_credit_expire() {
     assert_eq!((r.upcalls, r.puts, r.put_errors, r.executes), (1, 1, 0, 1));
     assert_eq!(view(&h, &f).state, UkeyState::Operational);
     assert_eq!(view(&h, &f).dump_seq, 0);
-    assert_eq!(h.xlate.credited(1).n_packets, 1, "the miss packet is credited by the handler");
+    assert_eq!(
+        h.xlate.credited(1).n_packets,
+        1,
+        "the miss packet is credited by the handler"
+    );
     for _ in 0..3 {
         assert!(matches!(h.send(&f), SendResult::Hit(_)));
     }
