@@ -6,6 +6,8 @@
 //!   gone; a survivor is re-adopted by a later dump), a failed modify to INCONSISTENT.
 //! * A successful delete moves its ukey to EVICTED and credits `final - baseline` once, through
 //!   the ukey's xlate cache (or a fresh translation of its key).
+//! * Results only move a ukey forward: a handler whose put failed meanwhile may already have
+//!   made it EVICTED (a purge racing with an install), and that is where the delete leads anyway.
 //! * Only delete ops free their ukey ([`Udpif::push_ukey_ops`]); a modified ukey stays (bug 8).
 
 use std::sync::Arc;
@@ -141,7 +143,9 @@ impl Udpif {
                 } else {
                     UkeyState::Inconsistent
                 };
-                ukey.transition(&mut g, dst, "push_dp_ops", &self.env);
+                if g.state() < dst {
+                    ukey.transition(&mut g, dst, "push_dp_ops", &self.env);
+                }
             }
             return;
         }
@@ -155,7 +159,9 @@ impl Udpif {
         let push = match ukey {
             Some(ukey) => {
                 let mut g = ukey.lock();
-                ukey.transition(&mut g, UkeyState::Evicted, "push_dp_ops", &self.env);
+                if g.state() < UkeyState::Evicted {
+                    ukey.transition(&mut g, UkeyState::Evicted, "push_dp_ops", &self.env);
+                }
                 let (packets, packets_back) =
                     counter_delta(final_stats.n_packets, g.stats.n_packets);
                 let (bytes, bytes_back) = counter_delta(final_stats.n_bytes, g.stats.n_bytes);
