@@ -1,6 +1,7 @@
 //! `rvs-dpif`: the datapath interface and the userspace datapath of rvs.
 //!
 //! * [`dpcls`]: the megaflow classifier (one subtable per mask, ranked by hits, lock-free reads).
+//! * [`stats`]: per-thread flow statistics (lock-free per-thread updates, summed reads, exact clears).
 //! * [`datapath`]: the userspace datapath (ports, megaflow cache, forwarding contexts, upcall queues),
 //!   implementing [`dpif::Dpif`]; [`emc`] is its per-thread exact-match cache, [`execute`] runs
 //!   datapath actions on packets, [`clock`] gives it time.
@@ -16,3 +17,4 @@ pub mod dpcls;
 pub mod dpif;
 pub mod emc;
 pub mod execute;
+pub mod stats;
