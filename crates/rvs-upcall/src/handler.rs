@@ -10,8 +10,9 @@
 //!   executed even when no flow is installed (flow limit, duplicate, conflict).
 //! * After the batch a ukey whose put succeeded goes to OPERATIONAL **only if still below
 //!   OPERATIONAL** (a revalidator may have moved it on, bug 13); one whose put failed goes to
-//!   EVICTED only if still below EVICTED (rvs extends the same rule: a purge running meanwhile may
-//!   already have deleted it; OVS would abort on that backwards move).
+//!   EVICTED under the same condition (rvs extends the rule: meanwhile a purge may have evicted or
+//!   deleted it, or a dump may have confirmed an identical flow already in the datapath; OVS would
+//!   abort or warn on those moves).
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -124,7 +125,7 @@ impl Udpif {
             let mut g = ukey.lock();
             if result.error.is_some() {
                 report.put_errors += 1;
-                if g.state() < UkeyState::Evicted {
+                if g.state() < UkeyState::Operational {
                     ukey.transition(&mut g, UkeyState::Evicted, "handle_upcalls", &self.env);
                 }
             } else if g.state() < UkeyState::Operational {

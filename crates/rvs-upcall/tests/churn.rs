@@ -34,7 +34,13 @@ fn rules(generation: u32) -> Vec<FakeRule> {
                 tp_dst: p,
                 ..Flow::default()
             };
-            let mut r = FakeRule::output(u32::from(p), 10, &f, mask, 2 + (generation + u32::from(p)) % 3);
+            let mut r = FakeRule::output(
+                u32::from(p),
+                10,
+                &f,
+                mask,
+                2 + (generation + u32::from(p)) % 3,
+            );
             r.matcher.wc.masks.in_port = 0;
             r.matcher.flow.in_port = 0;
             r
@@ -123,7 +129,11 @@ fn churn_conserves_packets() {
     assert_eq!(hits + misses, sent);
     for (ufid, pmd, f) in dpif.flows() {
         let id = rvs_upcall::ukey::UkeyId { ufid, pmd_id: pmd };
-        eprintln!("left: {ufid} {:?} {:?}", f.stats, udpif.ukey(&id).map(|u| u.view().state));
+        eprintln!(
+            "left: {ufid} {:?} {:?}",
+            f.stats,
+            udpif.ukey(&id).map(|u| u.view().state)
+        );
         let mut fl = Vec::new();
         let d = rvs_dpif::dpif::Dpif::flow_dump(&*dpif, true);
         d.thread().next(&mut fl, 50);
@@ -136,8 +146,15 @@ fn churn_conserves_packets() {
     assert!(udpif.ukeys().is_empty());
     assert_eq!(udpif.coverage().get(Counter::UkeyStateBackwards), 0);
     assert_eq!(udpif.coverage().get(Counter::UkeyStateInvalid), 0);
-    assert_eq!(xlate.credited_packets(), sent, "every packet credited exactly once");
-    assert!(misses > 100 && hits > 100, "churn produced both (hits {hits}, misses {misses})");
+    assert_eq!(
+        xlate.credited_packets(),
+        sent,
+        "every packet credited exactly once"
+    );
+    assert!(
+        misses > 100 && hits > 100,
+        "churn produced both (hits {hits}, misses {misses})"
+    );
     eprintln!(
         "churn: sent {sent}, hits {hits}, misses {misses}, flow-limit kills {}, replaces {}",
         udpif.coverage().get(Counter::UpcallFlowLimitKill),
