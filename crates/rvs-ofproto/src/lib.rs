@@ -1,12 +1,17 @@
 //! `rvs-ofproto`: the OpenFlow side of rvs (see `shared/reference/design.md`).
 //!
 //! Modules:
+//! * [`actions`]: OpenFlow actions — the `ovs-ofctl` action syntax both ways, consistency checks
+//!   against a rule's match, and the form actions take after crossing the wire in OpenFlow 1.0
+//!   or 1.3.
+//! * [`table`]: OpenFlow rules and the 255 versioned tables — flow mods with Open vSwitch's
+//!   semantics, flow-text parsing, `dump-flows` output, counters and timeouts.
 //! * [`classifier`]: the OpenFlow classifier — tuple space search with staged lookup, prefix
 //!   tries and versioned rules, returning the rule a packet hits together with the wildcards
 //!   (megaflow mask bits) that answer depended on.
 //!
-//! Still to come: OpenFlow tables and rules, actions, translation to datapath actions, MAC
-//! learning, NORMAL, VLANs and `ofproto/trace`.
+//! Still to come: translation to datapath actions, MAC learning, NORMAL, VLANs and
+//! `ofproto/trace`.
 //!
 //! # Invariants
 //! This crate is pure like `rvs-flow`: no I/O, no clock, no threads, no `unsafe`; nothing panics

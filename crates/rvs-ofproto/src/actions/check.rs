@@ -10,7 +10,7 @@
 //!
 //! # Invariants
 //! * The check never changes its inputs; it returns the usable protocols or the first error.
-//! * [`FlowTracker`] changes the flow exactly as `ofpacts_check` does, so the wire conversion
+//! * `FlowTracker` changes the flow exactly as `ofpacts_check` does, so the wire conversion
 //!   sees the same "flow has a VLAN" / "IP protocol" facts Open vSwitch records.
 
 use super::field::{has_wire_encoding, is_writable, n_bits, requires_ct};

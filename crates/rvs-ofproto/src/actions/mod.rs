@@ -7,7 +7,7 @@
 //! (`strip_vlan` vs `pop_vlan`, `mod_vlan_vid` vs `set_vlan_vid`, `load` vs `set_field`).
 //!
 //! * [`parse`]: `ovs-ofctl` action text → actions ([`parse_actions`]), with OVS's error texts.
-//! * [`format`]: actions → text ([`format_actions`]), as `ofpacts_format` prints them.
+//! * [`format`](mod@format): actions → text ([`format_actions`]), as `ofpacts_format` prints them.
 //! * [`check`]: [`check_actions`] (`ofpacts_check`: ports, tables, prerequisites) and the
 //!   protocols a list can be sent in.
 //! * [`wire`]: [`wire_form`], the list a switch stores (and a dump prints) after the list was
@@ -21,9 +21,9 @@
 //!
 //! # Invariants
 //! * `parse_actions(format_actions(a)) == a` for every list `parse_actions` can produce, with
-//!   Open vSwitch's own two exceptions: `resubmit(PORT,,ct)` prints as `resubmit:PORT`
-//!   (dropping `ct`), and a `set_field` with a non-CIDR IPv6 mask whose text starts with a
-//!   digit does not read back.
+//!   Open vSwitch's own exceptions: `resubmit(PORT,,ct)` prints as `resubmit:PORT` (dropping
+//!   `ct`), and a `set_field` with an all-zero mask (printed `set_field:ANY->F`) or with a
+//!   non-CIDR IPv6 mask whose text starts with a digit does not read back.
 //! * [`wire_form`] is idempotent and its output prints, for each dialect, byte for byte what
 //!   `ovs-ofctl dump-flows` of Open vSwitch 3.1 prints for a flow added with the same text in
 //!   the same dialect.
