@@ -22,7 +22,7 @@ use rvs_flow::ParseError;
 use rvs_flow::ofp_match::fields::{FieldDef, FieldId, field_by_name, field_def};
 use rvs_flow::ofp_match::port::{OFPP_CONTROLLER, OFPP_IN_PORT, PortLookup, port_from_string};
 use rvs_flow::ofp_match::{Item, Lexer};
-use rvs_flow::text::{parse_ipv4, parse_mac};
+use rvs_flow::text::parse_ipv4;
 
 /// An action list parsed from text, with the OpenFlow protocols that can carry it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,7 +146,7 @@ impl Parser<'_> {
                 Ok(())
             }
             "push_vlan" => self.push_vlan(v),
-            "mod_dl_src" | "mod_dl_dst" => parse_mac(v)
+            "mod_dl_src" | "mod_dl_dst" => scan_mac(v)
                 .ok_or_else(|| format!("invalid mac address {v}"))
                 .map(|mac| {
                     self.push(if key == "mod_dl_src" {
@@ -660,4 +660,91 @@ pub fn keyword_u16(value: &str, name: &str) -> Result<u16, String> {
 /// "invalid numeric format VALUE".
 pub fn keyword_u64(value: &str) -> Result<u64, String> {
     str_to_u64(value)
+}
+
+/// `str_to_mac`: six `%hhx` conversions separated by `:` (C `scanf` rules: optional sign and
+/// `0x`, any number of digits, the low byte kept); text after the sixth is ignored.
+fn scan_mac(s: &str) -> Option<[u8; 6]> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut mac = [0u8; 6];
+    for (k, byte) in mac.iter_mut().enumerate() {
+        if k > 0 {
+            if b.get(i) != Some(&b':') {
+                return None;
+            }
+            i += 1;
+        }
+        while b.get(i).is_some_and(u8::is_ascii_whitespace) {
+            i += 1;
+        }
+        let negative = b.get(i) == Some(&b'-');
+        if matches!(b.get(i), Some(b'-' | b'+')) {
+            i += 1;
+        }
+        if b.get(i) == Some(&b'0')
+            && matches!(b.get(i + 1), Some(b'x' | b'X'))
+            && b.get(i + 2).is_some_and(u8::is_ascii_hexdigit)
+        {
+            i += 2;
+        }
+        let start = i;
+        let mut value: u64 = 0;
+        while let Some(d) = b.get(i).and_then(|c| char::from(*c).to_digit(16)) {
+            value = value.wrapping_mul(16).wrapping_add(u64::from(d));
+            i += 1;
+        }
+        if i == start {
+            return None;
+        }
+        let value = if negative {
+            value.wrapping_neg()
+        } else {
+            value
+        };
+        *byte = value.to_le_bytes()[0];
+    }
+    Some(mac)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_scan_like_ovs() {
+        // `ovs-ofctl parse-flow 'ip,actions=mod_dl_src:...'` on OVS 3.1.
+        let ok = [
+            ("0:1:2:3:4:5", [0, 1, 2, 3, 4, 5]),
+            ("00:11:22:33:44:55:66", [0, 0x11, 0x22, 0x33, 0x44, 0x55]),
+            ("00:11:22:33:44:55xyz", [0, 0x11, 0x22, 0x33, 0x44, 0x55]),
+            ("000:11:22:33:44:55", [0, 0x11, 0x22, 0x33, 0x44, 0x55]),
+            ("0x1:2:3:4:5:6", [1, 2, 3, 4, 5, 6]),
+            ("-1:2:3:4:5:6", [0xff, 2, 3, 4, 5, 6]),
+            ("1ff:2:3:4:5:6", [0xff, 2, 3, 4, 5, 6]),
+            ("+1:2:3:4:5:6", [1, 2, 3, 4, 5, 6]),
+        ];
+        for (text, mac) in ok {
+            assert_eq!(scan_mac(text), Some(mac), "{text}");
+        }
+        for bad in ["", "1:2:3:4:5", "1:2:3:4:5:g"] {
+            assert_eq!(scan_mac(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn empty_set_field_values_fail_like_ovs() {
+        // `ovs-ofctl parse-flow 'tcp6,actions=set_field:->F'` on OVS 3.1.
+        for (field, message) in [
+            ("reg0", ": bad syntax for reg0 value"),
+            ("ip_src", ": invalid IP address"),
+            ("eth_src", ": invalid Ethernet address"),
+            ("in_port", ": invalid or unknown port for in_port"),
+            ("ipv6_src", ": invalid IPv6 address"),
+            ("tcp_dst", ": bad syntax for tcp_dst value"),
+        ] {
+            let e = parse_actions(&format!("set_field:->{field}"), None).expect_err(field);
+            assert_eq!(e.message(), message);
+        }
+    }
 }

@@ -54,6 +54,18 @@ pub(crate) fn parse_set_field_value(
     text: &str,
     ports: Option<PortLookup<'_>>,
 ) -> Result<(u128, u128, Option<u128>), String> {
+    if text.is_empty() {
+        // `mf_parse` on an empty string (the match parser reads "" as "any" instead).
+        return Err(match def.syntax {
+            ValueSyntax::Ipv4 => ": invalid IP address".to_owned(),
+            ValueSyntax::Ipv6 => ": invalid IPv6 address".to_owned(),
+            ValueSyntax::Ethernet => ": invalid Ethernet address".to_owned(),
+            ValueSyntax::OfpPort | ValueSyntax::OfpPortOxm => {
+                format!(": invalid or unknown port for {}", def.name)
+            }
+            _ => format!(": bad syntax for {} value", def.name),
+        });
+    }
     let raw = parse_as_match(def, text, ports)?;
     let full = value_mask(def);
     let (value, mask) = match text.split_once('/') {
