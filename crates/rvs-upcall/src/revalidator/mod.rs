@@ -114,6 +114,31 @@ impl Udpif {
         round.finish()
     }
 
+    /// Runs one whole round with `n_revalidators` real threads (scoped, started for this round):
+    /// parallel dump, barrier, parallel sweep, barrier, the leader's end on the calling thread.
+    pub fn run_round_parallel(&self, n_revalidators: usize) -> RoundStats {
+        let round = self.begin_round(n_revalidators);
+        let dumped: usize = {
+            let dumpers = round.dumpers();
+            std::thread::scope(|s| {
+                let handles: Vec<_> = dumpers
+                    .threads
+                    .into_iter()
+                    .map(|mut d| s.spawn(move || d.run()))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+            })
+        };
+        round.stats.lock().dumped += dumped;
+        std::thread::scope(|s| {
+            for slice in 0..round.n {
+                let round = &round;
+                s.spawn(move || round.sweep(slice));
+            }
+        });
+        round.finish()
+    }
+
     /// Purges every ukey (OVS's `revalidator_purge` on every slice): deletes their flows with
     /// statistics credited and frees them. Callers with running revalidators pause them first.
     pub fn purge_all(&self, n_slices: usize) {
