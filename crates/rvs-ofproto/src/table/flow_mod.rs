@@ -73,7 +73,8 @@ pub enum ParseMode {
     /// A flow-file line: an optional leading `add`, `modify`, `delete`, `modify_strict` or
     /// `delete_strict` (any prefix of one), default `add`.
     FileLine,
-    /// A flow-stats request (match, `table`, `cookie=V/M`, `out_port`).
+    /// A flow-stats request (match, `table`, `cookie=V/M`, `out_port`); the result's command
+    /// is [`Command::Delete`], whose (loose) selection a stats request shares.
     StatsRequest,
 }
 

@@ -274,3 +274,30 @@ fn strict_and_loose_selection() {
     let c = crate::table::Criteria::of(&strict("ip"), false, false);
     assert_eq!(t.collect(&c, t.version()).expect("collect").len(), 2);
 }
+
+#[test]
+fn credits_from_many_threads_add_up() {
+    fn shared<T: Send + Sync>() {}
+    shared::<Rule>();
+    shared::<Tables>();
+    let mut t = Tables::new();
+    Ofctl::new(Dialect::OpenFlow10)
+        .add_flow(&mut t, "in_port=1,actions=drop", 0)
+        .expect("add");
+    let rule = rule1(&t);
+    std::thread::scope(|s| {
+        for thread in 0..4i64 {
+            let rule = &rule;
+            s.spawn(move || {
+                for i in 0..1000i64 {
+                    rule.credit(1, 64, thread * 1000 + i);
+                }
+            });
+        }
+    });
+    let stats = rule.stats();
+    assert_eq!(
+        (stats.packets(), stats.bytes(), stats.used_ms()),
+        (4000, 256_000, 3999)
+    );
+}
