@@ -28,7 +28,7 @@ fn rules(generation: u32) -> Vec<FakeRule> {
     mask.masks.in_port = u32::MAX;
     mask.masks.tp_dst = u16::MAX;
     (0..32u16)
-        .filter(|p| (u32::from(*p) + generation) % 5 != 0)
+        .filter(|p| !(u32::from(*p) + generation).is_multiple_of(5))
         .map(|p| {
             let f = Flow {
                 tp_dst: p,
