@@ -127,21 +127,6 @@ fn churn_conserves_packets() {
     let misses = c.misses.load(Ordering::Relaxed);
     let sent = sent.load(Ordering::Relaxed);
     assert_eq!(hits + misses, sent);
-    for (ufid, pmd, f) in dpif.flows() {
-        let id = rvs_upcall::ukey::UkeyId { ufid, pmd_id: pmd };
-        eprintln!(
-            "left: {ufid} {:?} {:?}",
-            f.stats,
-            udpif.ukey(&id).map(|u| u.view().state)
-        );
-        let mut fl = Vec::new();
-        let d = rvs_dpif::dpif::Dpif::flow_dump(&*dpif, true);
-        d.thread().next(&mut fl, 50);
-        eprintln!("dump: {}", fl.len());
-    }
-    for r in udpif.log().records() {
-        eprintln!("{}: {}", r.level, r.message);
-    }
     assert_eq!(dpif.n_flows_real(), 0);
     assert!(udpif.ukeys().is_empty());
     assert_eq!(udpif.coverage().get(Counter::UkeyStateBackwards), 0);
