@@ -363,8 +363,8 @@ fn ping_and_iperf3_pass_through_the_userspace_datapath() {
     eprintln!(
         "flow in_port({PORT_A}) -> {PORT_B}: {a_to_b:?}\nflow in_port({PORT_B}) -> {PORT_A}: {b_to_a:?}"
     );
-    let (rx_a, rx_b) = (topo.port_a.stats(), topo.port_b.stats());
-    eprintln!("port {PORT_A}: {rx_a:?}\nport {PORT_B}: {rx_b:?}");
+    let (counters_a, counters_b) = (topo.port_a.stats(), topo.port_b.stats());
+    eprintln!("port {PORT_A}: {counters_a:?}\nport {PORT_B}: {counters_b:?}");
 
     // Both directions carried the ping and the TCP connection.
     assert!(
@@ -377,14 +377,16 @@ fn ping_and_iperf3_pass_through_the_userspace_datapath() {
     // handler), and every frame the ports received was looked up exactly once.
     assert_eq!(stats.n_hit, a_to_b.n_packets + b_to_a.n_packets);
     assert_eq!(stats.n_missed, 0);
-    assert_eq!(stats.n_lost, before.n_lost);
+    // The kernel may still retry the first ARP request after that ping gave up, so a few more
+    // frames can be lost before the flows are in.
+    assert!(stats.n_lost >= before.n_lost, "{stats:?} {before:?}");
     assert_eq!(stats.n_flows, 2);
     assert_eq!(
         stats.n_hit + stats.n_missed + stats.n_lost,
-        rx_a.rx_packets + rx_b.rx_packets
+        counters_a.rx_packets + counters_b.rx_packets
     );
     // What a flow forwarded left through its output port (or was counted as not sent there).
-    for (flow, out) in [(a_to_b, &rx_b), (b_to_a, &rx_a)] {
+    for (flow, out) in [(a_to_b, &counters_b), (b_to_a, &counters_a)] {
         assert_eq!(
             flow.n_packets,
             out.tx_packets + out.tx_dropped + out.tx_errors
