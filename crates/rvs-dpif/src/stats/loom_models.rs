@@ -1,9 +1,11 @@
 //! Loom models of the statistics table: the interleavings of a few threads, and every stale value
 //! the memory model lets a relaxed load return, over the real code (atomics come from `sync.rs`).
 //!
-//! Run: `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p rvs-dpif --release --lib stats`
-//! (about a minute). Interleavings are bounded to 3 preemptions unless `LOOM_MAX_PREEMPTIONS` says
-//! otherwise; relaxed loads are explored exhaustively.
+//! Run: `RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom cargo test -p rvs-dpif --release --lib stats::`
+//! (about a minute; the `stats::` filter leaves out tests of other modules, which use the table
+//! outside a loom model and cannot run under `--cfg loom`). Interleavings are bounded to 3
+//! preemptions unless `LOOM_MAX_PREEMPTIONS` says otherwise; relaxed loads are explored
+//! exhaustively.
 //!
 //! Two things keep these models honest:
 //! * Each update has distinct packets, bytes, use time and flag bit, so a read that mixes two states

@@ -47,7 +47,7 @@
 //! * Bucket totals only grow; baselines are values those sums actually had.
 //! * Nothing on the [`StatsWriter::add`] path blocks or allocates.
 //! * No `unsafe`; every payload is an atomic. The sequence locks are checked with `loom`
-//!   (`RUSTFLAGS="--cfg loom" cargo test -p rvs-dpif --release --lib stats`), which swaps in its
+//!   (`RUSTFLAGS="--cfg loom" cargo test -p rvs-dpif --release --lib stats::`), which swaps in its
 //!   atomics through `sync.rs`.
 
 mod bucket;
