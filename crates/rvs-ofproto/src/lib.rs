@@ -10,8 +10,10 @@
 //!   tries and versioned rules, returning the rule a packet hits together with the wildcards
 //!   (megaflow mask bits) that answer depended on.
 //!
-//! Still to come: translation to datapath actions, MAC learning, NORMAL, VLANs and
-//! `ofproto/trace`.
+//! * [`xlate`]: translation of a flow through the tables into datapath actions, with the
+//!   megaflow mask and the cache side effects (rules hit, MAC learning), NORMAL included.
+//!
+//! Still to come: `ofproto/trace`.
 //!
 //! # Invariants
 //! This crate is pure like `rvs-flow`: no I/O, no clock, no threads, no `unsafe`; nothing panics
@@ -22,3 +24,4 @@ pub mod classifier;
 pub mod mac_learning;
 pub mod table;
 pub mod vlan;
+pub mod xlate;

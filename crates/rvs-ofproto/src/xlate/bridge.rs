@@ -1,0 +1,88 @@
+//! The ports of one bridge as translation sees them: OpenFlow port number, datapath port
+//! number, name and VLAN configuration.
+//!
+//! # Invariants
+//! * OpenFlow port numbers, datapath port numbers and names are each unique within a bridge
+//!   ([`Bridge::add_port`] refuses duplicates).
+//! * Ports are kept in OpenFlow port order, the order FLOOD and ALL output in.
+
+use crate::vlan::PortVlan;
+
+/// One port of a bridge.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BridgePort {
+    /// OpenFlow port number.
+    pub ofport: u16,
+    /// Datapath port number.
+    pub odp_port: u32,
+    /// Name (`p1`).
+    pub name: String,
+    /// VLAN mode for NORMAL.
+    pub vlan: PortVlan,
+}
+
+/// The ports of a bridge.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Bridge {
+    ports: Vec<BridgePort>,
+}
+
+impl Bridge {
+    /// A bridge without ports.
+    pub fn new() -> Bridge {
+        Bridge::default()
+    }
+
+    /// A bridge with trunk ports `p1..pN`, OpenFlow port = datapath port = `1..=n` (the
+    /// oracle's layout).
+    pub fn with_trunk_ports(n: u16) -> Bridge {
+        let mut b = Bridge::new();
+        for i in 1..=n {
+            let _ = b.add_port(i, u32::from(i), &format!("p{i}"), PortVlan::default());
+        }
+        b
+    }
+
+    /// Adds a port; returns false (and changes nothing) if the OpenFlow number, datapath
+    /// number or name is taken.
+    pub fn add_port(&mut self, ofport: u16, odp_port: u32, name: &str, vlan: PortVlan) -> bool {
+        if self
+            .ports
+            .iter()
+            .any(|p| p.ofport == ofport || p.odp_port == odp_port || p.name == name)
+        {
+            return false;
+        }
+        let at = self.ports.partition_point(|p| p.ofport < ofport);
+        self.ports.insert(
+            at,
+            BridgePort {
+                ofport,
+                odp_port,
+                name: name.to_owned(),
+                vlan,
+            },
+        );
+        true
+    }
+
+    /// The port with OpenFlow number `ofport`.
+    pub fn by_ofport(&self, ofport: u16) -> Option<&BridgePort> {
+        self.ports.iter().find(|p| p.ofport == ofport)
+    }
+
+    /// The port with datapath number `odp_port`.
+    pub fn by_odp_port(&self, odp_port: u32) -> Option<&BridgePort> {
+        self.ports.iter().find(|p| p.odp_port == odp_port)
+    }
+
+    /// The port named `name`.
+    pub fn by_name(&self, name: &str) -> Option<&BridgePort> {
+        self.ports.iter().find(|p| p.name == name)
+    }
+
+    /// All ports in OpenFlow port order.
+    pub fn ports(&self) -> &[BridgePort] {
+        &self.ports
+    }
+}

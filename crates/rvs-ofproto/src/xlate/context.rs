@@ -1,0 +1,458 @@
+//! The translation context (`struct xlate_ctx`): the working flow, the flow the datapath holds
+//! so far (`base`), the megaflow mask being built, and the action interpreter.
+//!
+//! # Invariants
+//! * `flow` is what the OpenFlow actions have made of the packet so far; `base` is what the
+//!   datapath actions emitted so far make of it. They differ only between an action that
+//!   modifies the packet and the next output, which commits the difference.
+//! * Every field an action reads or writes is un-wildcarded in `wc` before the decision that
+//!   depends on it.
+//! * Resubmission depth never exceeds [`MAX_DEPTH`], resubmits never exceed [`MAX_RESUBMITS`].
+
+use std::sync::Arc;
+
+use rvs_flow::flow::{
+    ETH_TYPE_IP, ETH_TYPE_VLAN_8021Q, FRAG_LATER, FRAG_MASK, VLAN_CFI, VLAN_PCP_MASK,
+    VLAN_PCP_SHIFT, VLAN_VID_MASK, VlanHeader, ipproto,
+};
+use rvs_flow::odp::OdpAction;
+use rvs_flow::ofp_match::fields::Prereq;
+use rvs_flow::ofp_match::fields::field_def;
+use rvs_flow::ofp_match::port::{
+    OFPP_ALL, OFPP_CONTROLLER, OFPP_FLOOD, OFPP_IN_PORT, OFPP_LOCAL, OFPP_NONE, OFPP_NORMAL,
+    OFPP_TABLE,
+};
+use rvs_flow::ofp_match::prereq::prerequisites_ok;
+use rvs_flow::{Flow, Wildcards};
+
+use super::commit::commit;
+use super::{MAX_DEPTH, MAX_RESUBMITS, SLOW_ACTION, Translator, XlateInput, XlateOutput};
+use crate::actions::{OfpAction, SetField, field};
+use crate::table::Rule;
+use crate::vlan::is_vlan_ethertype;
+
+/// One translation in progress.
+pub(super) struct Ctx<'a> {
+    /// Bridge, tables and MAC table.
+    pub(super) xlator: &'a Translator<'a>,
+    /// The input.
+    pub(super) input: &'a XlateInput,
+    /// The working flow (OpenFlow in_port).
+    pub(super) flow: Flow,
+    /// What the datapath makes of the packet with the actions emitted so far.
+    pub(super) base: Flow,
+    /// The megaflow mask being built.
+    pub(super) wc: Wildcards,
+    /// Result being built.
+    pub(super) out: XlateOutput,
+    /// Current resubmit depth.
+    depth: u32,
+    /// Resubmits so far.
+    resubmits: u32,
+    /// Current table.
+    table_id: u8,
+    /// Set by `exit` (and by running out of resources): stop executing actions.
+    exit: bool,
+    /// Set by an expiring `dec_ttl`: stop the current action list.
+    stop_list: bool,
+}
+
+/// Runs a whole translation.
+pub(super) fn run(xlator: &Translator<'_>, input: &XlateInput) -> XlateOutput {
+    let mut wc = Wildcards::catchall();
+    wc_init(&input.flow, &mut wc);
+    let mut flow = input.flow;
+    let in_port = xlator
+        .bridge
+        .by_odp_port(input.flow.in_port)
+        .map(|p| p.ofport);
+    flow.in_port = u32::from(in_port.unwrap_or(OFPP_NONE));
+    let mut ctx = Ctx {
+        xlator,
+        input,
+        flow,
+        base: flow,
+        wc,
+        out: XlateOutput {
+            ofp_in_port: in_port,
+            ..XlateOutput::default()
+        },
+        depth: 0,
+        resubmits: 0,
+        table_id: 0,
+        exit: false,
+        stop_list: false,
+    };
+    if in_port.is_some() {
+        ctx.table_action(None, 0);
+    }
+    // Datapath port numbers again in the megaflow's in_port; the mask is exact either way.
+    let mut wc = ctx.wc;
+    wc_finish(&input.flow, &mut wc);
+    let mut out = ctx.out;
+    out.wc = wc;
+    out
+}
+
+/// Bits every translation examines (`xlate_wc_init`).
+fn wc_init(flow: &Flow, wc: &mut Wildcards) {
+    wc.masks.packet_type = u32::MAX;
+    wc.masks.in_port = u32::MAX;
+    wc.masks.dl_type = u16::MAX;
+    if flow.is_ip_any() {
+        wc.masks.nw_frag = FRAG_MASK;
+    }
+    wc.masks.recirc_id = u32::MAX;
+}
+
+/// Clean-up of the mask (`xlate_wc_finish`).
+fn wc_finish(flow: &Flow, wc: &mut Wildcards) {
+    wc.masks.metadata = 0;
+    wc.masks.regs = [0; 16];
+    let icmp = (flow.dl_type == ETH_TYPE_IP && flow.nw_proto == ipproto::ICMP)
+        || (flow.dl_type == rvs_flow::flow::ETH_TYPE_IPV6 && flow.nw_proto == ipproto::ICMPV6);
+    if icmp {
+        wc.masks.tp_src &= 0xff;
+        wc.masks.tp_dst &= 0xff;
+    }
+    for v in &mut wc.masks.vlans {
+        if v.tci != 0 {
+            v.tci |= VLAN_CFI;
+        }
+    }
+    if flow.nw_frag & FRAG_LATER != 0 {
+        wc.masks.tp_src = 0;
+        wc.masks.tp_dst = 0;
+    }
+    // VLAN header bits set by push/set actions say nothing about a packet that arrived
+    // without that header.
+    for (m, v) in wc.masks.vlans.iter_mut().zip(flow.vlans.iter()) {
+        if !is_vlan_ethertype(v.tpid) {
+            *m = VlanHeader::default();
+        }
+    }
+}
+
+/// Un-wildcards what checking `prereq` reads (the part of `mf_are_prereqs_ok` that touches
+/// the mask): the IP protocol for L4 fields, the VLAN CFI bit for VLAN fields, ICMP type and
+/// code for ND fields. `dl_type`, `packet_type` and `nw_frag` are exact in every translation.
+fn unwildcard_prereq(prereq: Prereq, wc: &mut Wildcards) {
+    match prereq {
+        Prereq::Tcp | Prereq::Udp | Prereq::Sctp | Prereq::Icmpv4 | Prereq::Icmpv6 => {
+            wc.masks.nw_proto = u8::MAX;
+        }
+        Prereq::Nd | Prereq::NdSolicit | Prereq::NdAdvert => {
+            wc.masks.nw_proto = u8::MAX;
+            wc.masks.tp_src |= 0xff;
+            wc.masks.tp_dst |= 0xff;
+        }
+        Prereq::VlanVid => wc.masks.vlans[0].tci |= VLAN_CFI,
+        _ => {}
+    }
+}
+
+impl Ctx<'_> {
+    /// Looks up `table_id` (with `in_port` pretended, if given) and runs the rule's actions
+    /// (`xlate_table_action`). A miss does nothing (no controller is connected).
+    fn table_action(&mut self, in_port: Option<u16>, table_id: u8) {
+        if self.depth >= MAX_DEPTH || self.resubmits >= MAX_RESUBMITS {
+            // OVS reports "over max translation depth" / "over N resubmit actions" and drops.
+            self.out.odp_actions.clear();
+            self.exit = true;
+            return;
+        }
+        self.resubmits += 1;
+        let saved_in_port = self.flow.in_port;
+        if let Some(p) = in_port {
+            self.flow.in_port = u32::from(p);
+        }
+        let rule = self
+            .xlator
+            .tables
+            .lookup(
+                table_id,
+                &self.flow,
+                self.input.tables_version,
+                &mut self.wc,
+            )
+            .cloned();
+        self.flow.in_port = saved_in_port;
+        let Some(rule) = rule else {
+            return;
+        };
+        if let Some(stats) = self.input.resubmit_stats {
+            rule.credit(stats.packets, stats.bytes, stats.used_ms);
+        }
+        self.out.rules_hit.push(Arc::clone(&rule));
+        let saved_table = self.table_id;
+        self.table_id = table_id;
+        self.depth += 1;
+        self.do_actions(&rule);
+        self.depth -= 1;
+        self.table_id = saved_table;
+    }
+
+    /// Runs the actions of `rule`. `exit` ends the whole translation; a `dec_ttl` that
+    /// expires ends only this list (as `do_xlate_actions` returns in OVS).
+    fn do_actions(&mut self, rule: &Rule) {
+        for action in &rule.actions {
+            if self.exit || self.stop_list {
+                break;
+            }
+            self.do_action(action);
+        }
+        self.stop_list = false;
+    }
+
+    /// Runs one action (`do_xlate_actions`).
+    fn do_action(&mut self, action: &OfpAction) {
+        match action {
+            OfpAction::Output { port, .. } => self.output_action(*port),
+            OfpAction::Enqueue { port, .. } => self.output_action(*port),
+            OfpAction::OutputReg { src, .. } => {
+                let value = field::get(src.field, &self.flow);
+                let mask = src.mask();
+                field::set(
+                    src.field,
+                    field::get(src.field, &self.wc.masks) | mask,
+                    &mut self.wc.masks,
+                );
+                let port = (value & mask) >> src.ofs;
+                self.output_action(u16::try_from(port).unwrap_or(OFPP_NONE));
+            }
+            OfpAction::Controller(_) => self.slow(SLOW_ACTION),
+            OfpAction::SetField(sf) => self.set_field(sf),
+            OfpAction::SetVlanVid {
+                vid,
+                push_if_needed,
+            } => {
+                self.wc.masks.vlans[0].tci |= VLAN_VID_MASK | VLAN_CFI;
+                let v = &mut self.flow.vlans[0];
+                if v.tci & VLAN_CFI != 0 || *push_if_needed {
+                    if v.tpid == 0 {
+                        v.tpid = ETH_TYPE_VLAN_8021Q;
+                    }
+                    v.tci = (v.tci & !VLAN_VID_MASK) | (vid & VLAN_VID_MASK) | VLAN_CFI;
+                }
+            }
+            OfpAction::SetVlanPcp {
+                pcp,
+                push_if_needed,
+            } => {
+                self.wc.masks.vlans[0].tci |= VLAN_PCP_MASK | VLAN_CFI;
+                let v = &mut self.flow.vlans[0];
+                if v.tci & VLAN_CFI != 0 || *push_if_needed {
+                    if v.tpid == 0 {
+                        v.tpid = ETH_TYPE_VLAN_8021Q;
+                    }
+                    v.tci = (v.tci & !VLAN_PCP_MASK)
+                        | ((u16::from(*pcp) << VLAN_PCP_SHIFT) & VLAN_PCP_MASK)
+                        | VLAN_CFI;
+                }
+            }
+            OfpAction::StripVlan { .. } => {
+                // `flow_pop_vlan`: the inner header (if any) becomes the outer one.
+                if self.flow.vlans[1].tci & VLAN_CFI != 0 {
+                    self.wc.masks.vlans[1] = VlanHeader {
+                        tpid: u16::MAX,
+                        tci: u16::MAX,
+                    };
+                }
+                self.flow.vlans = [self.flow.vlans[1], VlanHeader::default()];
+            }
+            OfpAction::PushVlan { ethertype } => {
+                // `flow_push_vlan_uninit` then VID 0, PCP 0, present.
+                self.flow.vlans = [
+                    VlanHeader {
+                        tpid: *ethertype,
+                        tci: VLAN_CFI,
+                    },
+                    self.flow.vlans[0],
+                ];
+            }
+            OfpAction::SetEthSrc(mac) => {
+                self.wc.masks.dl_src = [0xff; 6];
+                self.flow.dl_src = *mac;
+            }
+            OfpAction::SetEthDst(mac) => {
+                self.wc.masks.dl_dst = [0xff; 6];
+                self.flow.dl_dst = *mac;
+            }
+            OfpAction::SetIpv4Src(ip) => self.set_ipv4_addr(true, *ip),
+            OfpAction::SetIpv4Dst(ip) => self.set_ipv4_addr(false, *ip),
+            OfpAction::SetIpDscp(dscp) => self.set_tos(0xfc, *dscp),
+            OfpAction::SetIpEcn(ecn) => self.set_tos(0x03, *ecn),
+            OfpAction::SetIpTtl(ttl) => self.set_ttl(*ttl),
+            OfpAction::SetL4SrcPort(p) => self.set_l4_port(true, *p),
+            OfpAction::SetL4DstPort(p) => self.set_l4_port(false, *p),
+            OfpAction::RegMove { src, dst } => {
+                let value = (field::get(src.field, &self.flow) & src.mask()) >> src.ofs;
+                self.unwildcard_bits(src.field, src.mask());
+                self.unwildcard_bits(dst.field, dst.mask());
+                let old = field::get(dst.field, &self.flow);
+                let new = (old & !dst.mask()) | ((value << dst.ofs) & dst.mask());
+                field::set(dst.field, new, &mut self.flow);
+            }
+            OfpAction::DecTtl { .. } => self.dec_ttl(),
+            OfpAction::Resubmit { in_port, table, .. } => {
+                let in_port = (*in_port != OFPP_IN_PORT).then_some(*in_port);
+                self.table_action(in_port, table.unwrap_or(self.table_id));
+            }
+            OfpAction::GotoTable(t) => self.table_action(None, *t),
+            OfpAction::Exit => self.exit = true,
+            OfpAction::Note(_) | OfpAction::WriteMetadata { .. } | OfpAction::ClearActions => {
+                if let OfpAction::WriteMetadata { value, mask } = action {
+                    self.flow.metadata = (self.flow.metadata & !mask) | (value & mask);
+                }
+            }
+            // Not modelled: the rest (MPLS, queues, stacks) are ignored.
+            _ => {}
+        }
+    }
+
+    /// `mod_nw_src` / `mod_nw_dst` (IPv4 only).
+    fn set_ipv4_addr(&mut self, src: bool, ip: u32) {
+        if self.flow.dl_type != ETH_TYPE_IP {
+            return;
+        }
+        if src {
+            self.wc.masks.nw_src = u32::MAX;
+            self.flow.nw_src = ip;
+        } else {
+            self.wc.masks.nw_dst = u32::MAX;
+            self.flow.nw_dst = ip;
+        }
+    }
+
+    /// `mod_nw_tos` (`bits` = 0xfc) / `mod_nw_ecn` (`bits` = 0x03).
+    fn set_tos(&mut self, bits: u8, value: u8) {
+        if self.flow.is_ip_any() {
+            self.wc.masks.nw_tos |= bits;
+            self.flow.nw_tos = (self.flow.nw_tos & !bits) | (value & bits);
+        }
+    }
+
+    /// `mod_nw_ttl`.
+    fn set_ttl(&mut self, ttl: u8) {
+        if self.flow.is_ip_any() {
+            self.wc.masks.nw_ttl = u8::MAX;
+            self.flow.nw_ttl = ttl;
+        }
+    }
+
+    /// `mod_tp_src` / `mod_tp_dst`.
+    fn set_l4_port(&mut self, src: bool, port: u16) {
+        if !self.l4_port_writable() {
+            return;
+        }
+        if src {
+            self.wc.masks.tp_src = u16::MAX;
+            self.flow.tp_src = port;
+        } else {
+            self.wc.masks.tp_dst = u16::MAX;
+            self.flow.tp_dst = port;
+        }
+    }
+
+    /// `dec_ttl`: a TTL of 0 or 1 stops the current action list (OVS sends an invalid-TTL
+    /// packet-in to controllers that asked for one; with no controller that is a plain stop).
+    fn dec_ttl(&mut self) {
+        if !self.flow.is_ip_any() {
+            return;
+        }
+        self.wc.masks.nw_ttl = u8::MAX;
+        if self.flow.nw_ttl > 1 {
+            self.flow.nw_ttl -= 1;
+        } else {
+            self.stop_list = true;
+        }
+    }
+
+    /// Whether `mod_tp_src`/`mod_tp_dst` apply, un-wildcarding the IP protocol it reads.
+    fn l4_port_writable(&mut self) -> bool {
+        if !self.flow.is_ip_any() || self.flow.nw_frag & FRAG_LATER != 0 {
+            return false;
+        }
+        self.wc.masks.nw_proto = u8::MAX;
+        matches!(
+            self.flow.nw_proto,
+            ipproto::TCP | ipproto::UDP | ipproto::SCTP
+        )
+    }
+
+    /// Un-wildcards `mask` bits of field `id`.
+    fn unwildcard_bits(&mut self, id: rvs_flow::ofp_match::fields::FieldId, mask: u128) {
+        let old = field::get(id, &self.wc.masks);
+        field::set(id, old | mask, &mut self.wc.masks);
+    }
+
+    /// `set_field`/`load`: skipped if the field's prerequisites do not hold.
+    fn set_field(&mut self, sf: &SetField) {
+        let Some(def) = field_def(sf.field) else {
+            return;
+        };
+        unwildcard_prereq(def.prereq, &mut self.wc);
+        if !prerequisites_ok(def.prereq, &self.flow) {
+            return;
+        }
+        self.unwildcard_bits(sf.field, sf.mask);
+        let old = field::get(sf.field, &self.flow);
+        field::set(
+            sf.field,
+            (old & !sf.mask) | (sf.value & sf.mask),
+            &mut self.flow,
+        );
+    }
+
+    /// Marks the flow slow-pathed.
+    fn slow(&mut self, reason: u32) {
+        self.out.slow = true;
+        self.out.slow_reasons |= reason;
+    }
+
+    /// An output to an OpenFlow port, reserved ports included (`xlate_output_action`).
+    fn output_action(&mut self, port: u16) {
+        let in_port = u16::try_from(self.flow.in_port).unwrap_or(OFPP_NONE);
+        match port {
+            OFPP_IN_PORT => self.compose_output(in_port),
+            OFPP_TABLE => {}
+            OFPP_NORMAL => self.normal(),
+            OFPP_FLOOD | OFPP_ALL => {
+                let ports: Vec<u16> = self
+                    .xlator
+                    .bridge
+                    .ports()
+                    .iter()
+                    .map(|p| p.ofport)
+                    .filter(|p| *p != in_port)
+                    .collect();
+                for p in ports {
+                    self.compose_output(p);
+                }
+            }
+            OFPP_CONTROLLER => self.slow(SLOW_ACTION),
+            OFPP_NONE => {}
+            OFPP_LOCAL if in_port == OFPP_LOCAL => {}
+            p if p == in_port => {
+                // OVS: "skipping output to input port".
+            }
+            p => self.compose_output(p),
+        }
+    }
+
+    /// Commits the pending changes and outputs to OpenFlow port `ofport`
+    /// (`compose_output_action`); unknown ports are skipped.
+    pub(super) fn compose_output(&mut self, ofport: u16) {
+        let Some(port) = self.xlator.bridge.by_ofport(ofport) else {
+            return;
+        };
+        let odp_port = port.odp_port;
+        commit(
+            &self.flow,
+            &mut self.base,
+            &mut self.wc,
+            &mut self.out.odp_actions,
+        );
+        self.out.odp_actions.push(OdpAction::Output(odp_port));
+    }
+}

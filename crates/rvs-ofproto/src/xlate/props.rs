@@ -1,0 +1,1 @@
+//! Megaflow soundness property test (filled in below).
