@@ -20,7 +20,9 @@ pub(super) fn tables_with(flows: &[&str]) -> Tables {
     let mut tables = Tables::new();
     let ofctl = Ofctl::new(Dialect::OpenFlow10);
     for f in flows {
-        ofctl.add_flow(&mut tables, f, 0).expect("add-flow");
+        if let Err(e) = ofctl.add_flow(&mut tables, f, 0) {
+            panic!("add-flow {f}: {e:?}");
+        }
     }
     tables
 }
