@@ -26,6 +26,7 @@ use rvs_flow::ofp_match::prereq::prerequisites_ok;
 use rvs_flow::{Flow, Wildcards};
 
 use super::commit::commit;
+use super::trace::TraceNode;
 use super::{MAX_DEPTH, MAX_RESUBMITS, SLOW_ACTION, Translator, XlateInput, XlateOutput};
 use crate::actions::{OfpAction, SetField, field};
 use crate::table::Rule;
@@ -55,10 +56,22 @@ pub(super) struct Ctx<'a> {
     exit: bool,
     /// Set by an expiring `dec_ttl`: stop the current action list.
     stop_list: bool,
+    /// The trace list being filled (the current table's items), when tracing.
+    pub(super) trace: Option<Vec<TraceNode>>,
 }
 
 /// Runs a whole translation.
 pub(super) fn run(xlator: &Translator<'_>, input: &XlateInput) -> XlateOutput {
+    run_traced(xlator, input, false).0
+}
+
+/// Runs a whole translation, recording a trace tree if `traced`; also returns the final
+/// working flow (OpenFlow in_port).
+pub(super) fn run_traced(
+    xlator: &Translator<'_>,
+    input: &XlateInput,
+    traced: bool,
+) -> (XlateOutput, Vec<TraceNode>, Flow) {
     let mut wc = Wildcards::catchall();
     wc_init(&input.flow, &mut wc);
     let mut flow = input.flow;
@@ -82,6 +95,7 @@ pub(super) fn run(xlator: &Translator<'_>, input: &XlateInput) -> XlateOutput {
         table_id: 0,
         exit: false,
         stop_list: false,
+        trace: traced.then(Vec::new),
     };
     if in_port.is_some() {
         ctx.table_action(None, 0);
@@ -91,7 +105,7 @@ pub(super) fn run(xlator: &Translator<'_>, input: &XlateInput) -> XlateOutput {
     wc_finish(&input.flow, &mut wc);
     let mut out = ctx.out;
     out.wc = wc;
-    out
+    (out, ctx.trace.unwrap_or_default(), ctx.flow)
 }
 
 /// Bits every translation examines (`xlate_wc_init`).
@@ -178,6 +192,9 @@ impl Ctx<'_> {
             .cloned();
         self.flow.in_port = saved_in_port;
         let Some(rule) = rule else {
+            if self.depth == 0 {
+                self.trace_miss(table_id);
+            }
             return;
         };
         if let Some(stats) = self.input.resubmit_stats {
@@ -187,7 +204,9 @@ impl Ctx<'_> {
         let saved_table = self.table_id;
         self.table_id = table_id;
         self.depth += 1;
+        let outer = self.trace_table(table_id, &rule);
         self.do_actions(&rule);
+        self.trace_end_table(outer);
         self.depth -= 1;
         self.table_id = saved_table;
     }
@@ -195,9 +214,17 @@ impl Ctx<'_> {
     /// Runs the actions of `rule`. `exit` ends the whole translation; a `dec_ttl` that
     /// expires ends only this list (as `do_xlate_actions` returns in OVS).
     fn do_actions(&mut self, rule: &Rule) {
+        if rule.actions.is_empty() {
+            self.trace_action("drop".to_owned());
+        }
         for action in &rule.actions {
             if self.exit || self.stop_list {
                 break;
+            }
+            if self.trace.is_some() {
+                let mut text = String::new();
+                crate::actions::format_action(&mut text, action);
+                self.trace_action(text);
             }
             self.do_action(action);
         }

@@ -8,6 +8,8 @@
 //! * `commit`: turning changes of the working flow into datapath `set`/`push_vlan`/`pop_vlan`
 //!   actions before each output (`commit_odp_actions`).
 //! * `normal`: the NORMAL action (VLAN admission, MAC learning, unicast or flood).
+//! * [`trace`](mod@trace): `ofproto/trace` text in Open vSwitch's layout ([`trace::trace`]),
+//!   checked against fixtures recorded from OVS 3.1.
 //!
 //! # Invariants
 //! * Megaflow soundness: every packet that equals the input flow on the bits of
@@ -31,6 +33,7 @@ pub mod bridge;
 mod commit;
 mod context;
 mod normal;
+pub mod trace;
 
 #[cfg(test)]
 mod props;

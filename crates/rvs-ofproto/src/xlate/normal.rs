@@ -31,16 +31,16 @@ impl Ctx<'_> {
             return;
         };
         let Some(in_port) = self.xlator.bridge.by_ofport(in_ofport) else {
-            // "no input bundle, dropping"
+            self.trace_warn("no input bundle, dropping");
             return;
         };
         if has_partial_vlan_tag(&self.flow) {
-            // "partial VLAN tag, dropping"
+            self.trace_warn("partial VLAN tag, dropping");
             return;
         }
         let in_xvlan = XVlan::extract(&self.flow);
         if input_vid_is_valid(&in_port.vlan, in_xvlan.vlan()).is_err() {
-            // "disallowed VLAN VID for this input port, dropping"
+            self.trace_warn("disallowed VLAN VID for this input port, dropping");
             return;
         }
         let xvlan = input_translate(&in_port.vlan, &in_xvlan);
@@ -79,13 +79,16 @@ impl Ctx<'_> {
                 .insert(MacTags::of(&MacKey::new(dst, vlan)));
             if let Some(out_port) = self.xlator.mac.lookup(&dst, vlan) {
                 if out_port != in_ofport {
+                    self.trace_detail("forwarding to learned port");
                     self.output_normal(out_port, &xvlan);
+                } else {
+                    self.trace_detail("learned port is input port, dropping");
                 }
-                // else: "learned port is input port, dropping"
                 return;
             }
         }
         // Multicast, broadcast or unknown destination: flood in the VLAN.
+        self.trace_detail("no learned MAC for destination, flooding");
         let targets: Vec<u16> = self
             .xlator
             .bridge
