@@ -14,8 +14,8 @@ use super::NormalLearn;
 use super::context::Ctx;
 use crate::mac_learning::{LearnContext, MacKey, MacTags, is_gratuitous_arp, is_multicast};
 use crate::vlan::{
-    XVlan, has_partial_vlan_tag, input_translate, input_vid_is_valid, output_flow_vlans,
-    port_includes_vlan, unwildcard_for_normal, unwildcard_for_output,
+    VLAN_REFUSAL_TRACE, XVlan, has_partial_vlan_tag, input_translate, input_vid_is_valid,
+    output_flow_vlans, port_includes_vlan, unwildcard_for_normal, unwildcard_for_output,
 };
 
 /// The IEEE reserved multicast range 01:80:c2:00:00:00..0f (dropped unless `forward_bpdu`).
@@ -39,8 +39,11 @@ impl Ctx<'_> {
             return;
         }
         let in_xvlan = XVlan::extract(&self.flow);
-        if input_vid_is_valid(&in_port.vlan, in_xvlan.vlan()).is_err() {
-            self.trace_warn("disallowed VLAN VID for this input port, dropping");
+        if let Err(refusal) = input_vid_is_valid(&in_port.vlan, in_xvlan.vlan()) {
+            if self.trace.is_some() {
+                self.trace_error(&refusal.message(&in_port.name));
+                self.trace_warn(VLAN_REFUSAL_TRACE);
+            }
             return;
         }
         let xvlan = input_translate(&in_port.vlan, &in_xvlan);

@@ -30,6 +30,8 @@ pub(super) enum TraceKind {
     Detail,
     /// ` >> warning`.
     Warn,
+    /// ` >>>> error <<<<`.
+    Error,
 }
 
 /// One item of the trace tree.
@@ -119,6 +121,13 @@ impl Ctx<'_> {
         }
     }
 
+    /// A ` >>>> ... <<<<` line.
+    pub(super) fn trace_error(&mut self, text: &str) {
+        if let Some(list) = self.trace.as_mut() {
+            list.push(TraceNode::leaf(TraceKind::Error, text.to_owned()));
+        }
+    }
+
     /// A ` >> ` line.
     pub(super) fn trace_warn(&mut self, text: &str) {
         if let Some(list) = self.trace.as_mut() {
@@ -135,7 +144,7 @@ fn print_nodes(out: &mut String, nodes: &[TraceNode], level: usize) {
         }
         let leaf = matches!(
             node.kind,
-            TraceKind::Action | TraceKind::Detail | TraceKind::Warn
+            TraceKind::Action | TraceKind::Detail | TraceKind::Warn | TraceKind::Error
         );
         let more = usize::from(i + 1 < nodes.len() || leaf);
         let indent = " ".repeat((level + more) * 4);
@@ -143,9 +152,13 @@ fn print_nodes(out: &mut String, nodes: &[TraceNode], level: usize) {
         match node.kind {
             TraceKind::Detail => out.push_str(" -> "),
             TraceKind::Warn => out.push_str(" >> "),
+            TraceKind::Error => out.push_str(" >>>> "),
             _ => {}
         }
         out.push_str(&node.text);
+        if node.kind == TraceKind::Error {
+            out.push_str(" <<<<");
+        }
         out.push('\n');
         if node.kind == TraceKind::Bridge {
             out.push_str(&indent);
@@ -275,15 +288,42 @@ mod tests {
     use super::super::{Bridge, Translator, XlateInput};
     use super::trace;
     use crate::mac_learning::MacLearning;
+    use crate::vlan::PortVlan;
 
     /// Replays one fixture recorded from Open vSwitch 3.1: `NAME.flows` were added with
     /// `ovs-ofctl add-flow`, `NAME.flow` traced with `ovs-appctl ofproto/trace br0`, whose
     /// output is `NAME.trace` (dummy bridge, ports p1..p4 = OpenFlow/datapath ports 1..4).
     fn replay(flows: &str, flow: &str, expected: &str) {
-        let bridge = Bridge::with_trunk_ports(4);
+        replay_normal(flows, flow, expected, "", "");
+    }
+
+    /// [`replay`] with port VLAN settings (`NAME.ports`: `pN access VLAN`, set with
+    /// `ovs-vsctl set port pN tag=VLAN`) and static MAC entries (`NAME.fdb`: `pN VLAN MAC`,
+    /// added with `ovs-appctl fdb/add br0 pN VLAN MAC`).
+    fn replay_normal(flows: &str, flow: &str, expected: &str, ports: &str, fdb: &str) {
+        let mut bridge = Bridge::new();
+        for i in 1..=4u16 {
+            let name = format!("p{i}");
+            let vlan = ports
+                .lines()
+                .filter_map(|l| l.strip_prefix(&format!("{name} access ")))
+                .find_map(|v| v.trim().parse::<u16>().ok())
+                .map_or_else(PortVlan::default, PortVlan::access);
+            assert!(bridge.add_port(i, u32::from(i), &name, vlan));
+        }
         let lines: Vec<&str> = flows.lines().filter(|l| !l.is_empty()).collect();
         let tables = tables_with(&lines);
         let mac = MacLearning::new();
+        for line in fdb.lines().filter(|l| !l.is_empty()) {
+            let parts: Vec<&str> = line.split_whitespace().collect();
+            let [port, vlan, addr] = parts[..] else {
+                panic!("bad fdb line {line}");
+            };
+            let port = bridge.by_name(port).expect("port").ofport;
+            let vlan: u16 = vlan.parse().expect("vlan");
+            let addr = rvs_flow::text::parse_mac(addr).expect("mac");
+            let _ = mac.add_static(&addr, vlan, port);
+        }
         let xlator = Translator {
             bridge: &bridge,
             tables: &tables,
@@ -308,6 +348,26 @@ mod tests {
         };
     }
 
+    macro_rules! fixture_normal {
+        ($test:ident, $name:literal) => {
+            #[test]
+            fn $test() {
+                replay_normal(
+                    include_str!(concat!("fixtures/", $name, ".flows")),
+                    include_str!(concat!("fixtures/", $name, ".flow")),
+                    include_str!(concat!("fixtures/", $name, ".trace")),
+                    include_str!(concat!("fixtures/", $name, ".ports")),
+                    include_str!(concat!("fixtures/", $name, ".fdb")),
+                );
+            }
+        };
+    }
+
+    fixture_normal!(oracle_normal_learned, "normal_learned");
+    fixture_normal!(oracle_normal_input_port, "normal_input_port");
+    fixture_normal!(oracle_normal_access, "normal_access");
+    fixture_normal!(oracle_normal_bad_vid, "normal_bad_vid");
+    fixture_normal!(oracle_normal_trunk_to_access, "normal_trunk_to_access");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
