@@ -4,7 +4,9 @@
 //! # Invariants
 //! * OpenFlow port numbers, datapath port numbers and names are each unique within a bridge
 //!   ([`Bridge::add_port`] refuses duplicates).
-//! * Ports are kept in OpenFlow port order, the order FLOOD and ALL output in.
+//! * Ports are kept in the order they were added: the order NORMAL floods in (Open vSwitch
+//!   floods in its bundle list order, which for the oracle's bridge is `br0` (LOCAL), then
+//!   `p1`, `p2`, ...). FLOOD and ALL use the same order here; OVS walks a hash map for them.
 
 use crate::vlan::PortVlan;
 
@@ -53,16 +55,12 @@ impl Bridge {
         {
             return false;
         }
-        let at = self.ports.partition_point(|p| p.ofport < ofport);
-        self.ports.insert(
-            at,
-            BridgePort {
-                ofport,
-                odp_port,
-                name: name.to_owned(),
-                vlan,
-            },
-        );
+        self.ports.push(BridgePort {
+            ofport,
+            odp_port,
+            name: name.to_owned(),
+            vlan,
+        });
         true
     }
 
@@ -81,7 +79,23 @@ impl Bridge {
         self.ports.iter().find(|p| p.name == name)
     }
 
-    /// All ports in OpenFlow port order.
+    /// The oracle's bridge: `br0` (OpenFlow port LOCAL, datapath port 100) then trunk ports
+    /// `p1..pN` (OpenFlow port = datapath port = `1..=n`).
+    pub fn with_local_and_trunk_ports(name: &str, n: u16) -> Bridge {
+        let mut b = Bridge::new();
+        let _ = b.add_port(
+            rvs_flow::ofp_match::port::OFPP_LOCAL,
+            100,
+            name,
+            PortVlan::default(),
+        );
+        for i in 1..=n {
+            let _ = b.add_port(i, u32::from(i), &format!("p{i}"), PortVlan::default());
+        }
+        b
+    }
+
+    /// All ports in the order they were added.
     pub fn ports(&self) -> &[BridgePort] {
         &self.ports
     }

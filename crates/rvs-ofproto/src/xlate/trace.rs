@@ -292,7 +292,8 @@ mod tests {
 
     /// Replays one fixture recorded from Open vSwitch 3.1: `NAME.flows` were added with
     /// `ovs-ofctl add-flow`, `NAME.flow` traced with `ovs-appctl ofproto/trace br0`, whose
-    /// output is `NAME.trace` (dummy bridge, ports p1..p4 = OpenFlow/datapath ports 1..4).
+    /// output is `NAME.trace` (dummy bridge: br0 = LOCAL/datapath port 100, ports p1..p4 =
+    /// OpenFlow/datapath ports 1..4).
     fn replay(flows: &str, flow: &str, expected: &str) {
         replay_normal(flows, flow, expected, "", "");
     }
@@ -302,6 +303,12 @@ mod tests {
     /// added with `ovs-appctl fdb/add br0 pN VLAN MAC`).
     fn replay_normal(flows: &str, flow: &str, expected: &str, ports: &str, fdb: &str) {
         let mut bridge = Bridge::new();
+        assert!(bridge.add_port(
+            rvs_flow::ofp_match::port::OFPP_LOCAL,
+            100,
+            "br0",
+            PortVlan::default()
+        ));
         for i in 1..=4u16 {
             let name = format!("p{i}");
             let vlan = ports
@@ -368,6 +375,9 @@ mod tests {
     fixture_normal!(oracle_normal_access, "normal_access");
     fixture_normal!(oracle_normal_bad_vid, "normal_bad_vid");
     fixture_normal!(oracle_normal_trunk_to_access, "normal_trunk_to_access");
+    fixture_normal!(oracle_normal_flood, "normal_flood");
+    fixture_normal!(oracle_normal_access_flood, "normal_access_flood");
+    fixture_normal!(oracle_normal_broadcast_tagged, "normal_broadcast_tagged");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
