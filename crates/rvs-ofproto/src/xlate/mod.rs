@@ -140,6 +140,25 @@ pub struct XlateOutput {
 }
 
 impl XlateOutput {
+    /// Replays the translation's side effects for statistics a datapath flow gathered
+    /// (`xlate_push_stats` over the xlate cache): credits every rule hit and lets NORMAL learn
+    /// the source address again. Does nothing for zero packets, as in OVS.
+    pub fn push_stats(&self, stats: XlateStats, mac: &MacLearning<u16>, now_ms: u64) {
+        if stats.packets == 0 {
+            return;
+        }
+        for rule in &self.rules_hit {
+            rule.credit(stats.packets, stats.bytes, stats.used_ms);
+        }
+        if let Some(learn) = &self.normal_learn {
+            let ctx = crate::mac_learning::LearnContext {
+                gratuitous_arp: learn.gratuitous_arp,
+                from_bond: false,
+            };
+            let _ = mac.learn(&learn.dl_src, learn.vlan, learn.in_port, ctx, now_ms);
+        }
+    }
+
     /// The actions a datapath flow should get: [`XlateOutput::odp_actions`], or for a
     /// slow-pathed flow a single `userspace(pid=0,slow_path(...))`.
     pub fn datapath_flow_actions(&self) -> Vec<OdpAction> {

@@ -364,3 +364,33 @@ fn wc_finish_clears_registers_and_metadata() {
         w
     });
 }
+
+#[test]
+fn push_stats_credits_rules_and_relearns() {
+    let bridge = Bridge::with_trunk_ports(3);
+    let tables = tables_with(&["actions=resubmit(,1)", "table=1 actions=normal"]);
+    let mac = MacLearning::new();
+    let xlator = Translator {
+        bridge: &bridge,
+        tables: &tables,
+        mac: &mac,
+    };
+    let mut input = XlateInput::new(tcp_flow(1), tables.version());
+    input.may_learn = false;
+    let out = xlator.translate(&input);
+    assert_eq!(out.rules_hit.len(), 2);
+    assert_eq!(mac.lookup(&[0, 0, 0, 0, 0, 1], 0), None);
+    let none = XlateStats::default();
+    out.push_stats(none, &mac, 1000);
+    assert_eq!(mac.lookup(&[0, 0, 0, 0, 0, 1], 0), None);
+    let stats = XlateStats {
+        packets: 2,
+        bytes: 128,
+        used_ms: 7,
+    };
+    out.push_stats(stats, &mac, 1000);
+    assert_eq!(mac.lookup(&[0, 0, 0, 0, 0, 1], 0), Some(1));
+    for rule in &out.rules_hit {
+        assert_eq!((rule.stats().packets(), rule.stats().bytes()), (2, 128));
+    }
+}
