@@ -362,7 +362,7 @@ fn set_masked(id: FieldId, v: u128, mask: u128, m: &mut Match) {
 }
 
 /// `mf_get_value`: the field's current value in `flow`, in the field's own units.
-pub(crate) fn get_flow_value(id: FieldId, f: &Flow) -> u128 {
+pub fn get_flow_value(id: FieldId, f: &Flow) -> u128 {
     if let Some((first, count)) = register_span(id) {
         return get_regs(&f.regs, first, count);
     }
@@ -418,7 +418,7 @@ pub(crate) fn get_flow_value(id: FieldId, f: &Flow) -> u128 {
 /// `ofproto/trace` flow text); also used on a mask flow with an all-ones value to un-wildcard
 /// the field.
 #[allow(clippy::cast_possible_truncation)]
-pub(crate) fn set_flow_value(id: FieldId, v: u128, f: &mut Flow) {
+pub fn set_flow_value(id: FieldId, v: u128, f: &mut Flow) {
     if let Some((first, count)) = register_span(id) {
         set_regs(&mut f.regs, first, count, v);
         return;

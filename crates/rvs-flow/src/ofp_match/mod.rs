@@ -29,6 +29,8 @@ pub mod prereq;
 pub mod printer;
 
 mod apply;
+
+pub use apply::{get_flow_value, set_flow_value};
 mod scan;
 mod value;
 

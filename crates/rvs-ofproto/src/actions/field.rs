@@ -11,13 +11,9 @@
 //! * Every field has a print name: its NXM/OXM name if Open vSwitch has one, else its own name.
 
 use rvs_flow::Flow;
-use rvs_flow::flow::{
-    ETH_TYPE_VLAN_8021Q, FRAG_MASK, MPLS_BOS_MASK, MPLS_BOS_SHIFT, MPLS_LABEL_MASK,
-    MPLS_LABEL_SHIFT, MPLS_TC_MASK, MPLS_TC_SHIFT, MPLS_TTL_MASK, VLAN_CFI, VLAN_PCP_MASK,
-    VLAN_PCP_SHIFT, VLAN_VID_MASK, tcp_flags,
-};
+use rvs_flow::flow::FRAG_MASK;
 use rvs_flow::ofp_match::fields::{FieldDef, FieldId, field_by_name, field_def};
-use rvs_flow::ofp_match::port::{port_from_ofp11, port_to_ofp11};
+use rvs_flow::ofp_match::port::port_from_ofp11;
 
 /// NXM/OXM names of the fields, the printed one first (as `mf_format_subfield` prints them).
 const WIRE_NAMES: &[(FieldId, &[&str])] = &[
@@ -253,168 +249,15 @@ pub fn is_value_valid(def: &FieldDef, value: u128) -> bool {
     }
 }
 
-fn mac_from(v: u128) -> [u8; 6] {
-    let b = v.to_be_bytes();
-    [b[10], b[11], b[12], b[13], b[14], b[15]]
-}
-
-fn mac_to(m: &[u8; 6]) -> u128 {
-    m.iter().fold(0u128, |acc, b| (acc << 8) | u128::from(*b))
-}
-
-fn register_span(id: FieldId) -> Option<(usize, usize)> {
-    match id {
-        FieldId::Reg(i) => Some((usize::from(i), 1)),
-        FieldId::Xreg(i) => Some((usize::from(i) * 2, 2)),
-        FieldId::Xxreg(i) => Some((usize::from(i) * 4, 4)),
-        _ => None,
-    }
-}
-
-/// The field's value in `flow` (`mf_get_value`).
+/// The field's value in `flow` (`mf_get_value`); the one implementation lives in rvs-flow.
 pub fn get(id: FieldId, f: &Flow) -> u128 {
-    if let Some((first, count)) = register_span(id) {
-        return (0..count).fold(0u128, |acc, k| {
-            (acc << 32) | u128::from(f.regs.get(first + k).copied().unwrap_or(0))
-        });
-    }
-    let tci = f.vlans[0].tci;
-    match id {
-        FieldId::DpHash => u128::from(f.dp_hash),
-        FieldId::RecircId => u128::from(f.recirc_id),
-        FieldId::PacketType => u128::from(f.packet_type),
-        FieldId::Metadata => u128::from(f.metadata),
-        FieldId::InPort => u128::from(f.in_port & 0xffff),
-        FieldId::InPortOxm => u128::from(port_to_ofp11((f.in_port & 0xffff) as u16)),
-        FieldId::SkbPriority => u128::from(f.skb_priority),
-        FieldId::PktMark => u128::from(f.skb_mark),
-        FieldId::CtState => u128::from(f.ct_state),
-        FieldId::CtZone => u128::from(f.ct_zone),
-        FieldId::CtMark => u128::from(f.ct_mark),
-        FieldId::CtLabel => u128::from_be_bytes(f.ct_label),
-        FieldId::EthSrc => mac_to(&f.dl_src),
-        FieldId::EthDst => mac_to(&f.dl_dst),
-        FieldId::EthType => u128::from(f.dl_type),
-        FieldId::VlanTci => u128::from(tci),
-        FieldId::DlVlan => u128::from(tci & VLAN_VID_MASK),
-        FieldId::VlanVid => u128::from(tci & (VLAN_VID_MASK | VLAN_CFI)),
-        FieldId::DlVlanPcp | FieldId::VlanPcp => u128::from(tci >> VLAN_PCP_SHIFT),
-        FieldId::MplsLabel => u128::from(f.mpls_lse >> MPLS_LABEL_SHIFT),
-        FieldId::MplsTc => u128::from((f.mpls_lse & MPLS_TC_MASK) >> MPLS_TC_SHIFT),
-        FieldId::MplsBos => u128::from((f.mpls_lse & MPLS_BOS_MASK) >> MPLS_BOS_SHIFT),
-        FieldId::MplsTtl => u128::from(f.mpls_lse & MPLS_TTL_MASK),
-        FieldId::Ipv4Src | FieldId::ArpSpa => u128::from(f.nw_src),
-        FieldId::Ipv4Dst | FieldId::ArpTpa => u128::from(f.nw_dst),
-        FieldId::Ipv6Src => u128::from_be_bytes(f.ipv6_src),
-        FieldId::Ipv6Dst => u128::from_be_bytes(f.ipv6_dst),
-        FieldId::NdTarget => u128::from_be_bytes(f.nd_target),
-        FieldId::Ipv6Label => u128::from(f.ipv6_label),
-        FieldId::IpProto | FieldId::ArpOp => u128::from(f.nw_proto),
-        FieldId::IpDscp => u128::from(f.nw_tos & 0xfc),
-        FieldId::IpDscpShifted => u128::from(f.nw_tos >> 2),
-        FieldId::IpEcn => u128::from(f.nw_tos & 0x03),
-        FieldId::IpTtl => u128::from(f.nw_ttl),
-        FieldId::IpFrag => u128::from(f.nw_frag),
-        FieldId::ArpSha | FieldId::NdSll => mac_to(&f.arp_sha),
-        FieldId::ArpTha | FieldId::NdTll => mac_to(&f.arp_tha),
-        FieldId::TcpSrc | FieldId::UdpSrc | FieldId::SctpSrc => u128::from(f.tp_src),
-        FieldId::TcpDst | FieldId::UdpDst | FieldId::SctpDst => u128::from(f.tp_dst),
-        FieldId::TcpFlags => u128::from(f.tcp_flags),
-        FieldId::Icmpv4Type | FieldId::Icmpv6Type => u128::from(f.tp_src & 0xff),
-        FieldId::Icmpv4Code | FieldId::Icmpv6Code => u128::from(f.tp_dst & 0xff),
-        FieldId::NdOptionsType => u128::from(f.tcp_flags & 0xff),
-        FieldId::Reg(_) | FieldId::Xreg(_) | FieldId::Xxreg(_) => 0,
-    }
+    rvs_flow::ofp_match::get_flow_value(id, f)
 }
 
 /// Stores `v` as the field's value in `flow` (`mf_set_flow_value`): VLAN sub-fields also set
-/// the "VLAN present" bit, as in Open vSwitch.
-#[allow(clippy::cast_possible_truncation)]
+/// the "VLAN present" bit, as in Open vSwitch. The one implementation lives in rvs-flow.
 pub fn set(id: FieldId, v: u128, f: &mut Flow) {
-    if let Some((first, count)) = register_span(id) {
-        for k in 0..count {
-            if let Some(r) = f.regs.get_mut(first + k) {
-                *r = (v >> (32 * (count - 1 - k))) as u32;
-            }
-        }
-        return;
-    }
-    let lse = |f: &mut Flow, bits: u32, value: u32| {
-        f.mpls_lse = (f.mpls_lse & !bits) | (value & bits);
-    };
-    let tci_changed = |f: &mut Flow| {
-        if f.vlans[0].tpid == 0 && f.vlans[0].tci != 0 {
-            f.vlans[0].tpid = ETH_TYPE_VLAN_8021Q;
-        }
-    };
-    match id {
-        FieldId::DpHash => f.dp_hash = v as u32,
-        FieldId::RecircId => f.recirc_id = v as u32,
-        FieldId::PacketType => f.packet_type = v as u32,
-        FieldId::Metadata => f.metadata = v as u64,
-        FieldId::InPort => f.in_port = u32::from(v as u16),
-        FieldId::InPortOxm => {
-            f.in_port = u32::from(port_from_ofp11(v as u32).unwrap_or(u16::MAX));
-        }
-        FieldId::SkbPriority => f.skb_priority = v as u32,
-        FieldId::PktMark => f.skb_mark = v as u32,
-        FieldId::CtState => f.ct_state = v as u8,
-        FieldId::CtZone => f.ct_zone = v as u16,
-        FieldId::CtMark => f.ct_mark = v as u32,
-        FieldId::CtLabel => f.ct_label = v.to_be_bytes(),
-        FieldId::EthSrc => f.dl_src = mac_from(v),
-        FieldId::EthDst => f.dl_dst = mac_from(v),
-        FieldId::EthType => f.dl_type = v as u16,
-        FieldId::VlanTci => {
-            f.vlans[0].tci = v as u16;
-            tci_changed(f);
-        }
-        FieldId::DlVlan => {
-            let vid = v as u16;
-            f.vlans[0].tci = if vid == u16::MAX {
-                0
-            } else {
-                (f.vlans[0].tci & !VLAN_VID_MASK) | VLAN_CFI | (vid & VLAN_VID_MASK)
-            };
-            tci_changed(f);
-        }
-        FieldId::VlanVid => {
-            let bits = VLAN_VID_MASK | VLAN_CFI;
-            f.vlans[0].tci = (f.vlans[0].tci & !bits) | (v as u16 & bits);
-            tci_changed(f);
-        }
-        FieldId::DlVlanPcp | FieldId::VlanPcp => {
-            f.vlans[0].tci =
-                (f.vlans[0].tci & !VLAN_PCP_MASK) | ((v as u16 & 7) << VLAN_PCP_SHIFT) | VLAN_CFI;
-            tci_changed(f);
-        }
-        FieldId::MplsLabel => lse(f, MPLS_LABEL_MASK, (v as u32) << MPLS_LABEL_SHIFT),
-        FieldId::MplsTc => lse(f, MPLS_TC_MASK, (v as u32) << MPLS_TC_SHIFT),
-        FieldId::MplsBos => lse(f, MPLS_BOS_MASK, (v as u32) << MPLS_BOS_SHIFT),
-        FieldId::MplsTtl => lse(f, MPLS_TTL_MASK, v as u32),
-        FieldId::Ipv4Src | FieldId::ArpSpa => f.nw_src = v as u32,
-        FieldId::Ipv4Dst | FieldId::ArpTpa => f.nw_dst = v as u32,
-        FieldId::Ipv6Src => f.ipv6_src = v.to_be_bytes(),
-        FieldId::Ipv6Dst => f.ipv6_dst = v.to_be_bytes(),
-        FieldId::NdTarget => f.nd_target = v.to_be_bytes(),
-        FieldId::Ipv6Label => f.ipv6_label = v as u32 & 0x000f_ffff,
-        FieldId::IpProto => f.nw_proto = v as u8,
-        FieldId::IpDscp => f.nw_tos = (f.nw_tos & 0x03) | (v as u8 & 0xfc),
-        FieldId::IpDscpShifted => f.nw_tos = (f.nw_tos & 0x03) | ((v as u8) << 2),
-        FieldId::IpEcn => f.nw_tos = (f.nw_tos & 0xfc) | (v as u8 & 0x03),
-        FieldId::IpTtl => f.nw_ttl = v as u8,
-        FieldId::IpFrag => f.nw_frag = v as u8 & FRAG_MASK,
-        FieldId::ArpOp => f.nw_proto = v as u8,
-        FieldId::ArpSha | FieldId::NdSll => f.arp_sha = mac_from(v),
-        FieldId::ArpTha | FieldId::NdTll => f.arp_tha = mac_from(v),
-        FieldId::TcpSrc | FieldId::UdpSrc | FieldId::SctpSrc => f.tp_src = v as u16,
-        FieldId::TcpDst | FieldId::UdpDst | FieldId::SctpDst => f.tp_dst = v as u16,
-        FieldId::TcpFlags => f.tcp_flags = v as u16 & tcp_flags::MASK,
-        FieldId::Icmpv4Type | FieldId::Icmpv6Type => f.tp_src = u16::from(v as u8),
-        FieldId::Icmpv4Code | FieldId::Icmpv6Code => f.tp_dst = u16::from(v as u8),
-        FieldId::NdOptionsType => f.tcp_flags = u16::from(v as u8),
-        FieldId::Reg(_) | FieldId::Xreg(_) | FieldId::Xxreg(_) => {}
-    }
+    rvs_flow::ofp_match::set_flow_value(id, v, f);
 }
 
 #[cfg(test)]
