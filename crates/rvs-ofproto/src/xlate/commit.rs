@@ -1,6 +1,6 @@
 //! Committing the working flow to datapath actions before an output (`commit_odp_actions` in
 //! Open vSwitch's `lib/odp-util.c`): for each key attribute the actions may change (Ethernet,
-//! IPv4, TCP/UDP/SCTP ports) the fields that differ from what the datapath already holds are
+//! IPv4, IPv6, TCP/UDP/SCTP ports) the fields that differ from what the datapath already holds are
 //! written with a `set`, then VLAN headers are popped and pushed.
 //!
 //! # Invariants
@@ -11,7 +11,7 @@
 //!   identical actions.
 //! * After a commit, `base` equals the working flow on every committed field.
 
-use rvs_flow::flow::{ETH_TYPE_IP, FRAG_LATER, VLAN_CFI, VlanHeader, ipproto};
+use rvs_flow::flow::{ETH_TYPE_IP, ETH_TYPE_IPV6, FRAG_LATER, VLAN_CFI, VlanHeader, ipproto};
 use rvs_flow::odp::KeyAttrKind;
 use rvs_flow::odp::OdpAction;
 use rvs_flow::{Flow, Wildcards};
@@ -40,6 +40,13 @@ const ETH_FIELDS: &[FieldAccess] = &[access!(dl_src, [0xff; 6]), access!(dl_dst,
 const IPV4_FIELDS: &[FieldAccess] = &[
     access!(nw_src, u32::MAX),
     access!(nw_dst, u32::MAX),
+    access!(nw_tos, u8::MAX),
+    access!(nw_ttl, u8::MAX),
+];
+const IPV6_FIELDS: &[FieldAccess] = &[
+    access!(ipv6_src, [0xff; 16]),
+    access!(ipv6_dst, [0xff; 16]),
+    access!(ipv6_label, 0x000f_ffff),
     access!(nw_tos, u8::MAX),
     access!(nw_ttl, u8::MAX),
 ];
@@ -132,6 +139,13 @@ pub(super) fn commit(flow: &Flow, base: &mut Flow, wc: &mut Wildcards, out: &mut
             // OVS 3.1 ends up with an exact IP protocol in the megaflow whenever it writes the
             // IPv4 header (observed with `ofproto/trace`: `mod_nw_dst` and `dec_ttl` megaflows
             // show `tcp`, a plain output shows `ip`).
+            wc.masks.nw_proto = u8::MAX;
+        }
+    }
+    if flow.dl_type == ETH_TYPE_IPV6 && base.dl_type == ETH_TYPE_IPV6 && flow.nw_proto != 0 {
+        let before = out.len();
+        commit_attr(KeyAttrKind::Ipv6, IPV6_FIELDS, flow, base, wc, out);
+        if out.len() != before {
             wc.masks.nw_proto = u8::MAX;
         }
     }

@@ -378,6 +378,9 @@ mod tests {
     fixture_normal!(oracle_normal_flood, "normal_flood");
     fixture_normal!(oracle_normal_access_flood, "normal_access_flood");
     fixture_normal!(oracle_normal_broadcast_tagged, "normal_broadcast_tagged");
+    fixture!(oracle_masked_tos, "masked_tos");
+    fixture!(oracle_masked_set_field, "masked_setfield");
+    fixture!(oracle_ipv6_set, "ipv6_set");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
