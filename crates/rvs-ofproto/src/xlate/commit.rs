@@ -1,6 +1,6 @@
 //! Committing the working flow to datapath actions before an output (`commit_odp_actions` in
 //! Open vSwitch's `lib/odp-util.c`): for each key attribute the actions may change (Ethernet,
-//! IPv4, IPv6, TCP/UDP/SCTP ports) the fields that differ from what the datapath already holds are
+//! IPv4, IPv6, ARP, TCP/UDP/SCTP ports) the fields that differ from what the datapath already holds are
 //! written with a `set`, then VLAN headers are popped and pushed.
 //!
 //! # Invariants
@@ -11,10 +11,15 @@
 //!   identical actions.
 //! * After a commit, `base` equals the working flow on every committed field.
 
-use rvs_flow::flow::{ETH_TYPE_IP, ETH_TYPE_IPV6, FRAG_LATER, VLAN_CFI, VlanHeader, ipproto};
+use rvs_flow::flow::{
+    ETH_TYPE_ARP, ETH_TYPE_IP, ETH_TYPE_IPV6, ETH_TYPE_RARP, FRAG_LATER, VLAN_CFI, VlanHeader,
+    ipproto,
+};
 use rvs_flow::odp::KeyAttrKind;
 use rvs_flow::odp::OdpAction;
 use rvs_flow::{Flow, Wildcards};
+
+use super::SLOW_ACTION;
 
 /// Reads and writes one field of a flow (used on values and masks alike).
 struct FieldAccess {
@@ -49,6 +54,13 @@ const IPV6_FIELDS: &[FieldAccess] = &[
     access!(ipv6_label, 0x000f_ffff),
     access!(nw_tos, u8::MAX),
     access!(nw_ttl, u8::MAX),
+];
+const ARP_FIELDS: &[FieldAccess] = &[
+    access!(nw_src, u32::MAX),
+    access!(nw_dst, u32::MAX),
+    access!(nw_proto, u8::MAX),
+    access!(arp_sha, [0xff; 6]),
+    access!(arp_tha, [0xff; 6]),
 ];
 const PORT_FIELDS: &[FieldAccess] = &[access!(tp_src, u16::MAX), access!(tp_dst, u16::MAX)];
 
@@ -129,8 +141,14 @@ fn commit_vlans(flow: &Flow, base: &mut Flow, wc: &mut Wildcards, out: &mut Vec<
 }
 
 /// Commits every difference between `flow` and `base` (`commit_odp_actions`), in OVS's order:
-/// Ethernet, IPv4, L4 ports, VLANs.
-pub(super) fn commit(flow: &Flow, base: &mut Flow, wc: &mut Wildcards, out: &mut Vec<OdpAction>) {
+/// Ethernet, IP or ARP, L4 ports, VLANs. Returns the slow-path reasons the new actions need.
+#[must_use]
+pub(super) fn commit(
+    flow: &Flow,
+    base: &mut Flow,
+    wc: &mut Wildcards,
+    out: &mut Vec<OdpAction>,
+) -> u32 {
     commit_attr(KeyAttrKind::Eth, ETH_FIELDS, flow, base, wc, out);
     if flow.dl_type == ETH_TYPE_IP && base.dl_type == ETH_TYPE_IP && flow.nw_proto != 0 {
         let before = out.len();
@@ -149,6 +167,15 @@ pub(super) fn commit(flow: &Flow, base: &mut Flow, wc: &mut Wildcards, out: &mut
             wc.masks.nw_proto = u8::MAX;
         }
     }
+    let mut slow = 0;
+    if matches!(base.dl_type, ETH_TYPE_ARP | ETH_TYPE_RARP) && flow.nw_proto != 0 {
+        let before = out.len();
+        commit_attr(KeyAttrKind::Arp, ARP_FIELDS, flow, base, wc, out);
+        if out.len() != before {
+            // Datapaths do not rewrite ARP headers: OVS slow-paths such flows.
+            slow |= SLOW_ACTION;
+        }
+    }
     if flow.is_ip_any() && flow.nw_proto != 0 && base.nw_frag & FRAG_LATER == 0 {
         let kind = match base.nw_proto {
             ipproto::TCP => Some(KeyAttrKind::Tcp),
@@ -161,4 +188,5 @@ pub(super) fn commit(flow: &Flow, base: &mut Flow, wc: &mut Wildcards, out: &mut
         }
     }
     commit_vlans(flow, base, wc, out);
+    slow
 }

@@ -474,12 +474,15 @@ impl Ctx<'_> {
             return;
         };
         let odp_port = port.odp_port;
-        commit(
+        let slow = commit(
             &self.flow,
             &mut self.base,
             &mut self.wc,
             &mut self.out.odp_actions,
         );
+        if slow != 0 {
+            self.slow(slow);
+        }
         self.out.odp_actions.push(OdpAction::Output(odp_port));
     }
 }

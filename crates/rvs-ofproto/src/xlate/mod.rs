@@ -26,7 +26,7 @@
 //! * Nothing panics on any flow; an unknown input port translates to a drop.
 //!
 //! Not modelled yet: table-miss packet-ins (with no controller connected a miss drops, as in
-//! OVS), groups, learn, conntrack, MPLS, tunnels, mirrors, ND/ARP/ICMP `set` actions, multicast
+//! OVS), groups, learn, conntrack, MPLS, tunnels, mirrors, ND and ICMP `set` actions, multicast
 //! snooping, patch ports and recirculation.
 
 pub mod bridge;

@@ -14,7 +14,7 @@ use rvs_flow::ofp_match::{format_match, format_megaflow};
 use rvs_flow::{Flow, Match, Wildcards};
 
 use super::context::{Ctx, run_traced};
-use super::{Translator, XlateInput, XlateOutput};
+use super::{SLOW_ACTION, Translator, XlateInput, XlateOutput};
 use crate::table::Rule;
 
 /// What a trace item is.
@@ -277,6 +277,12 @@ pub fn trace(
     s.push_str("\nDatapath actions: ");
     format_actions(&mut s, &out.odp_actions, None);
     s.push('\n');
+    if out.slow {
+        s.push_str("This flow is handled by the userspace slow path because it:\n");
+        if out.slow_reasons & SLOW_ACTION != 0 {
+            s.push_str("  - Uses action(s) not supported by datapath.\n");
+        }
+    }
     (s, out)
 }
 
@@ -381,6 +387,7 @@ mod tests {
     fixture!(oracle_masked_tos, "masked_tos");
     fixture!(oracle_masked_set_field, "masked_setfield");
     fixture!(oracle_ipv6_set, "ipv6_set");
+    fixture!(oracle_arp_set, "arp_set");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
