@@ -192,9 +192,7 @@ impl Ctx<'_> {
             .cloned();
         self.flow.in_port = saved_in_port;
         let Some(rule) = rule else {
-            if self.depth == 0 {
-                self.trace_miss(table_id);
-            }
+            self.trace_miss(table_id);
             return;
         };
         if let Some(stats) = self.input.resubmit_stats {

@@ -97,7 +97,7 @@ impl Ctx<'_> {
         self.trace = Some(outer);
     }
 
-    /// A table miss: ` 0. No match.` then `drop`.
+    /// A table miss, in table 0 or after a resubmit: ` N. No match.` then `drop`.
     pub(super) fn trace_miss(&mut self, table_id: u8) {
         if let Some(list) = self.trace.as_mut() {
             let mut node = TraceNode::leaf(TraceKind::Table, table_text(table_id, None));
@@ -388,6 +388,7 @@ mod tests {
     fixture!(oracle_masked_set_field, "masked_setfield");
     fixture!(oracle_ipv6_set, "ipv6_set");
     fixture!(oracle_arp_set, "arp_set");
+    fixture!(oracle_resubmit_miss, "resubmit_miss");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
