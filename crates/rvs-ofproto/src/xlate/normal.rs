@@ -8,8 +8,6 @@
 //!   looked up are recorded as MAC tags and as the cache's learning side effect.
 //! * A packet never leaves through the port it came in on.
 
-use rvs_flow::flow::VLAN_CFI;
-
 use super::NormalLearn;
 use super::context::Ctx;
 use crate::mac_learning::{LearnContext, MacKey, MacTags, is_gratuitous_arp, is_multicast};
@@ -114,7 +112,6 @@ impl Ctx<'_> {
         let vlans = output_flow_vlans(&port.vlan, xvlan, &self.flow.vlans);
         let saved = self.flow.vlans;
         self.flow.vlans = vlans;
-        debug_assert!(vlans.iter().all(|v| v.tci == 0 || v.tci & VLAN_CFI != 0));
         self.compose_output(ofport);
         self.flow.vlans = saved;
     }

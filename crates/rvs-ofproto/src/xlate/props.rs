@@ -143,6 +143,23 @@ fn packet_strategy() -> impl Strategy<Value = Flow> {
         })
 }
 
+/// What flow extraction guarantees about VLAN headers: a present header (CFI bit set) has an
+/// 802.1Q or 802.1ad TPID, an absent one is all zero, and an inner header exists only under
+/// an outer one.
+fn normalize_vlans(f: &mut Flow) {
+    let mut present = true;
+    for v in &mut f.vlans {
+        present = present && v.tci & VLAN_CFI != 0;
+        if present {
+            if v.tpid != 0x88a8 {
+                v.tpid = 0x8100;
+            }
+        } else {
+            *v = VlanHeader::default();
+        }
+    }
+}
+
 /// `p` on the bits of `wc`, `q` elsewhere; VLAN presence (TPID, CFI) from `p`.
 fn blend(p: &Flow, q: &Flow, wc: &Wildcards) -> Flow {
     let (pw, qw, mw) = (p.words(), q.words(), wc.masks.words());
@@ -235,5 +252,43 @@ proptest! {
                 );
             }
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+    /// Arbitrary flow words (any field values, inconsistent ones included, except for the VLAN
+    /// header shape flow extraction guarantees) never make a translation panic, through the rule actions and through NORMAL, and the megaflow
+    /// property still holds for them.
+    #[test]
+    fn arbitrary_flows_translate_soundly(
+        rules in proptest::collection::vec(rule_strategy(), 0..4),
+        words in proptest::array::uniform30(any::<u64>()),
+        other in proptest::array::uniform30(any::<u64>()),
+        in_port in 0u32..6,
+        normal in any::<bool>(),
+    ) {
+        let (bridge, mac) = vlan_bridge();
+        let mut texts: Vec<&str> = rules.iter().map(String::as_str).collect();
+        if normal {
+            texts.push("table=0,priority=2 actions=normal");
+        }
+        let tables = tables_with(&texts);
+        let xlator = Translator { bridge: &bridge, tables: &tables, mac: &mac };
+        let mut p = Flow::from_words(words);
+        p.in_port = in_port;
+        p.regs = [0; 16];
+        p.metadata = 0;
+        normalize_vlans(&mut p);
+        let mut input = XlateInput::new(p, tables.version());
+        input.may_learn = false;
+        let out = xlator.translate(&input);
+        let mut q = Flow::from_words(other);
+        q.regs = [0; 16];
+        q.metadata = 0;
+        input.flow = blend(&p, &q, &out.wc);
+        let again = xlator.translate(&input);
+        prop_assert_eq!(&out.odp_actions, &again.odp_actions, "rules {:?}", texts);
     }
 }
