@@ -9,9 +9,24 @@ use rvs_flow::flow::{ETH_TYPE_ARP, ETH_TYPE_IP, FLOW_WORDS, VLAN_CFI, VlanHeader
 use rvs_flow::odp::format_actions;
 use rvs_flow::{Flow, Wildcards};
 
-use super::tests::tables_with;
 use super::{Bridge, Translator, XlateInput};
+use crate::actions::Dialect;
 use crate::mac_learning::MacLearning;
+use crate::table::{Ofctl, Tables};
+
+/// Tables holding `flows`, each added in OpenFlow 1.0 or, if that dialect cannot carry it
+/// (`push_vlan`), in OpenFlow 1.3. Rules the switch rejects in both (actions inconsistent with
+/// the match, as OVS checks them) are left out.
+fn tables_with(flows: &[&str]) -> Tables {
+    let mut tables = Tables::new();
+    for f in flows {
+        let of10 = Ofctl::new(Dialect::OpenFlow10).add_flow(&mut tables, f, 0);
+        if of10.is_err() {
+            let _ = Ofctl::new(Dialect::OpenFlow13).add_flow(&mut tables, f, 0);
+        }
+    }
+    tables
+}
 
 /// One rule's text from its parts.
 fn rule_text(table: u8, prio: u16, matches: &[String], actions: &[String]) -> String {
@@ -34,13 +49,13 @@ fn rule_strategy() -> impl Strategy<Value = String> {
     (
         0u8..2,
         1u16..5,
-        0usize..3,
+        0usize..4,
         proptest::option::of(1u32..4),
         proptest::option::of(1u8..3),
         proptest::option::of(1u8..3),
         proptest::option::of(prop_oneof![Just(80u16), Just(443u16)]),
         proptest::option::of(prop_oneof![Just(0u16), Just(10u16)]),
-        proptest::collection::vec(0usize..12, 0..5),
+        proptest::collection::vec(0usize..20, 0..5),
     )
         .prop_map(
             |(table, prio, proto, in_port, dl_dst, nw_dst, tp_dst, vlan, acts)| {
@@ -48,6 +63,7 @@ fn rule_strategy() -> impl Strategy<Value = String> {
                 match proto {
                     1 => m.push("ip".to_owned()),
                     2 => m.push("tcp".to_owned()),
+                    3 => m.push("arp".to_owned()),
                     _ => {}
                 }
                 if table == 1 {
@@ -59,7 +75,7 @@ fn rule_strategy() -> impl Strategy<Value = String> {
                 if let Some(d) = dl_dst {
                     m.push(format!("dl_dst=00:00:00:00:00:0{d}"));
                 }
-                if let (Some(d), true) = (nw_dst, proto > 0) {
+                if let (Some(d), true) = (nw_dst, proto == 1 || proto == 2) {
                     m.push(format!("nw_dst=10.0.0.{d}"));
                 }
                 if let (Some(p), true) = (tp_dst, proto == 2) {
@@ -83,10 +99,20 @@ fn rule_strategy() -> impl Strategy<Value = String> {
                         5 => "strip_vlan".to_owned(),
                         6 if table == 0 => "load:1->NXM_NX_REG0[],resubmit(,1)".to_owned(),
                         7 => "in_port".to_owned(),
-                        8 if proto > 0 => "mod_nw_dst:10.0.0.2".to_owned(),
-                        9 if proto > 0 => "dec_ttl".to_owned(),
+                        8 if proto == 1 || proto == 2 => "mod_nw_dst:10.0.0.2".to_owned(),
+                        9 if proto == 1 || proto == 2 => "dec_ttl".to_owned(),
                         10 if proto == 2 => "mod_tp_dst:443".to_owned(),
                         11 => "flood".to_owned(),
+                        12 if proto == 1 || proto == 2 => "mod_nw_tos:32".to_owned(),
+                        13 => "mod_vlan_pcp:3".to_owned(),
+                        14 => "push_vlan:0x8100".to_owned(),
+                        15 if proto == 2 => {
+                            "move:NXM_OF_IP_DST[0..7]->NXM_OF_TCP_SRC[0..7]".to_owned()
+                        }
+                        16 if proto == 2 => "load:5->NXM_OF_TCP_DST[0..3]".to_owned(),
+                        17 if proto == 3 => "set_field:2->arp_op".to_owned(),
+                        18 => "mod_dl_src:00:00:00:00:00:07".to_owned(),
+                        19 => "exit".to_owned(),
                         _ => continue,
                     };
                     a.push(action);
