@@ -458,9 +458,7 @@ impl Ctx<'_> {
             OFPP_CONTROLLER => self.slow(SLOW_ACTION),
             OFPP_NONE => {}
             OFPP_LOCAL if in_port == OFPP_LOCAL => {}
-            p if p == in_port => {
-                // OVS: "skipping output to input port".
-            }
+            p if p == in_port => self.trace_warn("skipping output to input port"),
             p => self.compose_output(p),
         }
     }

@@ -389,6 +389,8 @@ mod tests {
     fixture!(oracle_ipv6_set, "ipv6_set");
     fixture!(oracle_arp_set, "arp_set");
     fixture!(oracle_resubmit_miss, "resubmit_miss");
+    fixture!(oracle_exit_in_resubmit, "exit_in_resubmit");
+    fixture!(oracle_resubmit_in_port_output, "resubmit_in_port_output");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
