@@ -27,7 +27,9 @@ use rvs_flow::{Flow, Wildcards};
 
 use super::commit::commit;
 use super::trace::TraceNode;
-use super::{MAX_DEPTH, MAX_RESUBMITS, SLOW_ACTION, Translator, XlateInput, XlateOutput};
+use super::{
+    MAX_DEPTH, MAX_RESUBMITS, SLOW_ACTION, Translator, XlateError, XlateInput, XlateOutput,
+};
 use crate::actions::{OfpAction, SetField, field};
 use crate::table::Rule;
 use crate::vlan::is_vlan_ethertype;
@@ -169,8 +171,17 @@ impl Ctx<'_> {
     /// Looks up `table_id` (with `in_port` pretended, if given) and runs the rule's actions
     /// (`xlate_table_action`). A miss does nothing (no controller is connected).
     fn table_action(&mut self, in_port: Option<u16>, table_id: u8) {
-        if self.depth >= MAX_DEPTH || self.resubmits >= MAX_RESUBMITS {
-            // OVS reports "over max translation depth" / "over N resubmit actions" and drops.
+        // The first lookup (table 0) counts neither as depth nor as a resubmit in OVS, so the
+        // limits allow MAX_DEPTH nested resubmits below it.
+        if self.depth > MAX_DEPTH || self.resubmits > MAX_RESUBMITS {
+            let error = if self.depth > MAX_DEPTH {
+                self.trace_error(&format!("over max translation depth {MAX_DEPTH}"));
+                XlateError::RecursionTooDeep
+            } else {
+                self.trace_error(&format!("over {MAX_RESUBMITS} resubmit actions"));
+                XlateError::TooManyResubmits
+            };
+            self.out.error = Some(error);
             self.out.odp_actions.clear();
             self.exit = true;
             return;

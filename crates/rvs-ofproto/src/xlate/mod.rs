@@ -74,6 +74,25 @@ pub struct XlateStats {
     pub used_ms: i64,
 }
 
+/// Why a translation failed (the packet is then dropped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum XlateError {
+    /// Resubmits nested deeper than [`MAX_DEPTH`].
+    RecursionTooDeep,
+    /// More than [`MAX_RESUBMITS`] resubmits.
+    TooManyResubmits,
+}
+
+impl XlateError {
+    /// OVS's wording (`xlate_strerror`).
+    pub fn message(self) -> &'static str {
+        match self {
+            XlateError::RecursionTooDeep => "Recursion too deep",
+            XlateError::TooManyResubmits => "Too many resubmits",
+        }
+    }
+}
+
 /// What NORMAL learned from (enough to learn again when a cached flow is hit).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct NormalLearn {
@@ -137,6 +156,8 @@ pub struct XlateOutput {
     pub normal_learn: Option<NormalLearn>,
     /// The OpenFlow input port (`None` if the datapath port is not in the bridge).
     pub ofp_in_port: Option<u16>,
+    /// Set if the translation failed; the actions are then empty (drop).
+    pub error: Option<XlateError>,
 }
 
 impl XlateOutput {

@@ -47,7 +47,7 @@ impl Ctx<'_> {
         let xvlan = input_translate(&in_port.vlan, &in_xvlan);
         let vlan = xvlan.vlan();
         if is_reserved_multicast(&self.flow.dl_dst) {
-            // is_admissible: "packet has reserved destination MAC, dropping"
+            self.trace_detail("packet has reserved destination MAC, dropping");
             return;
         }
 

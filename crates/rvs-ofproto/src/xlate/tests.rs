@@ -211,7 +211,7 @@ fn resubmit_loop_stops_at_max_depth() {
     assert_eq!(actions_text(&out), "drop");
     assert_eq!(
         out.rules_hit.len(),
-        usize::try_from(super::MAX_DEPTH).expect("fits")
+        usize::try_from(super::MAX_DEPTH + 1).expect("fits")
     );
 }
 

@@ -277,6 +277,12 @@ pub fn trace(
     s.push_str("\nDatapath actions: ");
     format_actions(&mut s, &out.odp_actions, None);
     s.push('\n');
+    if let Some(error) = out.error {
+        s.push_str(&format!(
+            "Translation failed ({}), packet is dropped.\n",
+            error.message()
+        ));
+    }
     if out.slow {
         s.push_str("This flow is handled by the userspace slow path because it:\n");
         if out.slow_reasons & SLOW_ACTION != 0 {
@@ -391,6 +397,8 @@ mod tests {
     fixture!(oracle_resubmit_miss, "resubmit_miss");
     fixture!(oracle_exit_in_resubmit, "exit_in_resubmit");
     fixture!(oracle_resubmit_in_port_output, "resubmit_in_port_output");
+    fixture!(oracle_recursion_too_deep, "recursion");
+    fixture_normal!(oracle_normal_reserved_mac, "normal_reserved");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
