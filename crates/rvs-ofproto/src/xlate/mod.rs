@@ -13,21 +13,33 @@
 //!
 //! # Invariants
 //! * Megaflow soundness: every packet that equals the input flow on the bits of
-//!   [`XlateOutput::wc`] (and has the same VLAN header presence and zero registers and
-//!   metadata, as every packet arriving from a datapath has) translates to the same datapath
-//!   actions, given the same tables and MAC table. The property test in this module checks it.
-//! * Bits every translation un-wildcards (`xlate_wc_init`): `recirc_id`, `in_port`,
-//!   `packet_type`, `dl_type`, and for IPv4/IPv6 the `nw_frag` bits. At the end
-//!   (`xlate_wc_finish`) registers and `metadata` are wildcarded again (they are always zero in
-//!   a datapath flow), ICMP type/code masks are cut to 8 bits, a VLAN TCI mask that is not zero
-//!   gains the CFI bit, and for later fragments the L4 port masks are cleared.
+//!   [`XlateOutput::wc`] (and has the same VLAN header presence and TPIDs and zero registers
+//!   and metadata, as every packet arriving from a datapath has) translates to the same
+//!   datapath actions, given the same tables and MAC table. The property tests in this module
+//!   check it, over small value sets and over arbitrary flow words.
+//! * Bits every translation un-wildcards (`xlate_wc_init`): all of `recirc_id`, `in_port`,
+//!   `packet_type` and `dl_type`, and for IPv4/IPv6 packets both `nw_frag` bits. Lookups add
+//!   what the classifier examined; actions add what they read or write (see `context`).
+//!   Committing an IPv4/IPv6 `set` makes `nw_proto` exact (as OVS 3.1's megaflows show); an
+//!   unmasked `set` makes its whole attribute exact; a `pop_vlan` makes the popped TCI exact.
+//! * At the end (`xlate_wc_finish`): registers and `metadata` are wildcarded again (always zero
+//!   in a datapath flow), ICMP type/code masks are cut to 8 bits, a non-zero VLAN TCI mask
+//!   gains the CFI bit, later fragments lose their L4 port masks, and VLAN header masks are
+//!   cleared for headers the packet did not arrive with.
 //! * The working flow uses OpenFlow port numbers in `in_port`; the input and the megaflow use
 //!   datapath port numbers.
-//! * Nothing panics on any flow; an unknown input port translates to a drop.
+//! * Nothing panics on any flow; an unknown input port translates to a drop. More than
+//!   [`MAX_DEPTH`] nested resubmits (below the table-0 lookup) or more than [`MAX_RESUBMITS`]
+//!   resubmits drop the packet with an [`XlateError`].
 //!
-//! Not modelled yet: table-miss packet-ins (with no controller connected a miss drops, as in
-//! OVS), groups, learn, conntrack, MPLS, tunnels, mirrors, ND and ICMP `set` actions, multicast
-//! snooping, patch ports and recirculation.
+//! Differences from OVS 3.1 still open: `controller` actions slow-path the flow
+//! (`userspace(pid=0,slow_path(action))`) where OVS freezes the translation and emits a
+//! `userspace(...controller(...,recirc_id=N,...))` action; an expiring `dec_ttl` drops where OVS
+//! emits the same kind of controller action; FLOOD and ALL output in bridge port order, where
+//! OVS walks a hash map (NORMAL's flood order does match); `enqueue` is a plain output.
+//! Not modelled: table-miss packet-ins (with no controller connected a miss drops, as in OVS),
+//! groups, learn, conntrack, MPLS, tunnels, mirrors, ND and ICMP `set` actions, multicast
+//! snooping, patch ports, bonds and recirculation.
 
 pub mod bridge;
 mod commit;
