@@ -243,6 +243,26 @@ fn format_flow(out: &mut String, flow: &Flow) {
     format_match(out, &m, None);
 }
 
+/// `ofproto/trace <bridge> <br_flow>` for a flow in OpenFlow terms (`in_port` an OpenFlow port
+/// number, as `ovs-appctl ofproto/trace br0 in_port=LOCAL,...` gives it): maps the input port
+/// to its datapath port and traces at `version`. An unknown port is kept as it is (and then
+/// translates to a drop).
+pub fn trace_ofp_flow(
+    xlator: &Translator<'_>,
+    bridge_name: &str,
+    flow: &Flow,
+    version: crate::classifier::Version,
+) -> (String, XlateOutput) {
+    let mut dp_flow = *flow;
+    if let Some(port) = u16::try_from(flow.in_port)
+        .ok()
+        .and_then(|p| xlator.bridge.by_ofport(p))
+    {
+        dp_flow.in_port = port.odp_port;
+    }
+    trace(xlator, bridge_name, &XlateInput::new(dp_flow, version))
+}
+
 /// `ofproto/trace <bridge> <flow>`: translates `input` without side effects and prints the
 /// trace. Returns the text and the translation result.
 pub fn trace(
@@ -297,8 +317,8 @@ mod tests {
     use rvs_flow::ofp_match::parse_exact_flow;
 
     use super::super::tests::tables_with;
-    use super::super::{Bridge, Translator, XlateInput};
-    use super::trace;
+    use super::super::{Bridge, Translator};
+    use super::trace_ofp_flow;
     use crate::mac_learning::MacLearning;
     use crate::vlan::PortVlan;
 
@@ -349,8 +369,7 @@ mod tests {
             mac: &mac,
         };
         let parsed = parse_exact_flow(flow.trim(), None).expect("flow");
-        let input = XlateInput::new(parsed.flow, tables.version());
-        let (text, _) = trace(&xlator, "br0", &input);
+        let (text, _) = trace_ofp_flow(&xlator, "br0", &parsed.flow, tables.version());
         assert_eq!(text, expected, "\n{text}");
     }
 
@@ -399,6 +418,7 @@ mod tests {
     fixture!(oracle_resubmit_in_port_output, "resubmit_in_port_output");
     fixture!(oracle_recursion_too_deep, "recursion");
     fixture_normal!(oracle_normal_reserved_mac, "normal_reserved");
+    fixture_normal!(oracle_normal_from_local, "normal_from_local");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
