@@ -6,7 +6,7 @@
 //!   ([`Bridge::add_port`] refuses duplicates).
 //! * Ports are kept in the order they were added: the order NORMAL floods in (Open vSwitch
 //!   floods in its bundle list order, which for the oracle's bridge is `br0` (LOCAL), then
-//!   `p1`, `p2`, ...). FLOOD and ALL use the same order here; OVS walks a hash map for them.
+//!   `p1`, `p2`, ...). FLOOD and ALL walk OVS's port hash map instead (see `port_order`).
 
 use crate::vlan::PortVlan;
 

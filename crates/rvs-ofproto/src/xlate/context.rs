@@ -26,6 +26,7 @@ use rvs_flow::ofp_match::prereq::prerequisites_ok;
 use rvs_flow::{Flow, Wildcards};
 
 use super::commit::commit;
+use super::port_order::hash_map_order;
 use super::trace::TraceNode;
 use super::{
     MAX_DEPTH, MAX_RESUBMITS, SLOW_ACTION, Translator, XlateError, XlateInput, XlateOutput,
@@ -454,12 +455,15 @@ impl Ctx<'_> {
             OFPP_TABLE => {}
             OFPP_NORMAL => self.normal(),
             OFPP_FLOOD | OFPP_ALL => {
-                let ports: Vec<u16> = self
+                let all: Vec<u16> = self
                     .xlator
                     .bridge
                     .ports()
                     .iter()
                     .map(|p| p.ofport)
+                    .collect();
+                let ports: Vec<u16> = hash_map_order(&all)
+                    .into_iter()
                     .filter(|p| *p != in_port)
                     .collect();
                 for p in ports {

@@ -35,8 +35,8 @@
 //! Differences from OVS 3.1 still open: `controller` actions slow-path the flow
 //! (`userspace(pid=0,slow_path(action))`) where OVS freezes the translation and emits a
 //! `userspace(...controller(...,recirc_id=N,...))` action; an expiring `dec_ttl` drops where OVS
-//! emits the same kind of controller action; FLOOD and ALL output in bridge port order, where
-//! OVS walks a hash map (NORMAL's flood order does match); `enqueue` is a plain output.
+//! emits the same kind of controller action; `enqueue` is a plain output. FLOOD and ALL follow
+//! a model of OVS's port hash map (checked for the oracle's bridge only).
 //! Not modelled: table-miss packet-ins (with no controller connected a miss drops, as in OVS),
 //! groups, learn, conntrack, MPLS, tunnels, mirrors, ND and ICMP `set` actions, multicast
 //! snooping, patch ports, bonds and recirculation.
@@ -45,6 +45,7 @@ pub mod bridge;
 mod commit;
 mod context;
 mod normal;
+mod port_order;
 pub mod trace;
 
 #[cfg(test)]

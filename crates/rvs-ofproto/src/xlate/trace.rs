@@ -419,6 +419,8 @@ mod tests {
     fixture!(oracle_recursion_too_deep, "recursion");
     fixture_normal!(oracle_normal_reserved_mac, "normal_reserved");
     fixture_normal!(oracle_normal_from_local, "normal_from_local");
+    fixture_normal!(oracle_flood_from_local, "flood_from_local");
+    fixture_normal!(oracle_all_from_p4, "all_from_p4");
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
