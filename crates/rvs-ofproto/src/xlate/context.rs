@@ -337,12 +337,13 @@ impl Ctx<'_> {
             }
             OfpAction::GotoTable(t) => self.table_action(None, *t),
             OfpAction::Exit => self.exit = true,
-            OfpAction::Note(_) | OfpAction::WriteMetadata { .. } | OfpAction::ClearActions => {
-                if let OfpAction::WriteMetadata { value, mask } = action {
-                    self.flow.metadata = (self.flow.metadata & !mask) | (value & mask);
-                }
+            OfpAction::WriteMetadata { value, mask } => {
+                self.flow.metadata = (self.flow.metadata & !mask) | (value & mask);
             }
-            // Not modelled: the rest (MPLS, queues, stacks) are ignored.
+            // `note` does nothing; `clear_actions` empties the action set, which rvs does not
+            // model (no write_actions).
+            OfpAction::Note(_) | OfpAction::ClearActions => {}
+            // Not modelled: MPLS, queues, the action stack: ignored.
             _ => {}
         }
     }
