@@ -298,7 +298,17 @@ impl Ctx<'_> {
                 self.flow.vlans = [self.flow.vlans[1], VlanHeader::default()];
             }
             OfpAction::PushVlan { ethertype } => {
-                // `flow_push_vlan_uninit` then VID 0, PCP 0, present.
+                // `flow_push_vlan_uninit` (which makes the headers already present exact)
+                // then VID 0, PCP 0, present.
+                for (m, v) in self.wc.masks.vlans.iter_mut().zip(self.flow.vlans.iter()) {
+                    if v.tci & VLAN_CFI == 0 {
+                        break;
+                    }
+                    *m = VlanHeader {
+                        tpid: u16::MAX,
+                        tci: u16::MAX,
+                    };
+                }
                 self.flow.vlans = [
                     VlanHeader {
                         tpid: *ethertype,

@@ -316,10 +316,11 @@ pub fn trace(
 mod tests {
     use rvs_flow::ofp_match::parse_exact_flow;
 
-    use super::super::tests::tables_with;
     use super::super::{Bridge, Translator};
     use super::trace_ofp_flow;
+    use crate::actions::Dialect;
     use crate::mac_learning::MacLearning;
+    use crate::table::{Ofctl, Tables};
     use crate::vlan::PortVlan;
 
     /// Replays one fixture recorded from Open vSwitch 3.1: `NAME.flows` were added with
@@ -334,6 +335,18 @@ mod tests {
     /// `ovs-vsctl set port pN tag=VLAN`) and static MAC entries (`NAME.fdb`: `pN VLAN MAC`,
     /// added with `ovs-appctl fdb/add br0 pN VLAN MAC`).
     fn replay_normal(flows: &str, flow: &str, expected: &str, ports: &str, fdb: &str) {
+        replay_with(Dialect::OpenFlow10, flows, flow, expected, ports, fdb);
+    }
+
+    /// [`replay_normal`] with the flows added in `dialect` (`ovs-ofctl -O ...`).
+    fn replay_with(
+        dialect: Dialect,
+        flows: &str,
+        flow: &str,
+        expected: &str,
+        ports: &str,
+        fdb: &str,
+    ) {
         let mut bridge = Bridge::new();
         assert!(bridge.add_port(
             rvs_flow::ofp_match::port::OFPP_LOCAL,
@@ -350,8 +363,12 @@ mod tests {
                 .map_or_else(PortVlan::default, PortVlan::access);
             assert!(bridge.add_port(i, u32::from(i), &name, vlan));
         }
-        let lines: Vec<&str> = flows.lines().filter(|l| !l.is_empty()).collect();
-        let tables = tables_with(&lines);
+        let mut tables = Tables::new();
+        for line in flows.lines().filter(|l| !l.is_empty()) {
+            if let Err(e) = Ofctl::new(dialect).add_flow(&mut tables, line, 0) {
+                panic!("add-flow {line}: {e:?}");
+            }
+        }
         let mac = MacLearning::new();
         for line in fdb.lines().filter(|l| !l.is_empty()) {
             let parts: Vec<&str> = line.split_whitespace().collect();
@@ -421,6 +438,30 @@ mod tests {
     fixture_normal!(oracle_normal_from_local, "normal_from_local");
     fixture_normal!(oracle_flood_from_local, "flood_from_local");
     fixture_normal!(oracle_all_from_p4, "all_from_p4");
+    #[test]
+    fn oracle_of13_push_pop() {
+        replay_with(
+            Dialect::OpenFlow13,
+            include_str!("fixtures/of13_push_pop.flows"),
+            include_str!("fixtures/of13_push_pop.flow"),
+            include_str!("fixtures/of13_push_pop.trace"),
+            "",
+            "",
+        );
+    }
+
+    #[test]
+    fn oracle_of13_goto_metadata() {
+        replay_with(
+            Dialect::OpenFlow13,
+            include_str!("fixtures/of13_goto_metadata.flows"),
+            include_str!("fixtures/of13_goto_metadata.flow"),
+            include_str!("fixtures/of13_goto_metadata.trace"),
+            "",
+            "",
+        );
+    }
+
     fixture!(oracle_resubmit, "resubmit");
     fixture!(oracle_nested_resubmits_note_exit, "nested");
     fixture!(oracle_table_miss, "miss");
