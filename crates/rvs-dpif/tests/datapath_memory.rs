@@ -1,5 +1,6 @@
-//! Memory per installed megaflow, measured at 200k flows (ignored by default; run with
-//! `cargo test -p rvs-dpif --release --test datapath_memory -- --ignored --nocapture`).
+//! Memory per installed megaflow, measured at 200k flows by default (ignored by default; run with
+//! `cargo test -p rvs-dpif --release --test datapath_memory -- --ignored --nocapture`, and with
+//! `RVS_MEM_FLOWS=1000000` for another table size).
 //!
 //! A counting global allocator needs `unsafe impl GlobalAlloc`, which this project forbids, so the
 //! measure is the growth of the process's resident set (`/proc/self/statm`) while the flows are
@@ -17,7 +18,8 @@ use rvs_flow::odp::OdpAction;
 use rvs_flow::ufid::UfidGenerator;
 use rvs_flow::{Flow, Wildcards};
 
-const FLOWS: u32 = 200_000;
+/// Flows installed unless `RVS_MEM_FLOWS` says otherwise.
+const DEFAULT_FLOWS: u32 = 200_000;
 const MASKS: u32 = 10;
 
 /// Resident set size in bytes, from `/proc/self/statm` (pages × 4096).
@@ -75,8 +77,12 @@ fn put_for(n: u32) -> FlowPut {
 #[test]
 #[ignore = "measurement: run explicitly, in release"]
 fn bytes_per_megaflow_at_200k() {
+    let flows: u32 = std::env::var("RVS_MEM_FLOWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_FLOWS);
     // Build the puts first so that their memory is not counted.
-    let puts: Vec<FlowPut> = (0..FLOWS).map(put_for).collect();
+    let puts: Vec<FlowPut> = (0..flows).map(put_for).collect();
     let config = DatapathConfig {
         ufid_generator: UfidGenerator::with_secret(3),
         ..DatapathConfig::dummy()
@@ -92,14 +98,14 @@ fn bytes_per_megaflow_at_200k() {
         dp.flow_put(put).expect("put");
     }
     let installed = rss_bytes();
-    assert_eq!(dp.dp_stats().n_flows, u64::from(FLOWS));
+    assert_eq!(dp.dp_stats().n_flows, u64::from(flows));
     // One forwarding context: its statistics buckets for every flow, and its exact-match cache.
     let pmd = dp.forwarding_thread(0).expect("pmd");
     let with_writer = rss_bytes();
-    let per_flow = (installed - before) as f64 / f64::from(FLOWS);
-    let per_flow_per_thread = (with_writer - installed) as f64 / f64::from(FLOWS);
+    let per_flow = (installed - before) as f64 / f64::from(flows);
+    let per_flow_per_thread = (with_writer - installed) as f64 / f64::from(flows);
     println!(
-        "{{\"flows\":{FLOWS},\"masks\":{MASKS},\"rss_bytes_per_flow\":{per_flow:.0},\
+        "{{\"flows\":{flows},\"masks\":{MASKS},\"rss_bytes_per_flow\":{per_flow:.0},\
          \"rss_bytes_per_flow_per_forwarding_thread\":{per_flow_per_thread:.1},\
          \"megaflow_record_bytes\":{},\"flow_key_bytes\":{}}}",
         size_of::<rvs_dpif::datapath::Megaflow>(),
