@@ -235,6 +235,25 @@ pub mod tcp_flags {
     pub const NS: u16 = 0x100;
     /// All 12 bits a flow key can hold.
     pub const MASK: u16 = 0x0fff;
+
+    /// Name of one flag bit as Open vSwitch prints it (`packet_tcp_flag_to_string`).
+    pub fn name(bit: u32) -> Option<&'static str> {
+        Some(match bit {
+            0x001 => "fin",
+            0x002 => "syn",
+            0x004 => "rst",
+            0x008 => "psh",
+            0x010 => "ack",
+            0x020 => "urg",
+            0x040 => "ece",
+            0x080 => "cwr",
+            0x100 => "ns",
+            0x200 => "[200]",
+            0x400 => "[400]",
+            0x800 => "[800]",
+            _ => return None,
+        })
+    }
 }
 
 /// Conntrack state bits as stored in [`Flow::ct_state`].
@@ -255,6 +274,21 @@ pub mod ct_state {
     pub const SNAT: u8 = 0x40;
     /// Destination NAT applied.
     pub const DNAT: u8 = 0x80;
+
+    /// Name of one state bit as Open vSwitch prints it (`ct_state_to_string`).
+    pub fn name(bit: u32) -> Option<&'static str> {
+        Some(match bit {
+            0x01 => "new",
+            0x02 => "est",
+            0x04 => "rel",
+            0x08 => "rpl",
+            0x10 => "inv",
+            0x20 => "trk",
+            0x40 => "snat",
+            0x80 => "dnat",
+            _ => return None,
+        })
+    }
 }
 
 impl Flow {

@@ -12,43 +12,11 @@
 use std::fmt::Write as _;
 
 use super::scan::Cursor;
+pub(crate) use crate::flow::ct_state::name as ct_state_name;
+pub(crate) use crate::flow::tcp_flags::name as tcp_flag_name;
 
 /// Maps one flag bit to its name.
 pub(crate) type BitNames = fn(u32) -> Option<&'static str>;
-
-/// TCP flag names as Open vSwitch prints them (`packet_tcp_flag_to_string`).
-pub(crate) fn tcp_flag_name(bit: u32) -> Option<&'static str> {
-    Some(match bit {
-        0x001 => "fin",
-        0x002 => "syn",
-        0x004 => "rst",
-        0x008 => "psh",
-        0x010 => "ack",
-        0x020 => "urg",
-        0x040 => "ece",
-        0x080 => "cwr",
-        0x100 => "ns",
-        0x200 => "[200]",
-        0x400 => "[400]",
-        0x800 => "[800]",
-        _ => return None,
-    })
-}
-
-/// Conntrack state bit names (datapath numbering, equal to rvs's `ct_state` bits).
-pub(crate) fn ct_state_name(bit: u32) -> Option<&'static str> {
-    Some(match bit {
-        0x01 => "new",
-        0x02 => "est",
-        0x04 => "rel",
-        0x08 => "rpl",
-        0x10 => "inv",
-        0x20 => "trk",
-        0x40 => "snat",
-        0x80 => "dnat",
-        _ => return None,
-    })
-}
 
 /// Slow-path reason names (`SLOW_PATH_REASONS`).
 pub(crate) fn slow_path_name(bit: u32) -> Option<&'static str> {

@@ -13,6 +13,8 @@ use std::net::Ipv6Addr;
 use super::fields::{FieldDef, ValueSyntax};
 use super::port::{PortLookup, port_from_string, port_to_ofp11};
 use super::scan::{hexit_value, ovs_scan_int, scan_literal, skip_c_spaces, strtoull};
+pub(crate) use crate::flow::ct_state::name as ct_state_name;
+pub(crate) use crate::flow::tcp_flags::name as tcp_flag_name;
 use crate::flow::{FRAG_ANY, FRAG_LATER, FRAG_MASK};
 
 /// A field value with its mask (1 bits are matched).
@@ -298,40 +300,6 @@ fn from_frag(s: &str) -> Result<Masked, String> {
                 "{s}: unknown fragment type (valid types are \"no\", \"yes\", \"first\", \"later\", \"not_later\""
             )
         })
-}
-
-/// Name of one TCP flag bit as OVS prints it.
-pub(crate) fn tcp_flag_name(bit: u32) -> Option<&'static str> {
-    Some(match bit {
-        0x001 => "fin",
-        0x002 => "syn",
-        0x004 => "rst",
-        0x008 => "psh",
-        0x010 => "ack",
-        0x020 => "urg",
-        0x040 => "ece",
-        0x080 => "cwr",
-        0x100 => "ns",
-        0x200 => "[200]",
-        0x400 => "[400]",
-        0x800 => "[800]",
-        _ => return None,
-    })
-}
-
-/// Name of one conntrack state bit as OVS prints it.
-pub(crate) fn ct_state_name(bit: u32) -> Option<&'static str> {
-    Some(match bit {
-        0x01 => "new",
-        0x02 => "est",
-        0x04 => "rel",
-        0x08 => "rpl",
-        0x10 => "inv",
-        0x20 => "trk",
-        0x40 => "snat",
-        0x80 => "dnat",
-        _ => return None,
-    })
 }
 
 fn flag_bits() -> impl Iterator<Item = u32> {
