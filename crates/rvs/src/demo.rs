@@ -327,7 +327,7 @@ pub(crate) fn run(packets: usize, out: &mut impl Write) -> Result<()> {
     );
     writeln!(
         out,
-        "\nNext: the upcall/revalidator engine and the daemon (see README: Status)."
+        "\nNext: the daemon that runs the upcall engine over this datapath (see README: Status)."
     )?;
     Ok(())
 }
