@@ -69,6 +69,42 @@ pub enum KeyAttrKind {
 }
 
 impl KeyAttrKind {
+    /// Every kind, in discriminant order (`ALL[k as usize] == k`).
+    pub const ALL: [KeyAttrKind; 25] = {
+        use KeyAttrKind::*;
+        [
+            SkbPriority,
+            SkbMark,
+            CtState,
+            CtZone,
+            CtMark,
+            CtLabel,
+            RecircId,
+            DpHash,
+            InPort,
+            PacketType,
+            Eth,
+            Vlan,
+            EthType,
+            Encap,
+            Ipv4,
+            Ipv6,
+            Arp,
+            Mpls,
+            Tcp,
+            TcpFlags,
+            Udp,
+            Sctp,
+            Icmp,
+            Icmpv6,
+            Nd,
+        ]
+    };
+}
+
+const _: () = assert!(KeyAttrKind::ALL.len() == KeyAttrKind::Nd as usize + 1);
+
+impl KeyAttrKind {
     /// The attribute's name in text (`ovs_key_attr_to_string`).
     pub fn name(self) -> &'static str {
         match self {

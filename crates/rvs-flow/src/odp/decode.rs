@@ -29,7 +29,7 @@ use crate::flow::{
 use crate::text::ParseError;
 
 /// Number of attribute kinds (size of a presence table).
-const N_KINDS: usize = KeyAttrKind::Nd as usize + 1;
+const N_KINDS: usize = KeyAttrKind::ALL.len();
 
 /// The attributes of one nesting level, by kind.
 struct Level<'p> {
@@ -629,35 +629,7 @@ impl Decoder<'_> {
 
 /// The kind with discriminant `i`.
 fn lvl_kind(i: u32) -> Option<KeyAttrKind> {
-    use KeyAttrKind::*;
-    const ALL: [KeyAttrKind; N_KINDS] = [
-        SkbPriority,
-        SkbMark,
-        CtState,
-        CtZone,
-        CtMark,
-        CtLabel,
-        RecircId,
-        DpHash,
-        InPort,
-        PacketType,
-        Eth,
-        Vlan,
-        EthType,
-        Encap,
-        Ipv4,
-        Ipv6,
-        Arp,
-        Mpls,
-        Tcp,
-        TcpFlags,
-        Udp,
-        Sctp,
-        Icmp,
-        Icmpv6,
-        Nd,
-    ];
-    ALL.get(i as usize).copied()
+    KeyAttrKind::ALL.get(i as usize).copied()
 }
 
 /// `%#x`.
