@@ -1,0 +1,1 @@
+//! Placeholder: filled in by the coverage_report work (issue #7).

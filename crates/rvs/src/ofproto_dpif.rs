@@ -1,0 +1,1 @@
+//! Placeholder: filled in by the ofproto_dpif work (issue #7).
