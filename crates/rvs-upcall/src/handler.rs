@@ -100,6 +100,16 @@ impl Udpif {
 
     /// Handles one batch of upcalls (at most [`UPCALL_MAX_BATCH`] are expected).
     pub fn handle_upcalls(&self, upcalls: Vec<Upcall>) -> BatchReport {
+        let n_upcalls = upcalls.len() as u64;
+        let report = self.handle_upcalls_inner(upcalls);
+        self.upcall_counts
+            .handled
+            .fetch_add(n_upcalls, Ordering::Release);
+        self.wake.ring();
+        report
+    }
+
+    fn handle_upcalls_inner(&self, upcalls: Vec<Upcall>) -> BatchReport {
         let mut report = BatchReport {
             upcalls: upcalls.len(),
             ..BatchReport::default()

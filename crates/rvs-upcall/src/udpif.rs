@@ -47,6 +47,8 @@ pub(crate) struct UpcallCounts {
     pub(crate) sample: AtomicU64,
     pub(crate) bad: AtomicU64,
     pub(crate) xlate_failed: AtomicU64,
+    /// Every upcall a handler finished with (installed, executed or dropped).
+    pub(crate) handled: AtomicU64,
 }
 
 /// The shared engine state.
@@ -237,6 +239,17 @@ impl Udpif {
             c.bad.load(Ordering::Relaxed),
             c.xlate_failed.load(Ordering::Relaxed),
         )
+    }
+
+    /// Upcalls handlers have finished with since start (whatever became of them): lets a
+    /// caller that just caused misses wait until they are installed.
+    pub fn upcalls_handled(&self) -> u64 {
+        self.upcall_counts.handled.load(Ordering::Acquire)
+    }
+
+    /// Sleeps up to `timeout` until at least `n` upcalls have been handled since start; true if so.
+    pub fn wait_upcalls_handled(&self, n: u64, timeout: std::time::Duration) -> bool {
+        self.wake.wait_until(timeout, || self.upcalls_handled() >= n)
     }
 
     /// Sleeps up to `timeout` for the dump sequence to move past `seq`; true if it did.
