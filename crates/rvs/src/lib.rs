@@ -7,14 +7,22 @@
 //! * [`vlog`]: `tracing` logging with OVS-style modules and levels changeable at run time.
 //! * [`coverage_report`]: `coverage/show` text with OVS's rate columns.
 //! * [`clock`]: the real monotonic clock the core crates are handed.
+//! * [`daemon`]: `rvs vswitchd`, the running switch and its control-socket commands.
+//! * [`rundir`]: pidfile and control-socket locations.
+//! * [`cli`]: the command line (`vswitchd`, `appctl`, `ofctl`, `dpctl`, `demo`).
+//! * [`demo`]: `rvs demo`.
 //!
 //! # Invariants
 //! * Only this crate (and `rvs-netdev`, `rvs-ctl`) touches the OS: clocks, sockets, signals, files.
 //! * Nothing that arrives from outside (config text, control-socket requests, packets) can panic
 //!   the daemon; it is answered with an error.
 
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod coverage_report;
+pub mod daemon;
+pub mod demo;
 pub mod ofproto_dpif;
+pub mod rundir;
 pub mod vlog;

@@ -34,7 +34,7 @@ fn ipv4(
 }
 
 /// A TCP SYN/ACK-less segment (flags given) with 32 bytes of payload.
-pub(crate) fn tcp(
+pub(super) fn tcp(
     src_mac: [u8; 6],
     dst_mac: [u8; 6],
     src: [u8; 4],
@@ -51,7 +51,7 @@ pub(crate) fn tcp(
 }
 
 /// A UDP datagram with 32 bytes of payload.
-pub(crate) fn udp(
+pub(super) fn udp(
     src_mac: [u8; 6],
     dst_mac: [u8; 6],
     src: [u8; 4],
@@ -68,12 +68,22 @@ pub(crate) fn udp(
 }
 
 /// An ARP request from `sha`/`spa` for `tpa`.
-pub(crate) fn arp_request(sha: [u8; 6], spa: [u8; 4], tpa: [u8; 4]) -> Vec<u8> {
+pub(super) fn arp_request(sha: [u8; 6], spa: [u8; 4], tpa: [u8; 4]) -> Vec<u8> {
     let mut f = eth([0xff; 6], sha, 0x0806);
     f.extend_from_slice(&[0, 1, 8, 0, 6, 4, 0, 1]);
     f.extend_from_slice(&sha);
     f.extend_from_slice(&spa);
     f.extend_from_slice(&[0; 6]);
     f.extend_from_slice(&tpa);
+    f
+}
+
+/// `frame` with an 802.1Q header for VLAN `vid` inserted after the MAC addresses.
+pub(super) fn tagged(frame: &[u8], vid: u16) -> Vec<u8> {
+    let mut f = Vec::with_capacity(frame.len() + 4);
+    f.extend_from_slice(frame.get(..12).unwrap_or(frame));
+    f.extend_from_slice(&0x8100u16.to_be_bytes());
+    f.extend_from_slice(&(vid & 0x0fff).to_be_bytes());
+    f.extend_from_slice(frame.get(12..).unwrap_or(&[]));
     f
 }
