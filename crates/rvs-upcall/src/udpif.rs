@@ -158,6 +158,12 @@ impl Udpif {
         self.wake.ring();
     }
 
+    /// Wakes sleeping revalidators so they re-read the clock (after `time/warp`), without
+    /// asking for re-translation.
+    pub fn revalidate_wake(&self) {
+        self.wake.ring();
+    }
+
     /// The current revalidation sequence number.
     pub fn reval_seq(&self) -> u64 {
         self.reval_seq.load(Ordering::Acquire)
@@ -249,7 +255,8 @@ impl Udpif {
 
     /// Sleeps up to `timeout` until at least `n` upcalls have been handled since start; true if so.
     pub fn wait_upcalls_handled(&self, n: u64, timeout: std::time::Duration) -> bool {
-        self.wake.wait_until(timeout, || self.upcalls_handled() >= n)
+        self.wake
+            .wait_until(timeout, || self.upcalls_handled() >= n)
     }
 
     /// Sleeps up to `timeout` for the dump sequence to move past `seq`; true if it did.

@@ -201,6 +201,11 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
         };
         ports::del_port(d, bridge, port).map(|()| String::new())
     });
+    reg("time/stop", "", 0, 0, |d, _| {
+        d.warp_clock.stop();
+        Ok(String::new())
+    });
+    reg("time/warp", "[large_msecs] msecs", 1, 2, time_warp);
     reg("set", "key=value...", 1, ANY, settings::set);
     reg("get", "", 0, 0, |d, _| Ok(settings::get(d)));
     reg("exit", "[--cleanup]", 0, 1, |d, args| {
@@ -219,6 +224,56 @@ fn set_megaflows(inner: &Inner, enabled: bool) {
     inner.udpif.config().set_megaflows_enabled(enabled);
     inner.engine.purge();
     inner.dp.flow_flush();
+}
+
+/// `time/warp [LARGE_MSECS] MSECS`: moves the clock by MSECS (in steps of MSECS until
+/// LARGE_MSECS is used up), giving the threads 10 ms of real time after each step, as OVS does.
+fn time_warp(inner: &Inner, args: &[String]) -> CommandResult {
+    let (total, step) = match args {
+        [step] => (0, atoll(step)),
+        [total, step] => (atoll(total), atoll(step)),
+        _ => return Err("invalid MSECS".into()),
+    };
+    if step <= 0 || total < 0 {
+        return Err("invalid MSECS".into());
+    }
+    let step = step.unsigned_abs();
+    let mut left = total.unsigned_abs();
+    loop {
+        let this = if left >= step {
+            step
+        } else if left > 0 {
+            left
+        } else {
+            step
+        };
+        inner.warp_clock.warp(this);
+        inner.udpif.revalidate_wake();
+        std::thread::sleep(Duration::from_millis(10));
+        left = left.saturating_sub(this);
+        if left == 0 {
+            break;
+        }
+    }
+    Ok("warped".into())
+}
+
+/// C's `atoll`: optional sign and leading digits, 0 if there are none (saturating).
+fn atoll(text: &str) -> i64 {
+    let t = text.trim_start();
+    let (negative, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits
+        .bytes()
+        .position(|b| !b.is_ascii_digit())
+        .unwrap_or(digits.len());
+    let value: i64 = digits[..end]
+        .parse()
+        .unwrap_or(if end == 0 { 0 } else { i64::MAX });
+    if negative { -value } else { value }
 }
 
 /// C's `atoi`: optional sign and leading digits, 0 if there are none; clamped to `u32`.

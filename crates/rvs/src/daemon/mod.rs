@@ -69,6 +69,8 @@ pub enum ExitReason {
 pub struct Inner {
     /// The clock of the datapath and the engine.
     pub clock: Arc<dyn Clock>,
+    /// The same clock, for `time/stop` and `time/warp`.
+    pub warp_clock: Arc<MonotonicClock>,
     /// The userspace datapath.
     pub dp: Datapath,
     /// The OpenFlow bridges.
@@ -156,7 +158,8 @@ impl Daemon {
         let pid = std::process::id();
         let rundir = RunDir::claim(&rundir, pid)
             .with_context(|| format!("cannot use run directory {}", rundir.display()))?;
-        let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
+        let warp_clock = Arc::new(MonotonicClock::new());
+        let clock: Arc<dyn Clock> = Arc::clone(&warp_clock) as Arc<dyn Clock>;
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let other = config.other.clone();
         let (n_handlers, n_revalidators) = default_thread_counts(
@@ -193,6 +196,7 @@ impl Daemon {
         let (exit_tx, exit_rx) = crossbeam_channel::unbounded();
         let inner = Arc::new(Inner {
             clock,
+            warp_clock,
             dp,
             ofproto,
             udpif,
