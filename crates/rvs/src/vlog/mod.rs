@@ -25,6 +25,7 @@
 
 mod output;
 mod spec;
+mod startup;
 #[cfg(test)]
 mod tests;
 
@@ -40,6 +41,7 @@ use tracing_subscriber::layer::SubscriberExt as _;
 
 use output::{ConsoleSink, VlogLayer};
 use spec::{Action, Destination, Level};
+use startup::initial_actions;
 
 /// The vlog modules of rvs with the tracing targets each one covers, named after the OVS module
 /// that does the same job.
@@ -209,10 +211,10 @@ impl Shared {
 /// Text of an OS error without Rust's ` (os error N)` suffix, as C's `strerror` gives it.
 fn os_error_text(error: &std::io::Error) -> String {
     let text = error.to_string();
-    match text.find(" (os error ") {
-        Some(cut) => text[..cut].to_string(),
-        None => text,
-    }
+    text.split(" (os error ")
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 fn open_log(path: &Path) -> std::io::Result<File> {
@@ -360,93 +362,4 @@ impl Vlog {
         tracing::info!(target: OWN_TARGET, "opened log file {}", path.display());
         Ok(String::new())
     }
-}
-
-/// Turns one start-up spec into actions: a `vlog/set` spec, with tracing's level words
-/// translated, or EnvFilter-style `level` / `target=level` directives separated by commas.
-fn initial_actions(spec: &str) -> Result<Vec<Action>, String> {
-    let processing = |message: String| format!("processing \"{spec}\": {message}");
-    let first_word = spec
-        .split([' ', ',', ':', '\t'])
-        .find(|w| !w.is_empty())
-        .unwrap_or("");
-    let special = ["PATTERN", "FACILITY"]
-        .iter()
-        .any(|w| w.eq_ignore_ascii_case(first_word));
-    if special {
-        return spec::parse(spec, module_index)
-            .map(|a| vec![a])
-            .map_err(processing);
-    }
-    if !spec.contains('=') {
-        let translated: Vec<&str> = split_keeping_delimiters(spec)
-            .map(translate_level_word)
-            .collect();
-        return spec::parse(&translated.concat(), module_index)
-            .map(|a| vec![a])
-            .map_err(processing);
-    }
-    let mut actions = Vec::new();
-    for directive in spec.split(',').map(str::trim).filter(|d| !d.is_empty()) {
-        let (who, level_word) = match directive.split_once('=') {
-            Some((who, level)) => (Some(who.trim()), level.trim()),
-            None => (None, directive),
-        };
-        let level = Level::from_name(translate_level_word(level_word))
-            .ok_or_else(|| processing(format!("unknown level \"{level_word}\"")))?;
-        let module = match who {
-            None => None,
-            Some(name) => Some(
-                module_index(name)
-                    .or_else(|| known_target_module(name))
-                    .ok_or_else(|| processing(format!("unknown module or target \"{name}\"")))?,
-            ),
-        };
-        actions.push(Action::Levels {
-            module,
-            destination: None,
-            level,
-        });
-    }
-    Ok(actions)
-}
-
-/// The module of a tracing target that some entry of [`MODULES`] really covers (no fallback).
-fn known_target_module(target: &str) -> Option<usize> {
-    let claimed = MODULES
-        .iter()
-        .flat_map(|(_, targets)| targets.iter())
-        .any(|prefix| {
-            target
-                .strip_prefix(prefix)
-                .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
-        });
-    claimed.then(|| module_for_target(target))
-}
-
-/// The vlog word for a tracing level word; other words unchanged.
-fn translate_level_word(word: &str) -> &str {
-    match word.to_ascii_lowercase().as_str() {
-        "debug" | "trace" => "dbg",
-        "error" => "err",
-        "warning" => "warn",
-        _ => word,
-    }
-}
-
-/// Splits `text` into alternating runs of delimiter and non-delimiter characters (the spec
-/// delimiters), so that translating words keeps the string's shape.
-fn split_keeping_delimiters(text: &str) -> impl Iterator<Item = &str> {
-    let is_delim = |c: char| matches!(c, ' ' | ',' | ':' | '\t');
-    let mut rest = text;
-    std::iter::from_fn(move || {
-        let first = rest.chars().next()?;
-        let kind = is_delim(first);
-        let end = rest
-            .find(|c: char| is_delim(c) != kind)
-            .unwrap_or(rest.len());
-        let (piece, tail) = rest.split_at(end);
-        rest = tail;
-        Some(piece)
-    })
 }

@@ -67,23 +67,17 @@ impl<S: Subscriber> Layer<S> for VlogLayer {
         event.record(&mut message);
         let sequence = self.shared.next_sequence();
         let name = MODULES.get(module).map_or("", |m| m.0);
-        let body = format!(
-            "|{sequence:05}|{name}|{}|{}\n",
-            level.name(),
-            message.finish()
-        );
+        let text = message.finish();
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         if to_console {
-            let line = format!("{}{body}", utc_timestamp(now.as_secs(), None));
+            let line = log_line(now.as_secs(), None, sequence, name, level, &text);
             self.shared.console.write_line(line.as_bytes());
         }
         if to_file {
-            let line = format!(
-                "{}{body}",
-                utc_timestamp(now.as_secs(), Some(now.subsec_millis()))
-            );
+            let millis = Some(now.subsec_millis());
+            let line = log_line(now.as_secs(), millis, sequence, name, level, &text);
             self.shared.write_file(line.as_bytes());
         }
     }
@@ -160,6 +154,19 @@ impl Visit for MessageText {
     }
 }
 
+/// One output line in OVS's default layout (console without `millis`, file with them).
+fn log_line(
+    unix_seconds: u64,
+    millis: Option<u32>,
+    sequence: u32,
+    module: &str,
+    level: Level,
+    text: &str,
+) -> String {
+    let time = utc_timestamp(unix_seconds, millis);
+    format!("{time}|{sequence:05}|{module}|{}|{text}\n", level.name())
+}
+
 /// `YYYY-MM-DDTHH:MM:SSZ`, or with `.mmm` before the `Z` when `millis` is given.
 pub(super) fn utc_timestamp(unix_seconds: u64, millis: Option<u32>) -> String {
     let days = unix_seconds / 86_400;
@@ -204,5 +211,19 @@ mod tests {
             "2026-11-26T10:29:27.007Z"
         );
         assert_eq!(utc_timestamp(951_782_400, None), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn lines_match_ovs() {
+        // First line of an OVS 3.1 ovs-vswitchd log file (oracle) and its console twin.
+        let text = "opened log file /tmp/oracle-vlog/ovs-vswitchd.log";
+        assert_eq!(
+            log_line(1_795_688_967, Some(660), 1, "vlog", Level::Info, text),
+            "2026-11-26T10:29:27.660Z|00001|vlog|INFO|opened log file /tmp/oracle-vlog/ovs-vswitchd.log\n"
+        );
+        assert_eq!(
+            log_line(1_795_688_967, None, 123_456, "vlog", Level::Dbg, "x"),
+            "2026-11-26T10:29:27Z|123456|vlog|DBG|x\n"
+        );
     }
 }
