@@ -143,6 +143,18 @@ FILE     none                              x
 "
     );
     assert_eq!(vlog.set(&args(&["FACILITY:local3"])), Ok(String::new()));
+    // OVS 3.1: the pattern is everything after the delimiter that ends the destination word.
+    assert_eq!(
+        vlog.set(&args(&["PATTERN:console", "pattern:file::a:b"])),
+        Ok(String::new())
+    );
+    assert!(vlog.list_pattern().ends_with("CONSOLE  none                              \nFILE     none                              :a:b\n"));
+    // OVS 3.1: a trailing space makes the facility invalid, a leading one does not.
+    assert_eq!(
+        vlog.set(&args(&["FACILITY:local3 "])),
+        Err("invalid facility".to_string())
+    );
+    assert_eq!(vlog.set(&args(&[" FACILITY:local3"])), Ok(String::new()));
 }
 
 #[test]
