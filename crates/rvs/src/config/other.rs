@@ -86,7 +86,7 @@ fn to_usize(value: u64) -> usize {
     usize::try_from(value).unwrap_or(usize::MAX)
 }
 
-/// Every knob, in the order `describe` lists them.
+/// Every knob, in the order `describe` lists them (each `min <= max`, checked by a test).
 pub(crate) const KNOBS: &[Knob] = &[
     Knob {
         name: "flow-limit",

@@ -152,3 +152,22 @@ fn effective_vlan_limit_follows_flow_limit_vlans() {
         );
     }
 }
+
+#[test]
+fn every_knob_range_is_non_empty_and_holds_its_default() {
+    let defaults = OtherConfig::default();
+    for knob in super::super::other::KNOBS {
+        assert!(knob.min <= knob.max, "{}", knob.name);
+        let mut other = OtherConfig::default();
+        other.set(knob.name, "").expect("empty value");
+        assert_eq!(other, defaults, "{}", knob.name);
+        let shown = defaults.describe();
+        let default_text = shown
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{}=", knob.name)))
+            .expect("describe lists every knob");
+        other
+            .set(knob.name, default_text)
+            .expect("the default is inside the range");
+    }
+}
