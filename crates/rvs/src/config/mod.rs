@@ -25,6 +25,7 @@ mod error;
 mod flows_file;
 mod other;
 mod raw;
+mod vlan;
 
 #[cfg(test)]
 mod tests;
