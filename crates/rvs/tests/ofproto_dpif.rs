@@ -1,0 +1,410 @@
+//! `OfprotoDpif` driving the real upcall engine over the real userspace datapath, on a virtual
+//! clock: NORMAL flooding and learning, an ACL rule changed under installed megaflows, VLAN
+//! access/trunk ports, and the error texts of the control-socket commands.
+//!
+//! Every expected megaflow line was recorded from Open vSwitch 3.1 (`tools/ovs-oracle.sh`: bridge
+//! br0 in standalone fail mode with `priority=0,actions=NORMAL`, dummy ports p1..p3, the same
+//! packets sent with `ovs-appctl netdev-dummy/receive pN '<odp flow>'`, then
+//! `ovs-appctl dpctl/dump-flows` after `revalidator/wait`).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rvs::ofproto_dpif::OfprotoDpif;
+use rvs_dpif::clock::{Clock, VirtualClock};
+use rvs_dpif::datapath::{Datapath, DatapathConfig, ForwardingThread};
+use rvs_dpif::dpif::{Dpif, DpifFlow};
+use rvs_flow::odp::{DpFlowStats, DumpExtras, FormatOptions, KeyOrder, format_dump_line};
+use rvs_netdev::{DummyNetdev, PacketBatch};
+use rvs_ofproto::vlan::{PortVlanSettings, VlanMode};
+use rvs_upcall::Udpif;
+use rvs_upcall::xlate::{Translator, XlateRequest};
+
+const MAC1: [u8; 6] = [0x50, 0x54, 0, 0, 0, 1];
+const MAC2: [u8; 6] = [0x50, 0x54, 0, 0, 0, 2];
+const MAC3: [u8; 6] = [0x50, 0x54, 0, 0, 0, 3];
+
+/// The frame OVS's `netdev-dummy/receive` composes for `eth(src,dst),[vlan(vid)],ipv4(src=
+/// 10.0.0.S,dst=10.0.0.D,proto=17,tos=0,ttl=64,frag=no),udp(src,dst)`: 64 bytes of payload, so
+/// 106 bytes untagged (the oracle's n_bytes confirm it).
+fn udp_frame(src: [u8; 6], dst: [u8; 6], vid: Option<u16>, ports: (u16, u16)) -> Vec<u8> {
+    let mut f = Vec::new();
+    f.extend_from_slice(&dst);
+    f.extend_from_slice(&src);
+    if let Some(vid) = vid {
+        f.extend_from_slice(&[0x81, 0x00]);
+        f.extend_from_slice(&vid.to_be_bytes());
+    }
+    f.extend_from_slice(&[0x08, 0x00]);
+    let payload = 64u16;
+    let ip_len = 20 + 8 + payload;
+    f.extend_from_slice(&[0x45, 0]);
+    f.extend_from_slice(&ip_len.to_be_bytes());
+    f.extend_from_slice(&[0, 0, 0, 0, 64, 17, 0, 0]);
+    f.extend_from_slice(&[10, 0, 0, src[5], 10, 0, 0, dst[5]]);
+    f.extend_from_slice(&ports.0.to_be_bytes());
+    f.extend_from_slice(&ports.1.to_be_bytes());
+    f.extend_from_slice(&(8 + payload).to_be_bytes());
+    f.extend_from_slice(&[0, 0]);
+    f.extend_from_slice(&[0u8; 64]);
+    f
+}
+
+/// Datapath, ofproto, engine and the dummy ports (index = datapath port; 0 = br0 at 100).
+struct Rig {
+    clock: Arc<VirtualClock>,
+    dp: Datapath,
+    netdevs: Vec<Arc<DummyNetdev>>,
+    ofproto: Arc<OfprotoDpif>,
+    udpif: Arc<Udpif>,
+    pmd: ForwardingThread,
+    hook_calls: Arc<AtomicU64>,
+}
+
+impl Rig {
+    /// br0 (LOCAL = datapath port 100) with NORMAL, and p1..p3 (OpenFlow = datapath port 1..3)
+    /// with the given VLAN settings.
+    fn new(vlans: [PortVlanSettings; 3]) -> Rig {
+        let clock = Arc::new(VirtualClock::new(1_000_000));
+        let dp = Datapath::new(DatapathConfig::dummy(), clock.clone());
+        let br0 = Arc::new(DummyNetdev::new("br0"));
+        assert_eq!(
+            dp.port_add(br0.clone(), "dummy-internal", vec![], Some(100)),
+            Ok(100)
+        );
+        let ofproto = Arc::new(OfprotoDpif::new(clock.clone()));
+        ofproto.add_bridge("br0", 100, true).expect("bridge");
+        let mut netdevs = vec![br0];
+        for (i, vlan) in (1u16..=3).zip(vlans.iter()) {
+            let name = format!("p{i}");
+            let netdev = Arc::new(DummyNetdev::new(&name));
+            assert_eq!(
+                dp.port_add(netdev.clone(), "dummy", vec![], Some(u32::from(i))),
+                Ok(u32::from(i))
+            );
+            assert_eq!(
+                ofproto.add_port("br0", &name, u32::from(i), None, vlan),
+                Ok(i),
+                "lowest free OpenFlow number"
+            );
+            netdevs.push(netdev);
+        }
+        let udpif = Arc::new(Udpif::new(
+            Arc::new(dp.clone()),
+            ofproto.clone(),
+            clock.clone(),
+        ));
+        let hook_calls = Arc::new(AtomicU64::new(0));
+        let weak = Arc::downgrade(&udpif);
+        let calls = hook_calls.clone();
+        ofproto.set_change_hook(Box::new(move || {
+            calls.fetch_add(1, Ordering::Relaxed);
+            if let Some(u) = weak.upgrade() {
+                u.revalidate();
+            }
+        }));
+        let pmd = dp.forwarding_thread(0).expect("forwarding context");
+        Rig {
+            clock,
+            dp,
+            netdevs,
+            ofproto,
+            udpif,
+            pmd,
+            hook_calls,
+        }
+    }
+
+    /// Receives `frame` on datapath port `port` and handles every upcall it caused; returns
+    /// the number of upcalls.
+    fn receive(&mut self, port: u32, frame: &[u8]) -> usize {
+        let mut batch = PacketBatch::new();
+        assert!(batch.push_copy(frame));
+        self.pmd
+            .process_batch(port, &mut batch, self.clock.now_ms());
+        let mut buf = Vec::new();
+        let mut n = 0;
+        loop {
+            let got = self.udpif.recv_upcalls(0, &mut buf);
+            if got == 0 {
+                return n;
+            }
+            n += got;
+        }
+    }
+
+    /// Packets each port sent since the last call (index = datapath port, 0 = br0).
+    fn sent(&self) -> Vec<usize> {
+        self.netdevs.iter().map(|n| n.take_sent().len()).collect()
+    }
+
+    /// `dpctl/dump-flows` lines (OVS 3.1 key order), sorted.
+    fn dump(&self) -> Vec<String> {
+        let dump = self.dp.flow_dump(false);
+        let mut thread = dump.thread();
+        let mut flows: Vec<DpifFlow> = Vec::new();
+        while thread.next(&mut flows, 50) > 0 {}
+        let now = self.clock.now_ms();
+        let opts = FormatOptions {
+            key_order: KeyOrder::Ovs31,
+            ..FormatOptions::default()
+        };
+        let mut lines: Vec<String> = flows
+            .iter()
+            .map(|f| {
+                let stats = DpFlowStats {
+                    n_packets: f.stats.n_packets,
+                    n_bytes: f.stats.n_bytes,
+                    used_ms: f.stats.used,
+                    tcp_flags: f.stats.tcp_flags,
+                };
+                let mut s = String::new();
+                format_dump_line(
+                    &mut s,
+                    None,
+                    f.key.as_ref().expect("key"),
+                    f.mask.as_ref().expect("mask"),
+                    &stats,
+                    now,
+                    f.actions.as_deref().unwrap_or(&[]),
+                    &DumpExtras::default(),
+                    &opts,
+                );
+                s
+            })
+            .collect();
+        lines.sort();
+        lines
+    }
+
+    fn ofctl(&self, command: &str, args: &[&str]) -> Result<String, String> {
+        let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+        self.ofproto.ofctl("br0", command, &args)
+    }
+
+    /// The `n_packets=.., n_bytes=..` of the dump-flows line containing `needle`.
+    fn rule_counts(&self, needle: &str) -> String {
+        let dump = self.ofctl("dump-flows", &[]).expect("dump-flows");
+        let line = dump
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no rule {needle} in\n{dump}"));
+        let start = line.find("n_packets=").expect("n_packets");
+        let end = line[start..].find(", idle_age").expect("idle_age") + start;
+        line[start..end].to_owned()
+    }
+}
+
+fn trunk() -> PortVlanSettings {
+    PortVlanSettings::default()
+}
+
+#[test]
+fn normal_floods_then_learns_and_revalidates_to_unicast() {
+    let mut rig = Rig::new([trunk(), trunk(), trunk()]);
+    let request = rig.ofctl("dump-flows", &[]).expect("dump");
+    // A fresh OVS 3.1 bridge in standalone mode shows exactly this rule (ovs-ofctl dump-flows).
+    assert_eq!(
+        request,
+        "NXST_FLOW reply (xid=0x4):\n cookie=0x0, duration=0s, table=0, n_packets=0, n_bytes=0, idle_age=0, priority=0 actions=NORMAL\n"
+    );
+    assert_eq!(rig.ofproto.n_rules(), 5, "OVS 3.1 memory/show: rules:5");
+
+    // p1 → unknown 02: flood (LOCAL first, then p2, p3).
+    assert_eq!(rig.receive(1, &udp_frame(MAC1, MAC2, None, (1000, 80))), 1);
+    assert_eq!(rig.sent(), vec![1, 0, 1, 1]);
+    // From OVS 3.1.
+    assert_eq!(
+        rig.dump(),
+        vec![
+            "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:100,2,3"
+        ]
+    );
+    let hooks = rig.hook_calls.load(Ordering::Relaxed);
+
+    // The reply p2 → 01: unicast to the learned port; 02 is learned, which calls the hook.
+    assert_eq!(rig.receive(2, &udp_frame(MAC2, MAC1, None, (80, 1000))), 1);
+    assert_eq!(rig.sent(), vec![0, 1, 0, 0]);
+    assert!(
+        rig.hook_calls.load(Ordering::Relaxed) > hooks,
+        "MAC learned"
+    );
+    rig.clock.advance(100);
+    rig.udpif.run_round(1);
+    // From OVS 3.1 (after revalidator/wait): the flood flow became unicast.
+    assert_eq!(
+        rig.dump(),
+        vec![
+            "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:2",
+            "recirc_id(0),in_port(2),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:02,dst=50:54:00:00:00:01),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:1",
+        ]
+    );
+    assert_eq!(
+        rig.ofproto.fdb_show("br0").expect("fdb"),
+        " port  VLAN  MAC                Age\n    1     0  50:54:00:00:00:01    0\n    2     0  50:54:00:00:00:02    0\n"
+    );
+
+    // A translation that learns nothing new does not call the hook.
+    let hooks = rig.hook_calls.load(Ordering::Relaxed);
+    let flow = rvs_flow::extract::extract(
+        &udp_frame(MAC1, MAC2, None, (1000, 80)),
+        &rvs_flow::extract::PacketMetadata {
+            in_port: 1,
+            ..Default::default()
+        },
+    );
+    let req = XlateRequest {
+        flow: &flow,
+        tcp_flags: 0,
+        for_revalidation: false,
+        tables_version: rig.ofproto.tables_version(),
+    };
+    let out = rig.ofproto.translate(&req).expect("translates");
+    assert_eq!(out.slow_path, 0);
+    assert_eq!(rig.hook_calls.load(Ordering::Relaxed), hooks);
+
+    // Both rules' packets: 2 misses, credited once each.
+    assert_eq!(
+        rig.rule_counts("actions=NORMAL"),
+        "n_packets=2, n_bytes=212"
+    );
+
+    // fdb/flush empties the table and asks for revalidation.
+    assert_eq!(
+        rig.ofproto.fdb_flush(Some("br0")),
+        Ok("table successfully flushed".to_owned())
+    );
+    assert!(rig.hook_calls.load(Ordering::Relaxed) > hooks);
+    assert_eq!(
+        rig.ofproto.fdb_show("br0").expect("fdb"),
+        " port  VLAN  MAC                Age\n"
+    );
+}
+
+#[test]
+fn acl_rule_changes_modify_then_delete_megaflows_and_credit_once() {
+    let mut rig = Rig::new([trunk(), trunk(), trunk()]);
+    let v0 = rig.ofproto.tables_version();
+    let hooks = rig.hook_calls.load(Ordering::Relaxed);
+    assert_eq!(
+        rig.ofctl(
+            "add-flow",
+            &["priority=100,in_port=1,udp,tp_dst=80,actions=output:3"]
+        ),
+        Ok(String::new())
+    );
+    assert!(rig.ofproto.tables_version() > v0);
+    assert!(rig.hook_calls.load(Ordering::Relaxed) > hooks);
+
+    let p1 = udp_frame(MAC1, MAC2, None, (1000, 80));
+    assert_eq!(rig.receive(1, &p1), 1);
+    assert_eq!(rig.sent(), vec![0, 0, 0, 1]);
+    // From OVS 3.1.
+    let acl_key = "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth_type(0x0800),ipv4(proto=17,frag=no),udp(dst=80)";
+    assert_eq!(
+        rig.dump(),
+        vec![format!(
+            "{acl_key}, packets:0, bytes:0, used:never, actions:3"
+        )]
+    );
+    for _ in 0..4 {
+        assert_eq!(rig.receive(1, &p1), 0, "datapath hit");
+    }
+    assert_eq!(rig.sent(), vec![0, 0, 0, 4]);
+    rig.clock.advance(500);
+    rig.udpif.run_round(1);
+    // OVS 3.1 after 5 packets: n_packets=5, n_bytes=530 on the rule.
+    assert_eq!(rig.rule_counts("tp_dst=80"), "n_packets=5, n_bytes=530");
+    rig.clock.advance(500);
+    rig.udpif.run_round(1);
+    assert_eq!(
+        rig.rule_counts("tp_dst=80"),
+        "n_packets=5, n_bytes=530",
+        "a round without new hits credits nothing"
+    );
+
+    // Modify: same match, actions drop → the megaflow is modified in place (OVS 3.1 shows
+    // `packets:4, bytes:424, ..., actions:drop`).
+    assert_eq!(
+        rig.ofctl("mod-flows", &["in_port=1,udp,tp_dst=80,actions=drop"]),
+        Ok(String::new())
+    );
+    rig.clock.advance(500);
+    rig.udpif.run_round(1);
+    let dump = rig.dump();
+    assert_eq!(dump.len(), 1);
+    assert!(
+        dump[0].starts_with(&format!("{acl_key}, packets:4, bytes:424, used:"))
+            && dump[0].ends_with(", actions:drop"),
+        "{dump:?}"
+    );
+    assert_eq!(rig.receive(1, &p1), 0);
+    assert_eq!(rig.sent(), vec![0, 0, 0, 0], "dropped in the datapath");
+    rig.clock.advance(500);
+    rig.udpif.run_round(1);
+    // OVS 3.1: n_packets=6, n_bytes=636 after one more packet.
+    assert_eq!(rig.rule_counts("tp_dst=80"), "n_packets=6, n_bytes=636");
+
+    // Delete: NORMAL needs the Ethernet addresses, which the megaflow does not match, so the
+    // flow is deleted (OVS 3.1's dump is empty after revalidator/wait).
+    assert_eq!(
+        rig.ofctl("del-flows", &["in_port=1,udp,tp_dst=80"]),
+        Ok(String::new())
+    );
+    rig.clock.advance(500);
+    rig.udpif.run_round(1);
+    rig.udpif.run_round(1);
+    assert_eq!(rig.dump(), Vec::<String>::new());
+    assert_eq!(rig.rule_counts("actions=NORMAL"), "n_packets=0, n_bytes=0");
+    assert_eq!(rig.ofproto.n_rules(), 5);
+}
+
+#[test]
+fn vlan_access_and_trunk_ports() {
+    let access10 = PortVlanSettings {
+        tag: Some(10),
+        ..PortVlanSettings::default()
+    };
+    let trunk_10_20 = PortVlanSettings {
+        vlan_mode: Some(VlanMode::Trunk),
+        trunks: vec![10, 20],
+        ..PortVlanSettings::default()
+    };
+    let mut rig = Rig::new([access10.clone(), access10, trunk_10_20]);
+    // Untagged from access p1: flood in VLAN 10 (LOCAL and p3 tagged, p2 untagged).
+    assert_eq!(rig.receive(1, &udp_frame(MAC1, MAC2, None, (1000, 80))), 1);
+    assert_eq!(rig.sent(), vec![1, 0, 1, 1]);
+    // Tagged VLAN 10 from trunk p3 to the learned 01: pop and unicast to p1.
+    assert_eq!(
+        rig.receive(3, &udp_frame(MAC3, MAC1, Some(10), (80, 1000))),
+        1
+    );
+    assert_eq!(rig.sent(), vec![0, 1, 0, 0]);
+    // VLAN 30 is not trunked on p3; a tagged packet on access p2 is refused.
+    assert_eq!(
+        rig.receive(3, &udp_frame(MAC3, MAC1, Some(30), (80, 1000))),
+        1
+    );
+    assert_eq!(
+        rig.receive(2, &udp_frame(MAC2, MAC1, Some(10), (80, 1000))),
+        1
+    );
+    assert_eq!(rig.sent(), vec![0, 0, 0, 0]);
+    rig.clock.advance(100);
+    rig.udpif.run_round(1);
+    // From OVS 3.1 (p1, p2 tag=10; p3 trunks=10,20), same packets.
+    assert_eq!(
+        rig.dump(),
+        vec![
+            "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:push_vlan(vid=10,pcp=0),100,pop_vlan,2,push_vlan(vid=10,pcp=0),3",
+            "recirc_id(0),in_port(2),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:02,dst=50:54:00:00:00:01),eth_type(0x8100),vlan(vid=10),encap(eth_type(0x0800),ipv4(frag=no)), packets:0, bytes:0, used:never, actions:drop",
+            "recirc_id(0),in_port(3),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:03,dst=50:54:00:00:00:01),eth_type(0x8100),vlan(vid=10,pcp=0),encap(eth_type(0x0800),ipv4(frag=no)), packets:0, bytes:0, used:never, actions:pop_vlan,1",
+            "recirc_id(0),in_port(3),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:03,dst=50:54:00:00:00:01),eth_type(0x8100),vlan(vid=30),encap(eth_type(0x0800),ipv4(frag=no)), packets:0, bytes:0, used:never, actions:drop",
+        ]
+    );
+    // From OVS 3.1's fdb/show (ages aside).
+    assert_eq!(
+        rig.ofproto.fdb_show("br0").expect("fdb"),
+        " port  VLAN  MAC                Age\n    1    10  50:54:00:00:00:01    0\n    3    10  50:54:00:00:00:03    0\n"
+    );
+}
