@@ -408,3 +408,246 @@ fn vlan_access_and_trunk_ports() {
         " port  VLAN  MAC                Age\n    1    10  50:54:00:00:00:01    0\n    3    10  50:54:00:00:00:03    0\n"
     );
 }
+
+fn strings(args: &[&str]) -> Vec<String> {
+    args.iter().map(|s| (*s).to_owned()).collect()
+}
+
+#[test]
+fn trace_texts_match_ovs() {
+    let rig = Rig::new([trunk(), trunk(), trunk()]);
+    rig.ofctl(
+        "add-flow",
+        &["priority=100,in_port=p1,udp,tp_dst=80,actions=output:p3"],
+    )
+    .expect("names are accepted");
+    // Each expected text is OVS 3.1's `ofproto/trace` output for the same arguments, on the
+    // same bridge and rules, with an empty MAC table.
+    let odp = "in_port(p2),eth(src=50:54:00:00:00:02,dst=50:54:00:00:00:01),eth_type(0x0800),ipv4(src=10.0.0.2,dst=10.0.0.1,proto=17,tos=0,ttl=64,frag=no),udp(src=80,dst=1000)";
+    assert_eq!(
+        rig.ofproto.trace(&strings(&["ovs-dummy", odp])),
+        Ok("Flow: udp,in_port=2,vlan_tci=0x0000,dl_src=50:54:00:00:00:02,dl_dst=50:54:00:00:00:01,nw_src=10.0.0.2,nw_dst=10.0.0.1,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=80,tp_dst=1000
+
+bridge(\"br0\")
+-------------
+ 0. priority 0
+    NORMAL
+     -> no learned MAC for destination, flooding
+
+Final flow: unchanged
+Megaflow: recirc_id=0,eth,ip,in_port=2,dl_src=50:54:00:00:00:02,dl_dst=50:54:00:00:00:01,nw_frag=no
+Datapath actions: 100,1,3
+"
+        .to_owned())
+    );
+    let arp = "in_port(2),eth(src=50:54:00:00:00:02,dst=50:54:00:00:00:01),eth_type(0x0806),arp(sip=10.0.0.2,tip=10.0.0.1,op=1,sha=50:54:00:00:00:02,tha=00:00:00:00:00:00)";
+    assert_eq!(
+        rig.ofproto.trace(&strings(&[arp])),
+        Ok("Flow: arp,in_port=2,vlan_tci=0x0000,dl_src=50:54:00:00:00:02,dl_dst=50:54:00:00:00:01,arp_spa=10.0.0.2,arp_tpa=10.0.0.1,arp_op=1,arp_sha=50:54:00:00:00:02,arp_tha=00:00:00:00:00:00
+
+bridge(\"br0\")
+-------------
+ 0. priority 0
+    NORMAL
+     -> no learned MAC for destination, flooding
+
+Final flow: unchanged
+Megaflow: recirc_id=0,eth,arp,in_port=2,dl_src=50:54:00:00:00:02,dl_dst=50:54:00:00:00:01
+Datapath actions: 100,1,3
+"
+        .to_owned())
+    );
+    assert_eq!(
+        rig.ofproto.fdb_show("br0"),
+        Ok(" port  VLAN  MAC                Age\n".to_owned()),
+        "traces without a packet learn nothing"
+    );
+}
+
+#[test]
+fn command_errors_match_ovs() {
+    let rig = Rig::new([trunk(), trunk(), trunk()]);
+    let odp = "in_port(1),eth(src=50:54:00:00:00:01,dst=50:54:00:00:00:02),eth_type(0x0800),ipv4(src=10.0.0.1,dst=10.0.0.2,proto=17,tos=0,ttl=64,frag=no),udp(src=1000,dst=80)";
+    let odp9 = odp.replace("in_port(1)", "in_port(9)");
+    // Error texts of OVS 3.1's ofproto/trace (ovs-appctl prints them before "server returned
+    // an error").
+    for (args, expected) in [
+        (
+            vec![],
+            "\"ofproto/trace\" command requires at least 1 arguments",
+        ),
+        (
+            vec!["in_port=1"],
+            "syntax error at in_port=1 (or the bridge name was omitted)",
+        ),
+        (vec!["br9", "in_port=1"], "br9: unknown bridge"),
+        (
+            vec!["br0", "in_port=1,foo=2"],
+            "Bad openflow flow syntax: in_port=1,foo=2: unknown field foo",
+        ),
+        (vec!["foo", odp], "Cannot find the datapath"),
+        (vec![&odp9], "no OpenFlow port for datapath port 9"),
+        (vec!["a", "b", "c", "d"], "too many arguments"),
+        (
+            vec!["br0", "in_port=1", "zz"],
+            "Trailing garbage in packet data",
+        ),
+        (vec!["br0", "in_port=1", "-foo"], "-foo: unknown option"),
+    ] {
+        assert_eq!(
+            rig.ofproto.trace(&strings(&args)),
+            Err(expected.to_owned()),
+            "{args:?}"
+        );
+    }
+    // ovs-ofctl's error texts (OVS 3.1).
+    let flows = "in_port=1,actions=drop\nin_port=2,bad=1\n";
+    for (bridge, command, args, expected) in [
+        (
+            "br9",
+            "add-flow",
+            vec!["actions=drop"],
+            "ovs-ofctl: br9 is not a bridge or a socket",
+        ),
+        (
+            "br0",
+            "add-flow",
+            vec![],
+            "ovs-ofctl: 'add-flow' command requires at least 2 arguments",
+        ),
+        (
+            "br0",
+            "foo",
+            vec![],
+            "ovs-ofctl: unknown command 'foo'; use --help for help",
+        ),
+        (
+            "br0",
+            "add-flow",
+            vec!["in_port=1,actions=foo"],
+            "ovs-ofctl: unknown action foo",
+        ),
+        (
+            "br0",
+            "add-flows",
+            vec![flows],
+            "ovs-ofctl: -:2: must specify an action",
+        ),
+        (
+            "br0",
+            "replace-flows",
+            vec![flows],
+            "ovs-ofctl: -:2: must specify an action",
+        ),
+        (
+            "br0",
+            "del-flows",
+            vec!["xx=1"],
+            "ovs-ofctl: unknown keyword xx",
+        ),
+        (
+            "br0",
+            "dump-flows",
+            vec!["priority=0"],
+            "ovs-ofctl: unknown keyword priority",
+        ),
+    ] {
+        let v0 = rig.ofproto.tables_version();
+        assert_eq!(
+            rig.ofproto.ofctl(bridge, command, &strings(&args)),
+            Err(expected.to_owned()),
+            "{command} {args:?}"
+        );
+        assert_eq!(rig.ofproto.tables_version(), v0, "nothing changed");
+    }
+    assert_eq!(rig.ofproto.n_rules(), 5);
+}
+
+#[test]
+fn ports_and_flow_files() {
+    let rig = Rig::new([trunk(), trunk(), trunk()]);
+    let of = &rig.ofproto;
+    assert_eq!(of.bridges(), vec!["br0".to_owned()]);
+    assert_eq!(of.bridge_of_port("p2"), Some("br0".to_owned()));
+    assert_eq!(of.bridge_of_port("br0"), Some("br0".to_owned()));
+    let names: Vec<(u16, u32, String)> = of
+        .ports("br0")
+        .expect("ports")
+        .into_iter()
+        .map(|p| (p.ofport, p.odp_port, p.name))
+        .collect();
+    assert_eq!(
+        names,
+        vec![
+            (0xfffe, 100, "br0".to_owned()),
+            (1, 1, "p1".to_owned()),
+            (2, 2, "p2".to_owned()),
+            (3, 3, "p3".to_owned()),
+        ]
+    );
+    assert!(of.add_port("br0", "p1", 7, None, &trunk()).is_err());
+    assert!(of.add_port("br0", "p7", 3, None, &trunk()).is_err());
+    assert!(of.add_port("br0", "p7", 7, Some(2), &trunk()).is_err());
+    assert!(of.add_port("br9", "p7", 7, None, &trunk()).is_err());
+    assert!(of.add_bridge("br0", 200, true).is_err());
+    assert_eq!(of.del_port("p2"), Ok(("br0".to_owned(), 2)));
+    assert!(of.del_port("p2").is_err());
+    assert!(of.del_port("br0").is_err(), "LOCAL stays");
+    assert_eq!(
+        of.add_port("br0", "p9", 9, None, &trunk()),
+        Ok(2),
+        "2 is free again"
+    );
+    assert_eq!(of.add_port("br0", "p8", 8, Some(80), &trunk()), Ok(80));
+
+    // add-flows applies every line; replace-flows leaves exactly the file's rules (texts from
+    // OVS 3.1's `ovs-ofctl --no-stats dump-flows` after the same commands, p9 being port 2).
+    assert_eq!(
+        rig.ofctl(
+            "add-flows",
+            &["# acl\npriority=5,in_port=1,actions=drop\npriority=6,in_port=p9,actions=output:1\n"]
+        ),
+        Ok(String::new())
+    );
+    assert_eq!(of.n_rules(), 7);
+    // OVS 3.1 prints the same three lines (in its hash-table order: 5, 6, 0).
+    let dump = rig.ofctl("dump-flows", &["--no-stats"]).expect("dump");
+    let mut lines: Vec<&str> = dump.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        vec![
+            " priority=0 actions=NORMAL",
+            " priority=5,in_port=1 actions=drop",
+            " priority=6,in_port=2 actions=output:1",
+        ]
+    );
+    assert_eq!(
+        rig.ofctl("replace-flows", &["priority=0,actions=NORMAL\n"]),
+        Ok(String::new())
+    );
+    assert_eq!(
+        rig.ofctl("dump-flows", &["--no-stats"]),
+        Ok(" priority=0 actions=NORMAL\n".to_owned())
+    );
+    assert_eq!(
+        rig.ofctl("dump-flows", &["in_port=1"]),
+        Ok("NXST_FLOW reply (xid=0x8):\n".to_owned())
+    );
+    // Timeouts expire in `run`, which then asks for revalidation.
+    rig.ofctl("add-flow", &["idle_timeout=1,in_port=1,actions=drop"])
+        .expect("add");
+    assert_eq!(of.n_rules(), 6);
+    let hooks = rig.hook_calls.load(Ordering::Relaxed);
+    rig.clock.advance(1_001);
+    of.run();
+    assert_eq!(of.n_rules(), 5);
+    assert!(rig.hook_calls.load(Ordering::Relaxed) > hooks);
+    let hooks = rig.hook_calls.load(Ordering::Relaxed);
+    of.run();
+    assert_eq!(
+        rig.hook_calls.load(Ordering::Relaxed),
+        hooks,
+        "nothing to do"
+    );
+}
