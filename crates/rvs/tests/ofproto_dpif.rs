@@ -651,3 +651,65 @@ fn ports_and_flow_files() {
         "nothing to do"
     );
 }
+
+#[test]
+fn trace_of_a_hex_packet_uses_the_packet_headers() {
+    let rig = Rig::new([trunk(), trunk(), trunk()]);
+    let text = rig
+        .ofproto
+        .trace(&strings(&[
+            "br0",
+            "in_port=3",
+            "505400000001505400000003080045000014000000004011000000000000000000000000",
+        ]))
+        .expect("trace");
+    // The first line of OVS 3.1's trace for the same arguments.
+    assert_eq!(
+        text.lines().next(),
+        Some(
+            "Flow: udp,in_port=3,vlan_tci=0x0000,dl_src=50:54:00:00:00:03,dl_dst=50:54:00:00:00:01,nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_tos=0,nw_ecn=0,nw_ttl=64,nw_frag=no,tp_src=0,tp_dst=0"
+        )
+    );
+    // OVS 3.1's error for a packet shorter than an Ethernet header.
+    assert_eq!(
+        rig.ofproto.trace(&strings(&["br0", "in_port=3", "5054"])),
+        Err("Packet data too short for Ethernet".to_owned())
+    );
+}
+
+#[test]
+fn controller_actions_are_slow_pathed_and_unknown_ports_have_no_ofproto() {
+    let rig = Rig::new([trunk(), trunk(), trunk()]);
+    rig.ofctl("add-flow", &["in_port=1,actions=controller"])
+        .expect("add");
+    let frame = udp_frame(MAC1, MAC2, None, (1000, 80));
+    let md = |in_port| rvs_flow::extract::PacketMetadata {
+        in_port,
+        ..Default::default()
+    };
+    let flow = rvs_flow::extract::extract(&frame, &md(1));
+    let req = XlateRequest {
+        flow: &flow,
+        tcp_flags: 0,
+        for_revalidation: true,
+        tables_version: rig.ofproto.tables_version(),
+    };
+    let out = rig.ofproto.translate(&req).expect("translates");
+    assert_eq!(out.slow_path, rvs_upcall::xlate::SLOW_ACTION);
+    let cache = out.xcache.expect("cached");
+    let cache = cache
+        .as_any()
+        .downcast_ref::<rvs::ofproto_dpif::DpifXlateCache>()
+        .expect("ours");
+    assert_eq!((cache.bridge(), cache.n_rules()), ("br0", 1));
+
+    let unknown = rvs_flow::extract::extract(&frame, &md(9));
+    let req = XlateRequest {
+        flow: &unknown,
+        ..req
+    };
+    assert_eq!(
+        rig.ofproto.translate(&req).err(),
+        Some(rvs_upcall::xlate::XlateError::NoOfproto(9))
+    );
+}
