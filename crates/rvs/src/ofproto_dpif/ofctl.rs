@@ -36,10 +36,10 @@ fn parse_dialect(value: &str) -> Result<Dialect, String> {
         dialect = Some(match name {
             "OpenFlow10" => Dialect::OpenFlow10,
             "OpenFlow13" => Dialect::OpenFlow13,
-            _ => return Err(format!("ovs-ofctl: {name}: unknown OpenFlow version")),
+            _ => return Err(format!("ovs-ofctl: Unknown OpenFlow version: \"{name}\"")),
         });
     }
-    dialect.ok_or_else(|| format!("ovs-ofctl: {value}: unknown OpenFlow version"))
+    dialect.ok_or_else(|| format!("ovs-ofctl: Unknown OpenFlow version: \"{value}\""))
 }
 
 fn parse_options(args: &[String]) -> Result<Options<'_>, String> {
@@ -54,9 +54,13 @@ fn parse_options(args: &[String]) -> Result<Options<'_>, String> {
             "--no-names" => o.names = false,
             "--bundle" => o.bundle = true,
             "-O" | "--protocols" => {
-                let value = iter
-                    .next()
-                    .ok_or_else(|| format!("ovs-ofctl: option '{arg}' requires an argument"))?;
+                let value = iter.next().ok_or_else(|| {
+                    if arg == "-O" {
+                        "ovs-ofctl: option requires an argument -- 'O'".to_owned()
+                    } else {
+                        format!("ovs-ofctl: option '{arg}' requires an argument")
+                    }
+                })?;
                 o.dialect = parse_dialect(value)?;
             }
             a if a.starts_with("--protocols=") => {
@@ -174,5 +178,54 @@ impl OfprotoDpif {
             self.changed();
         }
         result.map(|_| String::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| (*s).to_owned()).collect()
+    }
+
+    /// The error texts are `ovs-ofctl` 3.1's.
+    #[test]
+    fn options_anywhere_and_dialects() {
+        let a = args(&["in_port=1", "--strict", "-O", "OpenFlow13", "--no-stats"]);
+        let o = parse_options(&a).expect("valid");
+        assert!(o.strict && o.no_stats && !o.names && !o.bundle);
+        assert_eq!(o.dialect, Dialect::OpenFlow13);
+        assert_eq!(o.positional, vec!["in_port=1"]);
+        let a = args(&["--protocols=OpenFlow10", "-OOpenFlow13", "--bundle"]);
+        let o = parse_options(&a).expect("valid");
+        assert_eq!((o.dialect, o.bundle), (Dialect::OpenFlow13, true));
+        assert_eq!(
+            parse_options(&args(&["-O"])).err(),
+            Some("ovs-ofctl: option requires an argument -- 'O'".to_owned())
+        );
+        assert_eq!(
+            parse_options(&args(&["-O", "OpenFlow99"])).err(),
+            Some("ovs-ofctl: Unknown OpenFlow version: \"OpenFlow99\"".to_owned())
+        );
+        assert_eq!(
+            parse_options(&args(&["--frobnicate"])).err(),
+            Some("ovs-ofctl: unrecognized option '--frobnicate'".to_owned())
+        );
+    }
+
+    /// The error texts are `ovs-ofctl` 3.1's.
+    #[test]
+    fn arity_as_ovs_ofctl_counts_it() {
+        assert!(check_arity("dump-flows", 0).is_ok());
+        assert!(check_arity("del-flows", 1).is_ok());
+        assert_eq!(
+            check_arity("mod-flows", 0),
+            Err("ovs-ofctl: 'mod-flows' command requires at least 2 arguments".to_owned())
+        );
+        assert_eq!(
+            check_arity("add-flow", 2),
+            Err("ovs-ofctl: 'add-flow' command takes at most 2 arguments".to_owned())
+        );
     }
 }

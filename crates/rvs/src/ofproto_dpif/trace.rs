@@ -179,3 +179,35 @@ fn with_packet(flow: Flow, packet: Option<&[u8]>) -> Flow {
     extracted.regs = flow.regs;
     extracted
 }
+
+#[cfg(test)]
+mod tests {
+    use super::packet_from_hex;
+
+    #[test]
+    fn hex_packets_as_ovs_reads_them() {
+        let frame = "505400000001 505400000003 0800";
+        assert_eq!(
+            packet_from_hex(frame).map(|p| p.len()),
+            Ok(14),
+            "blanks between bytes are skipped"
+        );
+        assert_eq!(
+            packet_from_hex("5054000000015054000000030800zz"),
+            Err("Trailing garbage in packet data")
+        );
+        assert_eq!(
+            packet_from_hex("505400000001505400000003080"),
+            Err("Trailing garbage in packet data"),
+            "odd number of digits"
+        );
+        assert_eq!(
+            packet_from_hex("50540000000150540000000308"),
+            Err("Packet data too short for Ethernet")
+        );
+        assert_eq!(
+            packet_from_hex("in_port=1"),
+            Err("Trailing garbage in packet data")
+        );
+    }
+}
