@@ -713,3 +713,69 @@ fn controller_actions_are_slow_pathed_and_unknown_ports_have_no_ofproto() {
         Some(rvs_upcall::xlate::XlateError::NoOfproto(9))
     );
 }
+
+#[test]
+fn translations_flow_mods_and_port_changes_run_concurrently() {
+    let rig = Rig::new([trunk(), trunk(), trunk()]);
+    let of = rig.ofproto.clone();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let translators: Vec<_> = (0..2u8)
+        .map(|t| {
+            let of = of.clone();
+            let stop = stop.clone();
+            std::thread::spawn(move || {
+                let mut n = 0u64;
+                while !stop.load(Ordering::Relaxed) || n < 100 {
+                    let src = [0x50, 0x54, 0, 0, t, (n % 50) as u8];
+                    let frame = udp_frame(src, MAC2, None, (1000, 80));
+                    let md = rvs_flow::extract::PacketMetadata {
+                        in_port: 1 + u32::from(t),
+                        ..Default::default()
+                    };
+                    let flow = rvs_flow::extract::extract(&frame, &md);
+                    let req = XlateRequest {
+                        flow: &flow,
+                        tcp_flags: 0,
+                        for_revalidation: n % 3 == 0,
+                        tables_version: of.tables_version(),
+                    };
+                    if let Ok(out) = of.translate(&req)
+                        && let Some(cache) = &out.xcache
+                    {
+                        let delta = rvs_dpif::dpif::FlowStats {
+                            n_packets: 1,
+                            n_bytes: 106,
+                            used: 1_000_000,
+                            tcp_flags: 0,
+                        };
+                        of.push_stats(cache.as_ref(), &delta);
+                    }
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    for i in 0..200u32 {
+        let rule = format!(
+            "priority={},in_port=1,udp,tp_dst=80,actions=output:3",
+            i % 7
+        );
+        of.ofctl("br0", "add-flow", &strings(&[&rule]))
+            .expect("add");
+        if i % 10 == 0 {
+            of.ofctl("br0", "del-flows", &strings(&["in_port=1"]))
+                .expect("del");
+            assert_eq!(of.del_port("p3"), Ok(("br0".to_owned(), 3)));
+            assert_eq!(of.add_port("br0", "p3", 3, Some(3), &trunk()), Ok(3));
+        }
+        of.run();
+        let _ = of.fdb_show("br0").expect("fdb");
+        let _ = of.trace(&strings(&["br0", "in_port=1,udp,tp_dst=80"]));
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in translators {
+        assert!(t.join().expect("no panic") >= 100);
+    }
+    assert!(rig.hook_calls.load(Ordering::Relaxed) >= 200);
+}
