@@ -736,7 +736,7 @@ fn translations_flow_mods_and_port_changes_run_concurrently() {
                     let req = XlateRequest {
                         flow: &flow,
                         tcp_flags: 0,
-                        for_revalidation: n % 3 == 0,
+                        for_revalidation: n.is_multiple_of(3),
                         tables_version: of.tables_version(),
                     };
                     if let Ok(out) = of.translate(&req)
@@ -763,7 +763,7 @@ fn translations_flow_mods_and_port_changes_run_concurrently() {
         );
         of.ofctl("br0", "add-flow", &strings(&[&rule]))
             .expect("add");
-        if i % 10 == 0 {
+        if i.is_multiple_of(10) {
             of.ofctl("br0", "del-flows", &strings(&["in_port=1"]))
                 .expect("del");
             assert_eq!(of.del_port("p3"), Ok(("br0".to_owned(), 3)));
