@@ -21,8 +21,9 @@
 //! Partial (compared with OVS 3.1): `dump-flows --names` accepts names but still prints port
 //! numbers; switch-side flow-mod errors print as `OFPT_ERROR: <error>` without OVS's echo of the
 //! offending message; translation errors (recursion too deep, too many resubmits) install a
-//! drop flow; `ofproto/trace` ignores `--l7`, `--ct-next` and `--consistent`, and does not
-//! execute the packet.
+//! drop flow; `ofproto/trace` ignores `--l7`, `--ct-next` and `--consistent` and does not
+//! execute the packet (see `trace`); `dump-flows` prints rules in `rvs_ofproto`'s order, which
+//! is not always OVS's hash-table order.
 
 mod bridge;
 mod ofctl;

@@ -3,11 +3,17 @@
 //! `-generate`), their error texts, and the trace text of `rvs_ofproto::xlate::trace`.
 //!
 //! # Invariants
-//! * A trace has no side effects: no MAC learning, no rule statistics, no change hook.
+//! * A trace of a flow alone has no side effects. A trace of a packet (`-generate` or a hex
+//!   packet) lets NORMAL learn from it first, as OVS 3.1 does (its `xlate_in_init` allows
+//!   learning when there is a packet), adds OVS's `-> learned that ...` line after the first
+//!   `NORMAL` action when the MAC table changed, and then calls the change hook. Rules are never
+//!   credited.
 //! * Every malformed argument list gets OVS's error text, never a panic.
 //!
 //! Partial: `--l7`, `--l7-len`, `--ct-next`, `--consistent` and `--names` are accepted and
-//! ignored; a packet argument only replaces the flow's header fields (nothing is executed).
+//! ignored; a packet argument only replaces the flow's header fields (nothing is executed); a
+//! bridge-form flow whose `in_port` is no port of the bridge translates to a bare drop, where
+//! OVS still shows the table lookups (`rvs_ofproto`'s translation stops at an unknown port).
 
 use rvs_flow::Flow;
 use rvs_flow::extract::{PacketMetadata, extract};
@@ -103,7 +109,8 @@ impl OfprotoDpif {
                     format!("no OpenFlow port for datapath port {}", flow.in_port)
                 })?;
                 let flow = with_packet(flow, packet.as_deref());
-                Ok(self.trace_in(&br, &flow, false))
+                let learn = generate || packet.is_some();
+                Ok(self.trace_in(&br, &flow, false, learn))
             }
             Err(e) if positional.len() != 2 => {
                 Err(format!("{} (or the bridge name was omitted)", e.message()))
@@ -118,7 +125,8 @@ impl OfprotoDpif {
                 let parsed = parse_exact_flow(flow_text, Some(&lookup))
                     .map_err(|e| format!("Bad openflow flow syntax: {}", e.message()))?;
                 let flow = with_packet(parsed.flow, packet.as_deref());
-                Ok(self.trace_in(&br, &flow, true))
+                let learn = generate || packet.is_some();
+                Ok(self.trace_in(&br, &flow, true, learn))
             }
         }
     }
@@ -140,24 +148,86 @@ impl OfprotoDpif {
     }
 
     /// Traces `flow` in `br`; `openflow_port` says whether `flow.in_port` is an OpenFlow port
-    /// number (bridge form) or a datapath one.
-    fn trace_in(&self, br: &BridgeState, flow: &Flow, openflow_port: bool) -> String {
-        let ports = br.ports.read();
-        let tables = br.tables.read();
-        let xlator = BridgeTranslator {
-            bridge: &ports,
-            tables: &tables,
-            mac: &br.mac,
+    /// number (bridge form) or a datapath one. With `learn` (a packet was given), NORMAL
+    /// learns from it first, as OVS's trace of a packet does, and the trace reports it.
+    fn trace_in(&self, br: &BridgeState, flow: &Flow, openflow_port: bool, learn: bool) -> String {
+        let (text, learned) = {
+            let ports = br.ports.read();
+            let tables = br.tables.read();
+            let xlator = BridgeTranslator {
+                bridge: &ports,
+                tables: &tables,
+                mac: &br.mac,
+            };
+            let mut dp_flow = *flow;
+            if openflow_port
+                && let Some(port) = u16::try_from(flow.in_port)
+                    .ok()
+                    .and_then(|p| ports.by_ofport(p))
+            {
+                dp_flow.in_port = port.odp_port;
+            }
+            let learned = if learn {
+                self.learn_from(&xlator, &dp_flow)
+            } else {
+                None
+            };
+            let (text, _) = if openflow_port {
+                trace_ofp_flow(&xlator, &br.name, flow, tables.version())
+            } else {
+                let mut input = XlateInput::new(*flow, tables.version());
+                input.now_ms = self.now_ms();
+                trace(&xlator, &br.name, &input)
+            };
+            (text, learned)
         };
-        let (text, _) = if openflow_port {
-            trace_ofp_flow(&xlator, &br.name, flow, tables.version())
-        } else {
-            let mut input = XlateInput::new(*flow, tables.version());
-            input.now_ms = self.now_ms();
-            trace(&xlator, &br.name, &input)
-        };
-        text
+        match learned {
+            Some(line) => {
+                self.notify();
+                insert_after_first_normal(&text, &line)
+            }
+            None => text,
+        }
     }
+
+    /// Translates `dp_flow` silently with learning on; if the MAC table changed, returns OVS's
+    /// trace line for it (`learned that MAC is on port NAME in VLAN V`).
+    fn learn_from(&self, xlator: &BridgeTranslator<'_>, dp_flow: &Flow) -> Option<String> {
+        let generation = xlator.mac.generation();
+        let mut input = XlateInput::new(*dp_flow, xlator.tables.version());
+        input.now_ms = self.now_ms();
+        let out = xlator.translate(&input);
+        if xlator.mac.generation() == generation {
+            return None;
+        }
+        let learn = out.normal_learn?;
+        let port = xlator.bridge.by_ofport(learn.in_port)?;
+        let mut mac = String::new();
+        rvs_flow::text::fmt_mac(&mut mac, &learn.dl_src);
+        Some(format!(
+            "learned that {mac} is on port {} in VLAN {}",
+            port.name, learn.vlan
+        ))
+    }
+}
+
+/// `text` with the detail line `line` added right after its first `NORMAL` action line, at
+/// that action's indentation (where OVS reports learning).
+fn insert_after_first_normal(text: &str, line: &str) -> String {
+    let mut out = String::with_capacity(text.len() + line.len() + 16);
+    let mut done = false;
+    for l in text.split_inclusive('\n') {
+        out.push_str(l);
+        if !done && l.trim() == "NORMAL" {
+            let indent = &l[..l.len() - l.trim_start().len()];
+            out.push_str(indent);
+            out.push_str(" -> ");
+            out.push_str(line);
+            out.push('\n');
+            done = true;
+        }
+    }
+    out
 }
 
 /// The flow of `packet` with the metadata of `flow` (OVS: `pkt_metadata_from_flow` then
