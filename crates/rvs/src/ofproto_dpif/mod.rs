@@ -11,9 +11,9 @@
 //! # Invariants
 //! * Datapath port numbers and port names are unique across the whole datapath; OpenFlow port
 //!   numbers are unique within a bridge.
-//! * `tables_version` grows by one after every committed OpenFlow table change of any bridge
-//!   (flow mods, expiry) and after port additions and deletions, always *after* the change is
-//!   visible to translations; the change hook is called after every such bump and after every
+//! * `tables_version` grows after every committed OpenFlow table change of any bridge (flow
+//!   mods, expiry) and after bridge and port additions and deletions, always *after* the change
+//!   is visible to translations; the change hook is called after every such bump and after every
 //!   MAC table change (learn, move, expiry, flush), never for a change-free packet.
 //! * The change hook is called with no lock of this module held.
 //! * Nothing from outside (command text, flows, packets) can panic: errors are returned as text.
