@@ -177,6 +177,9 @@ impl Daemon {
         dp_config.n_handlers = n_handlers.max(1);
         let dp = Datapath::new(dp_config, Arc::clone(&clock));
         let ofproto = Arc::new(OfprotoDpif::new(Arc::clone(&clock)));
+        if matches!(config.datapath, DatapathKind::Netdev) {
+            ofproto.set_datapath_type("netdev");
+        }
 
         let upcall_config = UpcallConfig::default();
         settings::apply_upcall_knobs(&upcall_config, &other);

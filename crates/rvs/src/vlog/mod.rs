@@ -232,6 +232,12 @@ pub struct Vlog {
     shared: Arc<Shared>,
 }
 
+impl std::fmt::Debug for Vlog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Vlog")
+    }
+}
+
 impl Vlog {
     /// Installs the global tracing subscriber: console = standard error, file = `log_file` if
     /// given (opened for appending). `initial` holds `vlog/set`-style specs applied in order
