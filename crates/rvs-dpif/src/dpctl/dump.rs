@@ -4,8 +4,9 @@
 //! * Trailing `filter=`, `type=` and `pmd=` arguments are taken off from the end, in any order;
 //!   a second `filter=` or `type=` stays an ordinary argument, a second `pmd=` overrides.
 //! * A flow is shown when the filter (an OpenFlow-style exact flow) matches its key on the
-//!   fields both the filter names and the flow's mask covers: for every bit of the filter's
-//!   mask, `key == filter & flow_mask` (OVS's masking of the filter by the dumped mask).
+//!   bits both the filter names and the flow's mask covers: for every bit of the filter's mask,
+//!   `key & flow_mask == filter & flow_mask` (OVS masks the filter by the dumped mask, and
+//!   its dumped keys are masked; checked with `filter=dl_src=..` on a masked `eth(src=..)`).
 //! * A `flow-dump from ...` header is printed before the first shown flow of each forwarding
 //!   thread id when no `pmd=` was given. As in OVS, the header belongs to the first flow of a
 //!   thread that passes the filter: if that flow then fails the `type=` check, the header is
@@ -106,7 +107,7 @@ fn scan_int(text: &str) -> Option<i32> {
     Some(value as i32)
 }
 
-/// Whether `key` (with mask `mask`) passes `filter`.
+/// Whether `key` (with mask `mask`) passes `filter`: equal on the bits both masks cover.
 fn filter_matches(filter: &ExactFlow, key: &Flow, mask: &Wildcards) -> bool {
     let f = filter.flow.words();
     let fm = filter.wc.masks.words();
@@ -117,7 +118,7 @@ fn filter_matches(filter: &ExactFlow, key: &Flow, mask: &Wildcards) -> bool {
         else {
             return false;
         };
-        (kv ^ (fv & mv)) & fmv == 0
+        ((kv & mv) ^ (fv & mv)) & fmv == 0
     })
 }
 

@@ -272,6 +272,8 @@ fn process_file(ctx: &mut Ctx<'_>, argv: &[&str]) -> Result<(), Failed> {
     } else {
         match std::fs::read(file) {
             Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            // OVS opens a directory fine and then reads nothing from it.
+            Err(_) if std::path::Path::new(file).is_dir() => String::new(),
             Err(e) => {
                 let reason = io_strerror(&e);
                 ctx.error(&format!("Opening file \"{file}\" failed"), Some(&reason));
