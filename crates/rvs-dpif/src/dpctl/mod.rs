@@ -19,7 +19,13 @@
 //! * Errors are `ovs-vswitchd: <what>[ (<strerror>)]`, one line each; an error reply carries
 //!   everything printed before it too. Some OVS failures are not errors (a bad UFID in
 //!   `get-flow`, an unreadable file in `del-flows FILE`): their text is an `Ok` reply, as in OVS.
-//! * Datapath flows print with OVS 3.1's attribute order ([`KeyOrder::Ovs31`]).
+//! * Datapath flows print with OVS 3.1's attribute order ([`KeyOrder::Ovs31`]); verbose lines
+//!   carry `dp-extra-info:miniflow_bits(a,b)` computed from the mask as dpif-netdev does.
+//! * Flow keys are read by `rvs_flow::odp::parse_key`, which also decodes them. OVS only parses
+//!   at this point and decodes in its datapath, so a key that reads but does not decode (an
+//!   ARP Ethertype without `arp()`, L4 ports without an IP protocol, no Ethernet type) gives
+//!   OVS's datapath answer: `updating flow table (Invalid argument)` for a put (after the
+//!   actions are parsed, as in OVS), "not found" for a delete by key.
 //!
 //! # Invariants
 //! * Never panics, whatever the argument strings; every reply text that is not empty ends with
@@ -37,6 +43,8 @@
 //!   nothing, as for a daemon whose standard input is `/dev/null`.
 //! * Where OVS reads outside its argument list (`argv[-1]` of `add-flow -s x`, only reachable
 //!   with options counted as arguments), a missing argument is taken as the empty string.
+//! * An unknown short option is echoed as a whole character (OVS echoes its first byte).
+//! * Flow order within a dump is the datapath's slot order (OVS's is its hash-table order).
 //! * `pmd=N` takes a decimal `i32` after optional spaces and sign, like `%d`; trailing text is
 //!   ignored and an out-of-range number wraps.
 
