@@ -3,7 +3,8 @@
 //! # Invariants
 //! * A flow argument is an optional `ufid:<uuid>` (anything after it, spaces included, is the
 //!   key) and a datapath key as `rvs_flow::odp::parse_key` reads it, with port names. A key that
-//!   is empty or all spaces is the empty key OVS's parser accepts: every field wildcarded.
+//!   is empty or all spaces is the empty key OVS's parser accepts, read as every field
+//!   wildcarded (so a put of it fails, where OVS would install an exact-match flow).
 //! * Puts and deletes without a UFID name the flow by its key (the datapath derives the UFID
 //!   from the key, as ovs-vswitchd's appctl path does with `odp_flow_key_hash`).
 //! * Every put and delete is for all forwarding threads ([`PMD_ID_NULL`]).

@@ -43,6 +43,8 @@
 //!   nothing, as for a daemon whose standard input is `/dev/null`.
 //! * Where OVS reads outside its argument list (`argv[-1]` of `add-flow -s x`, only reachable
 //!   with options counted as arguments), a missing argument is taken as the empty string.
+//! * `add-flow` with an empty key (no attributes at all) fails with `Invalid argument`; OVS
+//!   installs it as an exact-match flow on a packet without an input port.
 //! * An unknown short option is echoed as a whole character (OVS echoes its first byte).
 //! * Flow order within a dump is the datapath's slot order (OVS's is its hash-table order).
 //! * `pmd=N` takes a decimal `i32` after optional spaces and sign, like `%d`; trailing text is

@@ -979,3 +979,34 @@ fn replays_options_transcript() {
     let theirs = include_str!("testdata/options.ovs31");
     assert_eq!(replies(&ours), replies(theirs));
 }
+
+#[test]
+fn empty_arguments() {
+    let (dp, _) = datapath();
+    let key = "in_port(1),eth(),eth_type(0x0800),ipv4(frag=no)";
+    // All OVS 3.1: empty actions are `drop`; an empty flow is deleted by the UFID of the empty
+    // key (not found); an empty get-flow argument has no `ufid:`.
+    assert_eq!(dpctl(&dp, "add-flow", &[key, ""]), Ok(String::new()));
+    assert_eq!(
+        dpctl(&dp, "add-flow", &[key, "99999999999"]),
+        Err("ovs-vswitchd: updating flow table (File exists)\n".into())
+    );
+    assert_eq!(
+        dpctl(&dp, "dump-flows", &[]),
+        Ok(format!(
+            "{MAIN}recirc_id(0),in_port(1),eth(),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:drop\n"
+        ))
+    );
+    assert_eq!(
+        dpctl(&dp, "del-flow", &[""]),
+        Err("ovs-vswitchd: deleting flow (No such file or directory)\nPerhaps you need to specify a UFID?\n".into())
+    );
+    assert_eq!(
+        dpctl(&dp, "get-flow", &[""]),
+        Ok("ovs-vswitchd: parsing flow ufid\n".into())
+    );
+    assert_eq!(
+        dpctl(&dp, "get-flow", &["ufid:"]),
+        Ok("ovs-vswitchd: parsing flow ufid (Invalid argument)\n".into())
+    );
+}
