@@ -2,8 +2,8 @@
 //!
 //! # Invariants
 //! * Without arguments the (only) datapath is shown; with arguments each is opened by name in
-//!   turn, shown or reported, and the reply is an error if the last failure was the last word
-//!   (OVS keeps the last error, so any failure makes the whole reply an error).
+//!   turn and shown or reported; any failure makes the whole reply (shown datapaths included)
+//!   an error, as OVS keeps the last error.
 //! * `-s` adds OVS's four per-port statistics lines after each port line. Counters a device does
 //!   not keep print as `?`: OVS's dummy devices keep only packets and bytes, so every other
 //!   counter of a `dummy*` port is `?`; other devices report their receive/transmit errors and
