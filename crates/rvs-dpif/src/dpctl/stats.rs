@@ -80,8 +80,8 @@ pub(super) fn dump_extras(flow: &DpifFlow) -> DumpExtras {
 
 /// Where each field of [`Flow`] sits in OVS 3.1's `struct flow`: (our byte offset, length,
 /// OVS byte offset). The L2 offsets (Ethernet addresses from word 59) were confirmed on the
-/// oracle: exact `eth(src,dst)` adds two words, not three. Fields OVS has no room for in a datapath key (metadata, registers) and
-/// `in_port` are left out.
+/// oracle: exact `eth(src,dst)` adds two words, not three. Pipeline-only fields (metadata,
+/// registers) and `in_port` are left out.
 const OVS_OFFSETS: [(usize, usize, usize); 26] = [
     (offset_of!(Flow, skb_priority), 4, 416),
     (offset_of!(Flow, skb_mark), 4, 420),

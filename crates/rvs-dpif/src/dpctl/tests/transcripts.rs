@@ -43,8 +43,8 @@ fn replay(cases: &str) -> String {
     ours
 }
 
-/// The replies of a transcript, each as its first line (if a header or an error) and its sorted lines (dumps list
-/// flows in hash-table order in OVS, in slot order here).
+/// The replies of a transcript, each as its first line (if a header or an error) and its
+/// sorted lines (dumps list flows in hash-table order in OVS, in slot order here).
 fn replies(transcript: &str) -> Vec<(Option<&str>, Vec<&str>)> {
     let mut out: Vec<(Option<&str>, Vec<&str>)> = Vec::new();
     for line in transcript.lines() {
