@@ -204,10 +204,10 @@ fn start_connection(stream: UnixStream, shared: &Arc<Shared>) {
             serve_connection(stream, &thread_shared.commands);
             thread_shared.connections.lock().remove(&id);
         });
-    if spawned.is_err() {
-        if let Some(s) = shared.connections.lock().remove(&id) {
-            let _ = s.shutdown(std::net::Shutdown::Both);
-        }
+    if spawned.is_err()
+        && let Some(s) = shared.connections.lock().remove(&id)
+    {
+        let _ = s.shutdown(std::net::Shutdown::Both);
     }
 }
 
