@@ -158,6 +158,21 @@ fn utf8_split_inside_a_character() {
 }
 
 #[test]
+fn every_cut_of_tricky_tokens() {
+    // Numbers, literals and escapes whose prefix is also a token (or an error) must wait for more.
+    let text = r#" {"method":"m","params":[-1.5e-3,0,1E+2,true,false,null,"\u00e9\n\"x",[],{}],"id":-0.0}"#;
+    let whole = decode_all(&[text.as_bytes()]).expect("whole");
+    assert_eq!(whole.len(), 1);
+    let bytes = text.as_bytes();
+    for a in 0..bytes.len() {
+        for b in a..bytes.len() {
+            let got = decode_all(&[&bytes[..a], &bytes[a..b], &bytes[b..]]);
+            assert_eq!(got.as_ref(), Ok(&whole), "cuts at {a}, {b}");
+        }
+    }
+}
+
+#[test]
 fn size_limit_applies_to_complete_and_partial_messages() {
     let mut d = Decoder::new(20);
     d.feed(br#"{"method":"a","params":[],"id":0}"#);
