@@ -66,6 +66,13 @@ fn start() -> (tempfile::TempDir, PathBuf, Server) {
         0,
         Arc::new(|_: &[String]| Ok(String::new())),
     );
+    c.register(
+        "big",
+        "",
+        0,
+        0,
+        Arc::new(|_: &[String]| Ok("0123456789abcdef".repeat(200_000))),
+    );
     let server = Server::bind(&path, Arc::new(c)).expect("bind");
     (dir, path, server)
 }
@@ -120,6 +127,7 @@ fn list_commands() {
     assert_eq!(
         out.stdout,
         "The available commands are:\n\
+         \x20 big                     \n\
          \x20 dpctl/add-flow          [dp] flow actions\n\
          \x20 list-commands           \n\
          \x20 set-options             [--format text|json]\n\
@@ -181,4 +189,13 @@ fn missing_pidfile_message_matches_resolve_target() {
         "{}",
         out.stderr
     );
+}
+
+#[test]
+fn large_result_is_not_limited() {
+    let (_dir, path, _server) = start();
+    let out = run(&path, &["big"]);
+    assert_eq!(out.status, Some(0), "{}", out.stderr);
+    assert_eq!(out.stdout.len(), 16 * 200_000 + 1);
+    assert!(out.stdout.ends_with("cdef\n"));
 }

@@ -173,6 +173,34 @@ fn every_cut_of_tricky_tokens() {
 }
 
 #[test]
+fn big_message_in_small_chunks_is_parsed_a_few_times_only() {
+    let msg = Message::Reply {
+        result: Value::String("x{\"[".repeat(1 << 20)),
+        id: json!(1),
+    };
+    let bytes = msg.to_bytes();
+    let mut d = Decoder::new(16 << 20);
+    let mut got = None;
+    for chunk in bytes.chunks(1024) {
+        d.feed(chunk);
+        if let Some(m) = d.next_message().expect("valid") {
+            got = Some(m);
+        }
+    }
+    assert_eq!(got, Some(msg));
+    // 64 eager attempts while short, then one per doubling, then the final one; re-parsing on
+    // every chunk would be about 5000.
+    assert!(d.full_parse_count() < 100, "{}", d.full_parse_count());
+}
+
+#[test]
+fn syntax_error_in_a_short_unfinished_message_is_reported_at_once() {
+    let mut d = Decoder::new(1 << 20);
+    d.feed(br#"{"method" 5, "#);
+    assert!(matches!(d.next_message(), Err(DecodeError::Syntax(_))));
+}
+
+#[test]
 fn size_limit_applies_to_complete_and_partial_messages() {
     let mut d = Decoder::new(20);
     d.feed(br#"{"method":"a","params":[],"id":0}"#);

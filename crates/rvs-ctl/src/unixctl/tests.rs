@@ -18,6 +18,22 @@ fn absolute_target_is_the_socket() {
 }
 
 #[test]
+fn pidfile_without_newline() {
+    // The OVS oracle's ovs-vswitchd.pid holds "4900" with no newline, and
+    // `OVS_RUNDIR=/tmp/oracle-ctl ovs-appctl -t ovs-vswitchd version` tried
+    // "/tmp/oracle-ctl/ovs-vswitchd.4900.ctl".
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("ovs-vswitchd.pid"), "4900").expect("write");
+    assert_eq!(
+        resolve_target("ovs-vswitchd", dir.path()),
+        Ok(PathBuf::from(format!(
+            "{}/ovs-vswitchd.4900.ctl",
+            dir.path().display()
+        )))
+    );
+}
+
+#[test]
 fn pidfile_target() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("rvs.pid"), "1234\n").expect("write");
