@@ -264,3 +264,18 @@ fn connection_limit() {
     }
     version_works(&path);
 }
+
+#[test]
+fn path_near_the_socket_address_limit() {
+    // sun_path holds 108 bytes; the temporary bind name is longer than the final one.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let base = dir.path().as_os_str().len() + 1;
+    let name = "s".repeat(105 - base);
+    let path = dir.path().join(name);
+    let server = Server::bind(&path, Arc::new(commands().0)).expect("bind");
+    let meta = std::fs::symlink_metadata(&path).expect("stat");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o700);
+    version_works(&path);
+    server.shutdown();
+    assert!(!path.exists());
+}

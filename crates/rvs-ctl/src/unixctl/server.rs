@@ -3,7 +3,8 @@
 //! # Invariants
 //! * The socket file is created owner-only (mode 0700) before it gets its final name: it is bound
 //!   under a temporary name in the same directory, `chmod`ed, then renamed into place, so nobody
-//!   else can connect through the final path. An existing socket at the path is replaced only if
+//!   else can connect through the final path (if the temporary name is too long for a socket
+//!   address, the socket is bound at its final name and `chmod`ed right after). An existing socket at the path is replaced only if
 //!   nothing answers on it (a stale socket); a live one gives `AddrInUse`, any other kind of file
 //!   `AlreadyExists`.
 //! * At most [`MAX_CONNECTIONS`] connections are served at once; extra ones are closed at once.
@@ -161,7 +162,21 @@ fn bind_owner_only(path: &Path) -> io::Result<UnixListener> {
     temp_name.push(format!(".tmp{}", std::process::id()));
     let temp = PathBuf::from(temp_name);
     let _ = std::fs::remove_file(&temp);
-    let listener = UnixListener::bind(&temp)?;
+    let listener = match UnixListener::bind(&temp) {
+        Ok(listener) => listener,
+        // The longer temporary name may not fit in a socket address while `path` does: bind
+        // directly and restrict the mode right after (a short window with the default mode).
+        Err(e) if e.kind() == io::ErrorKind::InvalidInput => {
+            let listener = UnixListener::bind(path)?;
+            let mode = std::fs::Permissions::from_mode(SOCKET_MODE);
+            if let Err(e) = std::fs::set_permissions(path, mode) {
+                let _ = std::fs::remove_file(path);
+                return Err(e);
+            }
+            return Ok(listener);
+        }
+        Err(e) => return Err(e),
+    };
     let placed = std::fs::set_permissions(&temp, std::fs::Permissions::from_mode(SOCKET_MODE))
         .and_then(|()| std::fs::rename(&temp, path));
     if let Err(e) = placed {
