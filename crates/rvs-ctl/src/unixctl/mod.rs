@@ -25,6 +25,14 @@
 //! `list-commands` answers with an object mapping each visible command to its usage. Errors stay
 //! plain strings.
 //!
+//! # Differences from OVS (deliberate or partial)
+//! * Threads instead of OVS's poll loop: one per connection, at most [`MAX_CONNECTIONS`]; requests
+//!   over [`MAX_REQUEST_LEN`] are refused (OVS has no limit).
+//! * Bad input gets an error answer (`"id":null`) before the connection is closed; OVS only closes.
+//! * [`resolve_target`] does not check the pidfile's `fcntl` lock.
+//! * JSON output mode follows OVS after 3.1 from its source only; the installed 3.1 `ovs-appctl`
+//!   cannot exercise it.
+//!
 //! # Invariants
 //! * A connection has at most one request in progress; the next request is read only after the
 //!   answer was written. Handlers run on the connection's own thread and may block.
