@@ -2,6 +2,7 @@
 //! [`crate::extract`], and robustness.
 
 mod fixtures;
+mod roundtrip;
 
 use super::parse_receive_args;
 use fixtures::FIXTURES;
