@@ -31,6 +31,7 @@
 
 mod build;
 mod checksum;
+mod flow_text;
 mod receive;
 
 #[cfg(test)]

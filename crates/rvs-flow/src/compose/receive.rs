@@ -13,19 +13,14 @@
 //!   the `long` range and are then truncated to 32 bits (so `--len 4294967356` means 60).
 
 use super::build::{compose, expand};
+use super::flow_text::flow_from_str;
 use super::{RECEIVE_L7_LEN, ReceiveRequest};
-use crate::flow::{ETH_TYPE_NONE, Flow, VLAN_CFI, VlanHeader};
-use crate::odp;
+use crate::flow::Flow;
 
 /// Smallest `--len` accepted (OVS's `ETH_TOTAL_MIN`).
 const ETH_TOTAL_MIN: i32 = 60;
 /// Smallest hex packet (an Ethernet header).
 const ETH_HEADER_LEN: usize = 14;
-/// Separators OVS skips between flow key attributes.
-const DELIMITERS: &[char] = &[',', ' ', '\t', '\r', '\n'];
-/// `in_port` of a flow without one (OVS's `ODPP_NONE`).
-const ODPP_NONE: u32 = u32::MAX;
-
 /// See [`super::parse_receive_args`].
 pub(super) fn parse(args: &[String]) -> Result<ReceiveRequest, String> {
     let Some(port) = args.first() else {
@@ -106,102 +101,6 @@ pub(super) fn packet_from_hex(text: &str) -> Option<Vec<u8>> {
         }
     }
     (bytes.len() >= ETH_HEADER_LEN).then_some(bytes)
-}
-
-/// A datapath flow string → the flow OVS's `odp_flow_from_string` + `odp_flow_key_to_flow`
-/// would give (with `ovs-vswitchd`'s default VLAN limit of 1), or OVS's reply text.
-pub(super) fn flow_from_str(text: &str) -> Result<Flow, String> {
-    let body = skip_ufid(text)?;
-    if let Some(attr) = masked_attr(body) {
-        // Without a mask buffer OVS refuses `value/mask`.
-        return Err(format!("syntax error at {attr}"));
-    }
-    if body.trim_matches(DELIMITERS).is_empty() {
-        // No attribute at all: an 802.3 frame with zero addresses.
-        return Ok(Flow {
-            in_port: ODPP_NONE,
-            dl_type: ETH_TYPE_NONE,
-            ..Flow::default()
-        });
-    }
-    match odp::parse_dumped_key(body, None) {
-        Ok((flow, _mask)) => Ok(apply_vlan_limit(flow)),
-        Err(e) if e.message().starts_with("syntax error at ") => Err(e.message().to_string()),
-        Err(e) => Err(format!(
-            "{}; the flow key in error is: {}",
-            e.message(),
-            body.trim_start_matches(DELIMITERS)
-        )),
-    }
-}
-
-/// Skips a leading `ufid:<uuid>` (and one space after it), as OVS does.
-fn skip_ufid(text: &str) -> Result<&str, String> {
-    let trimmed = text.trim_start_matches(DELIMITERS);
-    let Some(after) = trimmed.strip_prefix("ufid:") else {
-        return Ok(text);
-    };
-    let is_uuid = after.len() >= 36
-        && after.bytes().take(36).enumerate().all(|(i, b)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                b == b'-'
-            } else {
-                b.is_ascii_hexdigit()
-            }
-        });
-    if !is_uuid {
-        return Err(format!("syntax error at {trimmed}"));
-    }
-    let rest = after.get(36..).unwrap_or("");
-    Ok(rest.strip_prefix(' ').unwrap_or(rest))
-}
-
-/// The text from the start of the first top-level attribute that contains a `/`, if any.
-fn masked_attr(text: &str) -> Option<&str> {
-    let mut depth = 0usize;
-    let mut attr_start = None;
-    for (i, ch) in text.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            c if depth == 0 && DELIMITERS.contains(&c) => {
-                attr_start = None;
-                continue;
-            }
-            '/' => return text.get(attr_start.unwrap_or(i)..),
-            _ => {}
-        }
-        if attr_start.is_none() {
-            attr_start = Some(i);
-        }
-    }
-    None
-}
-
-/// `ovs-vswitchd` keeps one VLAN header (its default `vlan-limit`): a second tag's TPID becomes
-/// the Ethertype and nothing inside it is part of the flow.
-fn apply_vlan_limit(flow: Flow) -> Flow {
-    let inner = flow.vlans[1];
-    if inner.tci & VLAN_CFI == 0 && inner.tpid == 0 {
-        return flow;
-    }
-    Flow {
-        recirc_id: flow.recirc_id,
-        dp_hash: flow.dp_hash,
-        skb_priority: flow.skb_priority,
-        skb_mark: flow.skb_mark,
-        in_port: flow.in_port,
-        packet_type: flow.packet_type,
-        ct_mark: flow.ct_mark,
-        ct_zone: flow.ct_zone,
-        ct_state: flow.ct_state,
-        ct_label: flow.ct_label,
-        dl_dst: flow.dl_dst,
-        dl_src: flow.dl_src,
-        dl_type: inner.tpid,
-        vlans: [flow.vlans[0], VlanHeader::default()],
-        ..Flow::default()
-    }
 }
 
 /// C's `strtol(s, NULL, 10)` assigned to an `int`.

@@ -18,19 +18,6 @@ fn args_of(raw: &[&str]) -> Vec<String> {
 /// Fixtures where we knowingly differ from OVS (see the module docs of `compose`), with why. For
 /// these the test checks that we reply an error, which is our documented behaviour.
 const KNOWN_DIFFERENCES: &[(usize, &str)] = &[
-    (
-        29,
-        "MPLS entry without BoS: our key parser accepts one bottom-of-stack entry only",
-    ),
-    (
-        35,
-        "tcp() under proto=1: OVS ignores an unexpected attribute, our parser rejects it",
-    ),
-    (
-        89,
-        "eth_type(0x8100) without vlan(): OVS takes it as a truncated tag",
-    ),
-    (90, "eth_type(0x8100) without vlan()/encap(): likewise"),
     (94, "tunnel(): not supported by our key parser"),
     (95, "nd_ext(): not supported by our key parser"),
 ];
