@@ -13,21 +13,25 @@
 //! * Neither function panics, on any input. The expected bytes in the tests were captured from
 //!   OVS 3.1 (`netdev-dummy/receive` on a dummy port with `options:pcap`).
 //! * `extract(compose_packet(flow))` gives back the L2–L4 fields of `flow` for every flow shape
-//!   the composer knows (property-tested), except what OVS also loses: IPv6 fragment bits, L4
-//!   fields of non-first fragments, TCP payload presence.
+//!   the composer knows (property-tested), except what the frame cannot carry: IPv6 fragment bits
+//!   (OVS writes no fragment header) and the L4 fields of later fragments.
 //!
 //! # Known differences from OVS (partial)
 //! * OVS queues the packets of the arguments before a failing one, then replies the error; here
 //!   the whole request fails and nothing is queued.
 //! * `--qid` values ≥ the port's number of queues are the caller's to reject (OVS checks them
 //!   before parsing packets, so with both a bad queue and a bad packet OVS names the queue).
-//! * Flow strings go through [`crate::odp::parse_dumped_key`], which is stricter than OVS's
-//!   `odp_flow_key_to_flow`: OVS also accepts attributes a layer does not expect (e.g. `tcp()`
-//!   under `proto=1`), tunnels and `nd_ext()`; those are errors here. Errors other than syntax
-//!   errors carry the input text after `the flow key in error is:`, where OVS re-prints the key.
+//! * Flow strings are read by [`crate::odp::parse_dumped_key`] plus the rewrites described in
+//!   `flow_text` (OVS's tolerance of missing and unexpected attributes, MPLS without BoS, VLAN
+//!   limit 1). Not read: `tunnel(...)`, `nd_ext(...)` and whatever else that parser rejects, which
+//!   OVS accepts (and ignores, for the packet). Key errors other than syntax errors end with the
+//!   key text as given, where OVS re-prints the key.
 //! * Fields our [`Flow`] lacks are written as zero: the IGMP group, the ICMPv6 data word (ND
 //!   flags/reserved), MPLS entries below the first.
-//! * `--len` with no value after it crashes OVS; here it is `too small packet len`.
+//! * `--len` with no value after it crashes OVS 3.1 (`strtol(NULL)`); here it is `too small
+//!   packet len`.
+//! * The VLAN limit is OVS's default (1); a daemon configured with `vlan-limit` 2 would need a
+//!   parameter here.
 
 mod build;
 mod checksum;

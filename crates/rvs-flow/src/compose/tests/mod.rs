@@ -11,6 +11,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Expands a fixture frame: `<hex>*<n>` is `<hex>` padded with zero bytes to `n` bytes.
+fn unpack(frame: &str) -> String {
+    match frame.split_once('*') {
+        Some((hex, len)) => {
+            let len: usize = len.parse().expect("fixture length");
+            format!("{hex}{}", "00".repeat(len - hex.len() / 2))
+        }
+        None => frame.to_string(),
+    }
+}
+
 fn args_of(raw: &[&str]) -> Vec<String> {
     raw.iter().map(|s| s.to_string()).collect()
 }
@@ -42,7 +53,7 @@ fn replies_and_frames_match_ovs() {
         }
         let want = f
             .reply
-            .map(|ps| ps.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+            .map(|ps| ps.iter().map(|s| unpack(s)).collect::<Vec<_>>())
             .map_err(str::to_string);
         if got != want {
             bad += 1;

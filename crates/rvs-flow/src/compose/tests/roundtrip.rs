@@ -218,6 +218,23 @@ fn arg() -> impl Strategy<Value = String> {
         "[0-9a-fA-F \\t\\n]{0,60}",
         "(in_port\\(1\\),)?(eth\\(src=[0-9:]{0,20}\\),)?eth_type\\(0x0[86]0[06]\\)(,ipv[46]\\([a-z0-9=.,:/]{0,40}\\))?(,[a-z]{0,6}\\([a-z0-9=,]{0,12}\\)?)?",
         "ufid:[0-9a-f-]{0,40} ?[a-z(),]{0,10}",
+        proptest::collection::vec(key_piece(), 0..8).prop_map(|v| v.join(",")),
         any::<String>(),
+    ]
+}
+
+/// Pieces of key text that exercise the rewrites of `flow_text` (VLAN levels, MPLS, extra and
+/// missing attributes), unbalanced parentheses included.
+fn key_piece() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("in_port(1)".to_string()),
+        Just("eth(src=00:00:00:00:00:01,dst=00:00:00:00:00:02)".to_string()),
+        "eth_type\\((0x8100|0x88a8|0x0800|0x86dd|0x8847|33024|0x)\\)",
+        "vlan\\((vid=[0-9]{1,4})?(,pcp=[0-9])?(,cfi=[01])?\\)",
+        "encap\\((eth_type\\(0x8100\\))?,?(vlan\\(vid=1\\))?,?(encap\\()?\\)?",
+        "mpls\\(label=[0-9]{1,7},tc=[0-9],ttl=[0-9]{1,3},bos=[0-2]\\)",
+        "ipv4\\(src=1.2.3.4,dst=5.6.7.8,proto=[0-9]{1,3},tos=0,ttl=1,frag=(no|first|later)\\)",
+        "(tcp|udp|icmp|icmpv6|nd|sctp|arp|tcp_flags)\\([a-z0-9=,]{0,10}\\)",
+        "[(),]{1,3}",
     ]
 }
