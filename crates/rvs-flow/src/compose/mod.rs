@@ -28,8 +28,8 @@
 //!   key text as given, where OVS re-prints the key.
 //! * Fields our [`Flow`] lacks are written as zero: the IGMP group, the ICMPv6 data word (ND
 //!   flags/reserved), MPLS entries below the first.
-//! * `--len` with no value after it crashes OVS 3.1 (`strtol(NULL)`); here it is `too small
-//!   packet len`.
+//! * `--len` with no value after it crashes OVS 3.1 (`strtol(NULL)`, seen on the oracle); here
+//!   it is `too small packet len`.
 //! * The VLAN limit is OVS's default (1); a daemon configured with `vlan-limit` 2 would need a
 //!   parameter here.
 
