@@ -191,7 +191,10 @@ fn l4_fields(f: &mut Flow, p_src: u16, p_dst: u16, flags: u16, r: &Raw) {
 
 proptest! {
     #[test]
-    fn extract_gives_back_the_composed_flow(r in raw(), l7_len in prop_oneof![Just(64usize), 0usize..200]) {
+    fn extract_gives_back_the_composed_flow(
+        r in raw(),
+        l7_len in prop_oneof![Just(64usize), 0usize..200],
+    ) {
         let flow = shape(&r);
         let frame = compose_packet(&flow, l7_len);
         let got = extract(&frame, &PacketMetadata::default());
@@ -204,7 +207,10 @@ proptest! {
     }
 
     #[test]
-    fn composing_any_flow_never_panics(words in proptest::array::uniform30(any::<u64>()), l7_len in 0usize..300) {
+    fn composing_any_flow_never_panics(
+        words in proptest::array::uniform30(any::<u64>()),
+        l7_len in 0usize..300,
+    ) {
         let flow = Flow::from_words(words);
         let _ = compose_packet(&flow, l7_len);
     }
@@ -216,7 +222,10 @@ fn arg() -> impl Strategy<Value = String> {
         Just("--qid".to_string()),
         "-?[0-9]{0,12}",
         "[0-9a-fA-F \\t\\n]{0,60}",
-        "(in_port\\(1\\),)?(eth\\(src=[0-9:]{0,20}\\),)?eth_type\\(0x0[86]0[06]\\)(,ipv[46]\\([a-z0-9=.,:/]{0,40}\\))?(,[a-z]{0,6}\\([a-z0-9=,]{0,12}\\)?)?",
+        concat!(
+            "(in_port\\(1\\),)?(eth\\(src=[0-9:]{0,20}\\),)?eth_type\\(0x0[86]0[06]\\)",
+            "(,ipv[46]\\([a-z0-9=.,:/]{0,40}\\))?(,[a-z]{0,6}\\([a-z0-9=,]{0,12}\\)?)?",
+        ),
         "ufid:[0-9a-f-]{0,40} ?[a-z(),]{0,10}",
         proptest::collection::vec(key_piece(), 0..8).prop_map(|v| v.join(",")),
         any::<String>(),
