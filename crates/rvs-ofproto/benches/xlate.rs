@@ -21,9 +21,11 @@ fn bench_xlate(c: &mut Criterion) {
     for world in worlds(big) {
         world.check();
         for case in &world.cases {
-            group.bench_with_input(BenchmarkId::new(case.name.as_str(), case.rules), case, |b, case| {
-                b.iter(|| black_box(world.run(black_box(case))))
-            });
+            group.bench_with_input(
+                BenchmarkId::new(case.name.as_str(), case.rules),
+                case,
+                |b, case| b.iter(|| black_box(world.run(black_box(case)))),
+            );
         }
     }
     group.finish();

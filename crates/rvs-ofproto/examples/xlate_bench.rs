@@ -1,9 +1,9 @@
 //! Translations per second for the workloads of `benches/xlate.rs`, printed as one JSON line
 //! per case (`name`, `rules`, `ns_per_translation`, `translations_per_sec`) for scripts.
 //!
-//! Run: `cargo run --release -p rvs-ofproto --example xlate_bench [-- SECONDS [small]]`
+//! Run: `cargo run --release -p rvs-ofproto --example xlate_bench [-- SECONDS [small] [TEXT]]`
 //! (default 3 s of measurement per case after 1 s of warm-up; `small` skips the 100k-rule
-//! ACL). The figure is the median over batches of one pass over the case's flows; every case
+//! ACL; `TEXT` times only the cases whose name contains it). The figure is the median over batches of one pass over the case's flows; every case
 //! is checked against its model before it is timed.
 
 #[path = "../benches/xlate_cases/mod.rs"]
@@ -17,9 +17,13 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let seconds: f64 = args.first().and_then(|s| s.parse().ok()).unwrap_or(3.0);
     let big = !args.iter().any(|a| a == "small");
+    let filter = args.iter().skip(1).find(|a| *a != "small");
     for world in worlds(big) {
         world.check();
         for case in &world.cases {
+            if filter.is_some_and(|f| !case.name.contains(f.as_str())) {
+                continue;
+            }
             let warm_until = Instant::now() + Duration::from_secs(1);
             while Instant::now() < warm_until {
                 black_box(world.run(case));

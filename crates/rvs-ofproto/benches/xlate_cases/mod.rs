@@ -11,9 +11,9 @@
 //!   packet at the same priority would have the same match (duplicates are not generated):
 //!   the highest-priority match is unique and the model is unambiguous.
 
+use rvs_flow::Flow;
 use rvs_flow::flow::{ETH_TYPE_IP, VLAN_CFI, VlanHeader, ipproto};
 use rvs_flow::odp::format_actions;
-use rvs_flow::Flow;
 use rvs_ofproto::actions::Dialect;
 use rvs_ofproto::mac_learning::{LearnContext, MacLearning};
 use rvs_ofproto::table::{Ofctl, Tables};
@@ -208,22 +208,16 @@ pub(crate) fn normal_world(n_macs: usize) -> World {
         };
         let b = a + 1;
         let (pa, va) = (port_of(a), vlan_of(a));
-        unicast
-            .0
-            .push(tcp_packet(pa, va, host_mac(a), host_mac(b)));
+        unicast.0.push(tcp_packet(pa, va, host_mac(a), host_mac(b)));
         unicast.1.push(port_of(b).to_string());
         let unknown = host_mac(n_macs + 1 + a);
         flood.0.push(tcp_packet(pa, va, host_mac(a), unknown));
         // NORMAL floods in bridge order: LOCAL (datapath 100), then p1..p4, not the input.
         let mut ports = vec!["100".to_owned()];
-        ports.extend(
-            (1..=TRUNKS)
-                .filter(|&p| p != pa)
-                .map(|p| p.to_string()),
-        );
+        ports.extend((1..=TRUNKS).filter(|&p| p != pa).map(|p| p.to_string()));
         flood.1.push(ports.join(","));
     }
-    let label = if n_macs >= 1000 && n_macs % 1000 == 0 {
+    let label = if n_macs >= 1000 && n_macs.is_multiple_of(1000) {
         format!("{}k_macs", n_macs / 1000)
     } else {
         format!("{n_macs}_macs")
@@ -276,7 +270,10 @@ impl AclRule {
     }
 
     fn text(&self) -> String {
-        let port = self.tp_dst.map(|p| format!(",tp_dst={p}")).unwrap_or_default();
+        let port = self
+            .tp_dst
+            .map(|p| format!(",tp_dst={p}"))
+            .unwrap_or_default();
         format!(
             "table=1,priority={},tcp,nw_src={}/{},nw_dst={}/{}{port},actions={}",
             self.priority,
@@ -439,7 +436,7 @@ pub(crate) fn pipeline_world(acl: usize) -> World {
         })
         .collect();
     assert!(distinct.len() > PACKETS * 9 / 10);
-    let label = if acl % 1000 == 0 {
+    let label = if acl.is_multiple_of(1000) {
         format!("acl_{}k", acl / 1000)
     } else {
         format!("acl_{acl}")
