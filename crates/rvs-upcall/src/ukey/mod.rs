@@ -10,6 +10,7 @@
 //! * Lock order: shard mutex, then ukey mutex. Revalidators only ever `try_lock` a ukey.
 
 mod state;
+mod table;
 mod umap;
 
 pub use state::{Transition, UkeyState, is_legal};
@@ -51,29 +52,32 @@ impl fmt::Display for UkeyId {
     }
 }
 
-/// The mutable part of a ukey (guarded by its mutex).
+/// The mutable part of a ukey (guarded by its mutex). `repr(C)` keeps the fields a steady
+/// revalidation reads and writes (state, sequence numbers, stats) first, on the ukey's first
+/// cache lines, next to the mutex and the `Arc` counters.
 #[derive(Debug)]
+#[repr(C)]
 pub struct UkeyInner {
-    /// Last datapath stats already credited.
-    pub(crate) stats: FlowStats,
-    /// Creation time (ms).
-    pub(crate) created: u64,
     /// `dump_seq` of the dump that last handled it; 0 = never.
     pub(crate) dump_seq: u64,
     /// `reval_seq` it was last validated against.
     pub(crate) reval_seq: u64,
-    /// State and debug trail.
-    pub(crate) trail: StateTrail,
+    /// Last datapath stats already credited.
+    pub(crate) stats: FlowStats,
     /// Consecutive sweeps in which its flow was not dumped.
     pub(crate) missed_dumps: u32,
-    /// Datapath actions installed.
-    pub(crate) actions: Actions,
-    /// Translation side-effect cache.
-    pub(crate) xcache: Option<Box<dyn XlateCache>>,
-    /// Last seen datapath layer.
-    pub(crate) dp_layer: Option<&'static str>,
     /// Last seen "offloaded" attribute.
     pub(crate) offloaded: bool,
+    /// Last seen datapath layer.
+    pub(crate) dp_layer: Option<&'static str>,
+    /// Translation side-effect cache.
+    pub(crate) xcache: Option<Box<dyn XlateCache>>,
+    /// State and debug trail.
+    pub(crate) trail: StateTrail,
+    /// Creation time (ms).
+    pub(crate) created: u64,
+    /// Datapath actions installed.
+    pub(crate) actions: Actions,
 }
 
 impl UkeyInner {
@@ -84,14 +88,17 @@ impl UkeyInner {
     }
 }
 
-/// One ukey.
+/// One ukey. `repr(C)`: the id (compared by a map lookup), the mutex and the mutable state come
+/// first, so that a revalidator that finds the ukey (touching the `Arc` counters) and locks it
+/// stays on its first cache lines; the key and mask, read only for translations and ops, come last.
+#[repr(C)]
 pub struct Ukey {
     id: UkeyId,
     hash: u32,
-    key: Flow,
-    mask: Wildcards,
     ufid_present: bool,
     pub(crate) inner: Mutex<UkeyInner>,
+    key: Flow,
+    mask: Wildcards,
 }
 
 impl fmt::Debug for Ukey {

@@ -1,4 +1,4 @@
-//! The ukey maps: [`N_UMAPS`] shards, each a mutex-guarded hash map from [`UkeyId`] to ukey
+//! The ukey maps: [`N_UMAPS`] shards, each a mutex-guarded open-addressing table (`table.rs`) from [`UkeyId`] to ukey
 //! (ovs-upcall.md §2.3, §2.4).
 //!
 //! # Invariants
@@ -13,11 +13,9 @@
 //!   credited twice.
 //! * Revalidator `i` of `n` owns shards `i, i+n, i+2n, ...` for the sweep.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use foldhash::fast::RandomState;
-
+use super::table::UkeyTable;
 use super::{Ukey, UkeyId, UkeyState};
 use crate::config::N_UMAPS;
 use crate::coverage::Counter;
@@ -25,7 +23,7 @@ use crate::env::Env;
 use crate::log::Level;
 use crate::sync::Mutex;
 
-type Shard = HashMap<UkeyId, Arc<Ukey>, RandomState>;
+type Shard = UkeyTable;
 
 /// What an install attempt did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +70,7 @@ impl UkeyMaps {
     pub fn with_shards(n: usize) -> UkeyMaps {
         UkeyMaps {
             shards: (0..n.max(1))
-                .map(|_| Mutex::new(HashMap::with_hasher(RandomState::default())))
+                .map(|_| Mutex::new(UkeyTable::default()))
                 .collect(),
         }
     }
@@ -104,7 +102,7 @@ impl UkeyMaps {
         let mut map = shard.lock();
         let Some(old) = map.get(new.id()).cloned() else {
             let mut inner = new.lock();
-            map.insert(*new.id(), Arc::clone(new));
+            map.insert(Arc::clone(new));
             new.transition(&mut inner, UkeyState::Visible, "ukey_install", env);
             return InstallOutcome::Inserted;
         };
@@ -132,7 +130,7 @@ impl UkeyMaps {
         }
         let mut new_inner = new.lock();
         new_inner.dump_seq = old_inner.dump_seq;
-        map.insert(*new.id(), Arc::clone(new));
+        map.insert(Arc::clone(new));
         old.transition(&mut old_inner, UkeyState::Deleted, "try_ukey_replace", env);
         new.transition(&mut new_inner, UkeyState::Visible, "try_ukey_replace", env);
         env.coverage.inc(Counter::UpcallUkeyReplace);
@@ -162,6 +160,27 @@ impl UkeyMaps {
         self.shard(index)
             .map(|s| s.lock().values().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Visits shard `index` under its lock: `settle` is called on every ukey and returns true if it
+    /// dealt with the ukey in place (it may only `try_lock` the ukey: lock order shard, then ukey);
+    /// the ukeys it returns false for are appended to `rest`, to be handled after the shard lock is
+    /// released. No allocation unless `rest` grows.
+    pub fn visit_shard(
+        &self,
+        index: usize,
+        rest: &mut Vec<Arc<Ukey>>,
+        mut settle: impl FnMut(&Ukey) -> bool,
+    ) {
+        let Some(shard) = self.shard(index) else {
+            return;
+        };
+        let map = shard.lock();
+        for ukey in map.values() {
+            if !settle(ukey) {
+                rest.push(Arc::clone(ukey));
+            }
+        }
     }
 
     /// The shard indices swept by revalidator `slice` of `n`.
