@@ -9,7 +9,7 @@
 //!
 //! Parts:
 //! * `mem`: bytes per ukey (RSS growth while building N ukeys in a fresh `UkeyMaps`, plus
-//!   `size_of::<Ukey>()`), measured first while the heap is fresh;
+//!   `size_of::<Ukey>()` and `Ukey::heap_bytes`), measured first while the heap is fresh;
 //! * `fake`: handler batches and revalidation rounds over the in-memory `FakeDpif`;
 //! * `datapath`: the real userspace datapath (`rvs_dpif::datapath::Datapath`, dummy ports): N new
 //!   5-tuples are forwarded by a forwarding context on the main thread, missed, upcalled and
@@ -321,6 +321,7 @@ fn mem_part(n: u32) {
     mask.masks.nw_src = u32::MAX;
     mask.masks.nw_dst = u32::MAX;
     let rss0 = rss_bytes();
+    let mut counted = 0usize;
     for i in 0..n {
         let key = flow(i);
         let ukey = Arc::new(Ukey::new(
@@ -341,12 +342,14 @@ fn mem_part(n: u32) {
             &env,
             "bench",
         ));
+        counted += ukey.heap_bytes();
         assert!(maps.install(&ukey, &env).installed());
     }
     let per = rss_bytes().saturating_sub(rss0) as f64 / f64::from(n);
     println!(
-        "{{\"bench\":\"ukey_memory\",\"ukeys\":{n},\"rss_bytes_per_ukey\":{per:.0},\"size_of_ukey\":{}}}",
-        size_of::<Ukey>()
+        "{{\"bench\":\"ukey_memory\",\"ukeys\":{n},\"rss_bytes_per_ukey\":{per:.0},\"size_of_ukey\":{},\"counted_bytes_per_ukey\":{:.0}}}",
+        size_of::<Ukey>(),
+        counted as f64 / f64::from(n)
     );
     drop(maps);
 }

@@ -106,7 +106,7 @@ impl UkeyMaps {
             new.transition(&mut inner, UkeyState::Visible, "ukey_install", env);
             return InstallOutcome::Inserted;
         };
-        if old.key() != new.key() {
+        if !old.same_key(new) {
             env.log_rl(
                 &env.rl.common,
                 Level::Warn,
