@@ -94,6 +94,13 @@ impl UkeyMaps {
         self.shard(self.shard_of(id))?.lock().get(id).cloned()
     }
 
+    /// Calls `f` on the ukey named `id` while its shard is locked (no reference is taken); `None`
+    /// if there is no such ukey. `f` may only `try_lock` the ukey and must not touch the maps.
+    pub fn with_ukey<R>(&self, id: &UkeyId, f: impl FnOnce(&Ukey) -> R) -> Option<R> {
+        let map = self.shard(self.shard_of(id))?.lock();
+        map.get(id).map(|ukey| f(ukey))
+    }
+
     /// Inserts `new` (state CREATED), replacing an EVICTED ukey with the same key (§2.4).
     pub fn install(&self, new: &Arc<Ukey>, env: &Env) -> InstallOutcome {
         let Some(shard) = self.shard(self.shard_of(new.id())) else {
