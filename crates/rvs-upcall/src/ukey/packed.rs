@@ -18,16 +18,13 @@ pub(crate) struct PackedKeyMask {
     words: Box<[u64]>,
 }
 
-/// Appends the nonzero words of `words` to `out`; returns their bit map.
-fn pack(words: &[u64; FLOW_WORDS], out: &mut Vec<u64>) -> u32 {
-    let mut map = 0u32;
-    for (i, &w) in words.iter().enumerate() {
-        if w != 0 {
-            map |= 1 << i;
-            out.push(w);
-        }
-    }
-    map
+/// The bit map of the nonzero words of `words`.
+fn word_map(words: &[u64; FLOW_WORDS]) -> u32 {
+    words
+        .iter()
+        .enumerate()
+        .filter(|(_, w)| **w != 0)
+        .fold(0, |map, (i, _)| map | (1 << i))
 }
 
 /// The words of a packed flow whose nonzero words are `packed`, in the order of `map`'s bits.
@@ -50,9 +47,16 @@ fn unpack(map: u32, packed: &[u64]) -> [u64; FLOW_WORDS] {
 impl PackedKeyMask {
     /// Packs `key` and `mask`.
     pub(crate) fn new(key: &Flow, mask: &Wildcards) -> PackedKeyMask {
-        let mut words = Vec::with_capacity(FLOW_WORDS);
-        let key_map = pack(key.words(), &mut words);
-        let mask_map = pack(mask.masks.words(), &mut words);
+        let key_map = word_map(key.words());
+        let mask_map = word_map(mask.masks.words());
+        // One exact-size allocation (no growth, no shrink).
+        let mut words = Vec::with_capacity((key_map.count_ones() + mask_map.count_ones()) as usize);
+        words.extend(
+            key.words()
+                .iter()
+                .chain(mask.masks.words().iter())
+                .filter(|w| **w != 0),
+        );
         PackedKeyMask {
             key_map,
             mask_map,
