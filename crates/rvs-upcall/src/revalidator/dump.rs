@@ -150,10 +150,9 @@ impl<'d> RevalidatorDump<'d> {
             pmd_id: f.pmd_id,
         };
         if !kill_them_all
-            && udpif
-                .ukeys
-                .with_ukey(&id, |ukey| self.keep_in_place(ukey, f, max_idle, now))
-                == Some(true)
+            && udpif.ukeys.with_ukey_stamp(&id, self.ctx.dump_seq, |ukey| {
+                self.keep_in_place(ukey, f, max_idle, now)
+            }) == Some(true)
         {
             return;
         }
@@ -252,7 +251,9 @@ impl RevalidatorDump<'_> {
     /// not idle, on the same datapath layer, whose counters did not go backwards and which needs
     /// no xlate cache to credit its delta. It is KEPT exactly as `revalidate_flow` would (delta
     /// credited, baseline moved, `dump_seq` stamped). Returns false, having changed nothing but
-    /// `offloaded`, for every other case (the caller then takes the full path).
+    /// `offloaded`, for every other case (the caller then takes the full path). When it returns true
+    /// it also zeroes `missed_dumps`, the sweep's only change to such a ukey: the shard slot gets
+    /// stamped and this round's sweep skips the ukey.
     fn keep_in_place(&self, ukey: &Ukey, f: &DpifFlow, max_idle: u64, now: u64) -> bool {
         let Some(mut g) = ukey.try_lock() else {
             return false;
@@ -282,6 +283,8 @@ impl RevalidatorDump<'_> {
             .revalidate_ukey(ukey, &mut g, &stats, self.ctx.reval_seq);
         debug_assert_eq!(result, RevalResult::Keep);
         g.dump_seq = self.ctx.dump_seq;
+        // What the sweep would do for a ukey dumped in its round; the slot stamp lets it skip this one.
+        g.missed_dumps = 0;
         true
     }
 }

@@ -22,7 +22,9 @@ impl Udpif {
     /// count updated (dumped this round, or validated against the current `reval_seq` and still
     /// below [`MISSED_DUMPS_LIMIT`]), or that is in a state the sweep ignores, is settled there
     /// without being copied out; the others are handled after the lock is released, exactly as
-    /// before (the verdict is taken again under the ukey lock).
+    /// before (the verdict is taken again under the ukey lock). Ukeys the dump phase stamped in
+    /// their slot with this round's `dump_seq` (KEPT in place, `missed_dumps` already 0) are not
+    /// looked at at all.
     pub fn sweep_slice(&self, slice: usize, n: usize, purge: bool) {
         let dump_seq = self.dump_seq();
         let reval_seq = self.reval_seq();
@@ -32,31 +34,32 @@ impl Udpif {
         for shard in self.ukeys.slice_shards(slice, n) {
             rest.clear();
             if purge {
-                self.ukeys.visit_shard(shard, &mut rest, |_| false);
+                self.ukeys.visit_shard(shard, None, &mut rest, |_| false);
             } else {
-                self.ukeys.visit_shard(shard, &mut rest, |ukey| {
-                    let Some(mut g) = ukey.try_lock() else {
-                        env.coverage.inc(Counter::UpcallUkeyContention);
-                        return true;
-                    };
-                    match g.state() {
-                        UkeyState::Operational => {
-                            if g.dump_seq == dump_seq {
-                                g.missed_dumps = 0;
-                                true
-                            } else if g.reval_seq == reval_seq
-                                && g.missed_dumps + 1 < MISSED_DUMPS_LIMIT
-                            {
-                                g.missed_dumps += 1;
-                                true
-                            } else {
-                                false
+                self.ukeys
+                    .visit_shard(shard, Some(dump_seq), &mut rest, |ukey| {
+                        let Some(mut g) = ukey.try_lock() else {
+                            env.coverage.inc(Counter::UpcallUkeyContention);
+                            return true;
+                        };
+                        match g.state() {
+                            UkeyState::Operational => {
+                                if g.dump_seq == dump_seq {
+                                    g.missed_dumps = 0;
+                                    true
+                                } else if g.reval_seq == reval_seq
+                                    && g.missed_dumps + 1 < MISSED_DUMPS_LIMIT
+                                {
+                                    g.missed_dumps += 1;
+                                    true
+                                } else {
+                                    false
+                                }
                             }
+                            UkeyState::Inconsistent | UkeyState::Evicted => false,
+                            _ => true,
                         }
-                        UkeyState::Inconsistent | UkeyState::Evicted => false,
-                        _ => true,
-                    }
-                });
+                    });
             }
             for ukey in rest.drain(..) {
                 let Some(mut g) = ukey.try_lock() else {

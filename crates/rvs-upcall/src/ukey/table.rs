@@ -11,6 +11,10 @@
 //! * Every entry sits on the probe path from its home slot ([`home`]) with no empty slot between
 //!   them; deletion shifts later entries back (no tombstones), which keeps this true.
 //! * Each id appears at most once.
+//! * `stamps[i]` is a `dump_seq` stamped on the ukey in slot `i` by the dump phase
+//!   ([`UkeyTable::stamp`]); it is reset to 0 whenever a different ukey lands in the slot, and
+//!   moves with its ukey when deletion shifts it. A stamp is only a hint that lets the sweep skip a
+//!   ukey: 0 (or a lost stamp) just means "look at the ukey".
 
 use std::sync::Arc;
 
@@ -38,6 +42,7 @@ fn home(id: &UkeyId, bits: u32) -> usize {
 #[derive(Debug)]
 pub(crate) struct UkeyTable {
     slots: Vec<Option<Arc<Ukey>>>,
+    stamps: Vec<u64>,
     bits: u32,
     len: usize,
 }
@@ -46,6 +51,7 @@ impl Default for UkeyTable {
     fn default() -> Self {
         UkeyTable {
             slots: vec![None; MIN_SLOTS],
+            stamps: vec![0; MIN_SLOTS],
             bits: MIN_SLOTS.trailing_zeros(),
             len: 0,
         }
@@ -78,6 +84,9 @@ impl UkeyTable {
     /// Inserts `ukey`, returning the ukey with the same id it replaced.
     pub(crate) fn insert(&mut self, ukey: Arc<Ukey>) -> Option<Arc<Ukey>> {
         if let Some(i) = self.find(ukey.id()) {
+            if let Some(stamp) = self.stamps.get_mut(i) {
+                *stamp = 0;
+            }
             return self.slots.get_mut(i)?.replace(ukey);
         }
         if (self.len + 1) * 2 > self.slots.len() {
@@ -95,6 +104,9 @@ impl UkeyTable {
         while let Some(slot) = self.slots.get_mut(i) {
             if slot.is_none() {
                 *slot = Some(ukey);
+                if let Some(stamp) = self.stamps.get_mut(i) {
+                    *stamp = 0;
+                }
                 return;
             }
             i = (i + 1) & mask;
@@ -104,6 +116,7 @@ impl UkeyTable {
     fn grow(&mut self) {
         let doubled = vec![None; self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
+        self.stamps = vec![0; self.slots.len()];
         self.bits += 1;
         for ukey in old.into_iter().flatten() {
             self.place(ukey);
@@ -133,6 +146,10 @@ impl UkeyTable {
                 if let Some(slot) = self.slots.get_mut(hole) {
                     *slot = moved;
                 }
+                let stamp = self.stamps.get(j).copied().unwrap_or(0);
+                if let Some(s) = self.stamps.get_mut(hole) {
+                    *s = stamp;
+                }
                 hole = j;
             }
         }
@@ -147,6 +164,36 @@ impl UkeyTable {
     /// Every ukey, in slot order.
     pub(crate) fn values(&self) -> impl Iterator<Item = &Arc<Ukey>> {
         self.slots.iter().flatten()
+    }
+
+    /// Every ukey with its slot's stamp, in slot order.
+    pub(crate) fn stamped_values(&self) -> impl Iterator<Item = (&Arc<Ukey>, u64)> {
+        self.slots
+            .iter()
+            .zip(self.stamps.iter())
+            .filter_map(|(slot, stamp)| slot.as_ref().map(|u| (u, *stamp)))
+    }
+
+    /// Calls `f` on the ukey named `id`; if it returns true, stamps the ukey's slot with
+    /// `stamp`. `None` if there is no such ukey.
+    pub(crate) fn with_ukey_stamp(
+        &mut self,
+        id: &UkeyId,
+        stamp: u64,
+        f: impl FnOnce(&Ukey) -> bool,
+    ) -> Option<bool> {
+        let i = self.find(id)?;
+        let stamped = f(self.slots.get(i)?.as_ref()?);
+        if stamped && let Some(s) = self.stamps.get_mut(i) {
+            *s = stamp;
+        }
+        Some(stamped)
+    }
+
+    /// The stamp of the slot holding `id` (tests).
+    #[cfg(test)]
+    pub(crate) fn stamp_of(&self, id: &UkeyId) -> Option<u64> {
+        self.stamps.get(self.find(id)?).copied()
     }
 }
 
@@ -207,6 +254,16 @@ mod tests {
                     prop_assert!(table.get(&id).is_some_and(|t| Arc::ptr_eq(t, u)));
                 }
                 prop_assert!(table.len() * 2 <= table.slots.len());
+                // A stamp stays with its ukey; a new or replaced ukey starts unstamped.
+                if insert {
+                    prop_assert_eq!(table.stamp_of(&id), Some(0));
+                    let stamp = u64::from(k) + 1;
+                    prop_assert_eq!(table.with_ukey_stamp(&id, stamp, |_| true), Some(true));
+                }
+                for (u, stamp) in table.stamped_values() {
+                    let k = u.id().ufid.parts[2];
+                    prop_assert!(stamp == 0 || stamp == u64::from(k) + 1);
+                }
             }
         }
     }

@@ -94,11 +94,19 @@ impl UkeyMaps {
         self.shard(self.shard_of(id))?.lock().get(id).cloned()
     }
 
-    /// Calls `f` on the ukey named `id` while its shard is locked (no reference is taken); `None`
-    /// if there is no such ukey. `f` may only `try_lock` the ukey and must not touch the maps.
-    pub fn with_ukey<R>(&self, id: &UkeyId, f: impl FnOnce(&Ukey) -> R) -> Option<R> {
-        let map = self.shard(self.shard_of(id))?.lock();
-        map.get(id).map(|ukey| f(ukey))
+    /// Calls `f` on the ukey named `id` while its shard is locked (no reference is taken); if `f`
+    /// returns true the ukey's slot is stamped with `dump_seq`, which lets this round's sweep skip
+    /// it (`f` returns true only for a ukey it left OPERATIONAL, handled in dump `dump_seq`, with
+    /// `missed_dumps` 0). `None` if there is no such ukey. `f` may only `try_lock` the ukey and
+    /// must not touch the maps.
+    pub fn with_ukey_stamp(
+        &self,
+        id: &UkeyId,
+        dump_seq: u64,
+        f: impl FnOnce(&Ukey) -> bool,
+    ) -> Option<bool> {
+        let mut map = self.shard(self.shard_of(id))?.lock();
+        map.with_ukey_stamp(id, dump_seq, f)
     }
 
     /// Inserts `new` (state CREATED), replacing an EVICTED ukey with the same key (§2.4).
@@ -173,9 +181,12 @@ impl UkeyMaps {
     /// dealt with the ukey in place (it may only `try_lock` the ukey: lock order shard, then ukey);
     /// the ukeys it returns false for are appended to `rest`, to be handled after the shard lock is
     /// released. No allocation unless `rest` grows.
+    /// With `skip_stamp` = `Some(dump_seq)`, ukeys whose slot carries that stamp (see
+    /// [`UkeyMaps::with_ukey_stamp`]) are passed over without being looked at.
     pub fn visit_shard(
         &self,
         index: usize,
+        skip_stamp: Option<u64>,
         rest: &mut Vec<Arc<Ukey>>,
         mut settle: impl FnMut(&Ukey) -> bool,
     ) {
@@ -183,7 +194,10 @@ impl UkeyMaps {
             return;
         };
         let map = shard.lock();
-        for ukey in map.values() {
+        for (ukey, stamp) in map.stamped_values() {
+            if skip_stamp == Some(stamp) {
+                continue;
+            }
             if !settle(ukey) {
                 rest.push(Arc::clone(ukey));
             }
