@@ -4,7 +4,9 @@
 //! # Invariants
 //! * A ukey is in the shard `hash % N_UMAPS`. Every access, readers included, locks that shard
 //!   briefly (OVS reads its cmaps lock-free under RCU; here `Arc` keeps a ukey alive for whoever
-//!   still holds it after removal, which is what RCU gives OVS).
+//!   still holds it after removal, which is what RCU gives OVS). The longest holds are the dump's
+//!   in-place KEEP ([`UkeyMaps::with_ukey_stamp`]: a try-lock of the ukey and a stats push, no
+//!   translation) and the sweep's visit of a shard ([`UkeyMaps::visit_shard`]: try-locks only).
 //! * Insert, replace and remove happen under the shard lock; a ukey leaves its map only through
 //!   [`UkeyMaps::delete`] (the sweep, purge, or the replace path), which acts once: only if the
 //!   ukey's state is below DELETED, checked under the ukey lock, and only removing the very same
