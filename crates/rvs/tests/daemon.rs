@@ -540,3 +540,29 @@ fn ofctl_and_dpctl_wrappers_feel_like_ovs_tools() {
     let out = run(&["dpctl", "dump-flows"]);
     assert_eq!(String::from_utf8_lossy(&out.stdout), "");
 }
+
+#[test]
+fn dpif_dump_flows_is_ovs_text() {
+    let d = Daemon::start(&[]);
+    d.ok(&[
+        "netdev-dummy/receive",
+        "p1",
+        "in_port(1),eth(src=50:54:00:00:00:09,dst=50:54:00:00:00:0a),eth_type(0x0800),ipv4(src=10.0.0.2,dst=10.0.0.1,proto=6,tos=0,ttl=64,frag=no),tcp(src=8,dst=9)",
+    ]);
+    // Recorded from OVS 3.1 (`ovs-vswitchd --enable-dummy`, br0 with p1..p4 and actions=NORMAL,
+    // the same packet): `ovs-appctl dpif/dump-flows br0` and `dpif/dump-flows -m br0`.
+    assert_eq!(
+        d.ok(&["dpif/dump-flows", "br0"]),
+        "recirc_id(0),in_port(1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:09,dst=50:54:00:00:00:0a),eth_type(0x0800),ipv4(frag=no), packets:0, bytes:0, used:never, actions:100,2,3,4\n"
+    );
+    let verbose = d.ok(&["dpif/dump-flows", "-m", "br0"]);
+    let (ufid, rest) = verbose.split_once(' ').expect("ufid prefix");
+    assert!(ufid.starts_with("ufid:") && ufid.len() == 41, "{ufid}");
+    assert_eq!(
+        rest,
+        "skb_priority(0/0),skb_mark(0/0),ct_state(0/0),ct_zone(0/0),ct_mark(0/0),ct_label(0/0),recirc_id(0),dp_hash(0/0),in_port(p1),packet_type(ns=0,id=0),eth(src=50:54:00:00:00:09,dst=50:54:00:00:00:0a),eth_type(0x0800),ipv4(src=10.0.0.2/0.0.0.0,dst=10.0.0.1/0.0.0.0,proto=6/0,tos=0/0,ttl=64/0,frag=no),tcp(src=8/0,dst=9/0), packets:0, bytes:0, used:never, actions:br0,p2,p3,p4\n"
+    );
+    assert_eq!(d.appctl(&["dpif/dump-flows", "br9"]).status.code(), Some(2));
+    let show = d.ok(&["dpif/show"]);
+    assert!(show.starts_with("dummy@ovs-dummy: hit:0 missed:1\n  br0:\n    br0 65534/100: (dummy-internal)\n    p1 1/1: (dummy)\n"), "{show}");
+}

@@ -13,7 +13,7 @@ use std::time::Duration;
 use rvs_ctl::unixctl::{CommandResult, Commands, Handler};
 use rvs_dpif::dpif::Dpif;
 
-use super::{ExitReason, Inner, ports, receive, settings};
+use super::{ExitReason, Inner, dpif_cmds, ports, receive, settings};
 use crate::coverage_report::{CoverageReport, memory_show};
 
 /// OVS's `INT_MAX` for "any number of arguments".
@@ -113,7 +113,14 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
     let mut reg = |name: &str, usage: &str, min: usize, max: usize, body: Body| {
         commands.register(name, usage, min, max, handler(inner, body));
     };
-    reg("dpif/show", "", 0, 0, |d, _| Ok(dpif_show(d)));
+    reg("dpif/show", "", 0, 0, |d, _| Ok(dpif_cmds::show(d)));
+    reg(
+        "dpif/dump-flows",
+        "[-m] [--names | --no-names] bridge",
+        1,
+        ANY,
+        dpif_cmds::dump_flows,
+    );
 
     // netdev-dummy, ofproto, fdb.
     reg(
@@ -295,36 +302,6 @@ fn atoi(text: &str) -> u32 {
     } else {
         u32::try_from(value).unwrap_or(u32::MAX)
     }
-}
-
-/// `dpif/show`: the datapath's hit/miss counters, then each bridge's ports as
-/// `name ofport/odp_port: (type)`.
-fn dpif_show(inner: &Inner) -> String {
-    let stats = inner.dp.dp_stats();
-    let mut out = format!(
-        "{}: hit:{} missed:{}\n",
-        inner.dp.name(),
-        stats.n_hit,
-        stats.n_missed
-    );
-    let ports = inner.ports.lock();
-    for bridge in inner.ofproto.bridges() {
-        out.push_str(&format!("  {bridge}:\n"));
-        let mut rows: Vec<_> = ports.iter().filter(|(_, p)| p.bridge == bridge).collect();
-        rows.sort_by(|a, b| a.0.cmp(b.0));
-        for (name, p) in rows {
-            let ofport = if p.ofport == rvs_flow::ofp_match::port::OFPP_LOCAL {
-                "65534".to_owned()
-            } else {
-                p.ofport.to_string()
-            };
-            out.push_str(&format!(
-                "    {name} {ofport}/{}: ({})\n",
-                p.odp_port, p.kind
-            ));
-        }
-    }
-    out
 }
 
 /// `memory/show`.

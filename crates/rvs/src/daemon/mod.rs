@@ -17,6 +17,7 @@
 //!   reference (their change hook), so dropping the daemon frees everything.
 
 mod commands;
+mod dpif_cmds;
 mod ports;
 mod receive;
 mod settings;
