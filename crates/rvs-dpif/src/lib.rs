@@ -1,6 +1,7 @@
 //! `rvs-dpif`: the datapath interface and the userspace datapath of rvs.
 //!
 //! * [`dpcls`]: the megaflow classifier (one subtable per mask, ranked by hits, lock-free reads).
+//! * [`dpctl`]: the `dpctl/*` control-socket commands (text in, text out).
 //! * [`stats`]: per-thread flow statistics (lock-free per-thread updates, summed reads, exact clears).
 //! * [`datapath`]: the userspace datapath (ports, megaflow cache, forwarding contexts, upcall queues),
 //!   implementing [`dpif::Dpif`]; [`emc`] is its per-thread exact-match cache, [`execute`] runs
@@ -14,6 +15,7 @@
 pub mod clock;
 pub mod datapath;
 pub mod dpcls;
+pub mod dpctl;
 pub mod dpif;
 pub mod emc;
 pub mod execute;

@@ -2,6 +2,7 @@
 //!
 //! * [`flow`]: the [`Flow`] key, its [`Wildcards`] mask and [`Match`], with word-wise masked hashing
 //!   and comparison (the inner loop of every classifier in rvs).
+//! * [`compose`]: flow → packet (OVS's `flow_compose`) and the `netdev-dummy/receive` arguments.
 //! * [`extract`]: Ethernet frame + metadata → [`Flow`], for every protocol the key knows, tolerant of
 //!   truncated and malformed packets.
 //! * [`odp`]: the datapath flow text of `ovs-appctl dpctl/dump-flows` (keys, masks, actions), both ways.
@@ -13,6 +14,7 @@
 //! This crate is pure: no I/O, no clock, no threads, no `unsafe`. No function panics on input that
 //! came from outside (packets, text); failures are values.
 
+pub mod compose;
 pub mod extract;
 pub mod flow;
 pub mod odp;

@@ -17,7 +17,7 @@
 //!   ours (the pidfile still names our pid).
 
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
@@ -57,6 +57,8 @@ pub struct RunDir {
     dir: PathBuf,
     pid: u32,
     pidfile: Option<PathBuf>,
+    /// The open pidfile, holding its write lock for as long as the daemon runs.
+    _lock: Option<fs::File>,
 }
 
 impl RunDir {
@@ -82,12 +84,19 @@ impl RunDir {
             ));
         }
         let tmp = dir.join(format!(".{PROGRAM}.pid.{pid}.tmp"));
-        fs::write(&tmp, format!("{pid}\n"))?;
+        let mut file = fs::OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(&tmp)?;
+        lock_whole_file(&file)?;
+        file.write_all(format!("{pid}\n").as_bytes())?;
         fs::rename(&tmp, &pidfile)?;
         Ok(RunDir {
             dir: dir.to_path_buf(),
             pid,
             pidfile: Some(pidfile),
+            _lock: Some(file),
         })
     }
 
@@ -135,6 +144,21 @@ impl Drop for RunDir {
     fn drop(&mut self) {
         self.cleanup();
     }
+}
+
+/// Takes a POSIX write lock on all of `file`: `ovs-appctl` believes a pidfile only while its
+/// owner holds such a lock (it asks with `F_GETLK`), as OVS's daemons do.
+fn lock_whole_file(file: &fs::File) -> io::Result<()> {
+    let lock = libc::flock {
+        l_type: libc::F_WRLCK as libc::c_short,
+        l_whence: libc::SEEK_SET as libc::c_short,
+        l_start: 0,
+        l_len: 0,
+        l_pid: 0,
+    };
+    nix::fcntl::fcntl(file, nix::fcntl::FcntlArg::F_SETLK(&lock))
+        .map(|_| ())
+        .map_err(io::Error::from)
 }
 
 /// `<dir>/rvs.<pid>.ctl`.

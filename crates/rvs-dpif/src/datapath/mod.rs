@@ -330,6 +330,11 @@ impl Datapath {
     pub fn ports(&self) -> Vec<DpPort> {
         self.shared.ports.load().list()
     }
+
+    /// The current time on the datapath's clock, in ms (what flow `used` times are relative to).
+    pub fn now_ms(&self) -> u64 {
+        self.shared.clock.now_ms()
+    }
 }
 
 impl Shared {

@@ -172,11 +172,14 @@ impl Daemon {
             DatapathKind::Dummy => DatapathConfig::dummy(),
             DatapathKind::Netdev => DatapathConfig::netdev(),
         };
-        dp_config.vlan_limit = other.vlan_limit;
+        dp_config.vlan_limit = other.effective_vlan_limit();
         dp_config.emc_insert_inv_prob = other.emc_insert_inv_prob;
         dp_config.n_handlers = n_handlers.max(1);
         let dp = Datapath::new(dp_config, Arc::clone(&clock));
         let ofproto = Arc::new(OfprotoDpif::new(Arc::clone(&clock)));
+        if matches!(config.datapath, DatapathKind::Netdev) {
+            ofproto.set_datapath_type("netdev");
+        }
 
         let upcall_config = UpcallConfig::default();
         settings::apply_upcall_knobs(&upcall_config, &other);

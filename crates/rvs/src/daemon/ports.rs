@@ -30,7 +30,8 @@ pub struct PortEntry {
     pub dummy: Option<Arc<DummyNetdev>>,
 }
 
-/// Adds a bridge with its local port, its ports and its initial OpenFlow rules.
+/// Adds a bridge with its local port, its ports and its initial OpenFlow rules (added after OVS's
+/// default `priority=0,actions=NORMAL`, which a configured rule with the same match replaces).
 pub(super) fn add_bridge(inner: &Inner, bridge: &BridgeConfig) -> anyhow::Result<()> {
     let local_kind = match inner.datapath_kind {
         DatapathKind::Dummy => "dummy-internal",
@@ -43,7 +44,7 @@ pub(super) fn add_bridge(inner: &Inner, bridge: &BridgeConfig) -> anyhow::Result
         .map_err(|e| anyhow!("cannot add local port {}: {e}", bridge.name))?;
     inner
         .ofproto
-        .add_bridge(&bridge.name, odp_port, bridge.flows.is_empty())
+        .add_bridge(&bridge.name, odp_port, true)
         .map_err(|e| anyhow!("{e}"))?;
     inner.ports.lock().insert(
         bridge.name.clone(),
@@ -244,7 +245,7 @@ pub(super) fn parse_port_args(name: &str, args: &[String]) -> Result<PortConfig,
             }
             "vlan-mode" | "vlan_mode" => {
                 vlan.vlan_mode = Some(
-                    crate::config::parse_vlan_mode(value).ok_or_else(|| {
+                    rvs_ofproto::vlan::VlanMode::from_name(value).ok_or_else(|| {
                         format!(
                             "{arg}: vlan-mode must be access, trunk, native-tagged, native-untagged or dot1q-tunnel"
                         )

@@ -161,14 +161,22 @@ fn run_in(rundir: &Path, packets: usize, keep_running: bool) -> anyhow::Result<(
 
     writeln!(
         out,
-        "Now a rule changes: HTTP from 10.0.10.4 is dropped. The revalidators re-translate\nthe cached megaflows against the new table version and fix the one that changed.\n"
+        "Now a rule changes: HTTP from 10.0.10.4 is dropped. The change bumps the tables version\n\
+         and the revalidators re-translate every cached megaflow. A megaflow whose actions changed\n\
+         is modified in place; one that would need a different mask (the new rule looks at all of\n\
+         nw_src, the HTTP megaflows matched only a /20 prefix of it) is deleted, and the next\n\
+         packet installs the new decision.\n"
     )?;
     ctl.show(out, "ofctl/add-flow", &["br0", NEW_RULE])?;
     ctl.call("revalidator/wait", &[])?;
     ctl.call("revalidator/wait", &[])?;
-    ctl.show(out, "dpctl/dump-flows", &[])?;
     let sent_second = send_traffic(&daemon, packets, 1)?;
-    writeln!(out, "Sent {sent_second} more packets.\n")?;
+    writeln!(
+        out,
+        "Sent {sent_second} more packets. The HTTP megaflows now:\n"
+    )?;
+    ctl.show(out, "dpctl/dump-flows", &["filter=tcp,tp_dst=80"])?;
+    ctl.show(out, "upcall/show", &[])?;
 
     writeln!(
         out,
@@ -184,13 +192,21 @@ fn run_in(rundir: &Path, packets: usize, keep_running: bool) -> anyhow::Result<(
         if counted == sent { "exact" } else { "MISMATCH" }
     )?;
     ctl.show(out, "memory/show", &[])?;
-    writeln!(
-        out,
-        "Poke a running daemon with: rvs appctl --rundir {} list-commands\n\
-         (or: ovs-appctl -t {} upcall/show)",
-        rundir.display(),
-        socket.display()
-    )?;
+    if keep_running {
+        writeln!(
+            out,
+            "Poke the running daemon with: rvs appctl --rundir {} list-commands\n\
+             (or with Open vSwitch's own client: ovs-appctl -t {} upcall/show)",
+            rundir.display(),
+            socket.display()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "Run `rvs demo --keep-running` to keep the daemon up and poke it with `rvs appctl`\n\
+             (or with Open vSwitch's own `ovs-appctl -t <rundir>/rvs.ctl`)."
+        )?;
+    }
     if let Some(signals) = signals {
         writeln!(out, "\nThe daemon keeps running; press Ctrl-C to stop it.")?;
         out.flush()?;
@@ -210,6 +226,9 @@ fn run_in(rundir: &Path, packets: usize, keep_running: bool) -> anyhow::Result<(
     }
     Ok(())
 }
+
+/// Longest reply printed in full; longer ones are cut with a count of what was left out.
+const MAX_LINES_SHOWN: usize = 16;
 
 /// The demo's control-socket client: prints each command and its reply.
 struct Ctl {
@@ -243,10 +262,18 @@ impl Ctl {
                 }
             })
             .collect();
-        writeln!(out, "$ rvs appctl {command} {}", quoted.join(" "))?;
+        if quoted.is_empty() {
+            writeln!(out, "$ rvs appctl {command}")?;
+        } else {
+            writeln!(out, "$ rvs appctl {command} {}", quoted.join(" "))?;
+        }
         let text = self.call(command, args)?;
-        for line in text.lines() {
+        let total = text.lines().count();
+        for line in text.lines().take(MAX_LINES_SHOWN) {
             writeln!(out, "    {line}")?;
+        }
+        if total > MAX_LINES_SHOWN {
+            writeln!(out, "    ... ({} more lines)", total - MAX_LINES_SHOWN)?;
         }
         writeln!(out)?;
         Ok(text)
@@ -311,7 +338,7 @@ fn send_traffic(daemon: &Daemon, n: usize, phase: usize) -> anyhow::Result<u64> 
         let dev = crate::daemon::dummy_port(inner, from.port)
             .ok_or_else(|| anyhow!("port {} is not a dummy port", from.port))?;
         // Pace the sender so the port's receive queue never overflows.
-        while dev.rx_queue_len() > 256 {
+        while dev.rx_queue_len() > 50 {
             std::thread::sleep(Duration::from_micros(100));
         }
         if dev.inject(&frame(from, &HOSTS[b], kind, i)) {

@@ -1,1 +1,0 @@
-//! Placeholder: filled in by the ofproto_dpif work (issue #7).
