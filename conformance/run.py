@@ -38,6 +38,9 @@ DEFAULT_PORTS = [("p%d" % i, {"ofport": str(i)}) for i in range(1, 5)]
 # every machine.
 THREAD_KNOBS = {"n-handler-threads": "1", "n-revalidator-threads": "1"}
 STEP_TIMEOUT = 60
+# `revalidator/wait` returns within about one max-revalidator period (500 ms) on OVS, even with
+# its clock stopped; a switch that has not answered after this long is recorded as timed out.
+WAIT_TIMEOUT = 5
 
 
 class ScenarioError(Exception):
@@ -236,7 +239,7 @@ class Switch:
         if verb == "warp":
             return self.appctl(["time/warp"] + args)
         if verb == "wait":
-            return self.appctl(["revalidator/wait"] + args)
+            return self.appctl(["revalidator/wait"] + args, timeout=WAIT_TIMEOUT)
         if verb == "purge":
             return self.appctl(["revalidator/purge"] + args)
         if verb == "set":
@@ -253,12 +256,12 @@ class Switch:
 
 
 def ofctl_split(args):
-    """Splits `SUBCMD [OPTIONS] BRIDGE [ARGS]` into (subcommand, options, protocol options,
-    bridge-and-args). Options are `--word`; protocol options are `-O VERSION` (ovs-ofctl only:
-    rvs has no OpenFlow versions to negotiate)."""
-    sub = args[0]
+    """Splits an ovs-ofctl command line `[OPTIONS] SUBCMD [OPTIONS] BRIDGE [ARGS]` into
+    (subcommand, options, protocol options, bridge-and-args). Options are `--word`; protocol
+    options are `-O VERSION` (ovs-ofctl only: rvs has no OpenFlow versions to negotiate)."""
+    sub = None
     opts, proto, rest = [], [], []
-    words = iter(args[1:])
+    words = iter(args)
     for word in words:
         if word == "-O":
             proto += [word, next(words, "")]
@@ -266,9 +269,11 @@ def ofctl_split(args):
             proto.append(word)
         elif word.startswith("--"):
             opts.append(word)
+        elif sub is None:
+            sub = word
         else:
             rest.append(word)
-    return sub, opts, proto, rest
+    return sub or "", opts, proto, rest
 
 
 class OvsSwitch(Switch):
@@ -332,8 +337,7 @@ class OvsSwitch(Switch):
     def port_args(name, opts):
         args = ["add-port", BRIDGE, name, "--", "set", "interface", name, "type=dummy"]
         if "ofport" in opts:
-            args += ["ofport_request=%s" % opts["ofport"],
-                     "options:ifindex=%s" % opts["ofport"]]
+            args.append("ofport_request=%s" % opts["ofport"])
         port = []
         if "tag" in opts:
             port.append("tag=%s" % opts["tag"])
@@ -371,8 +375,9 @@ class OvsSwitch(Switch):
                 except OSError:
                     pass
 
-    def appctl(self, args):
-        return unixctl(os.path.join(self.rundir, "ovs-vswitchd.ctl"), args[0], args[1:])
+    def appctl(self, args, timeout=STEP_TIMEOUT):
+        return unixctl(os.path.join(self.rundir, "ovs-vswitchd.ctl"), args[0], args[1:],
+                       timeout=timeout)
 
     def ofctl(self, args):
         sub, opts, proto, rest = ofctl_split(args)
@@ -382,7 +387,6 @@ class OvsSwitch(Switch):
         # ovs-ofctl's own log lines (timestamped vlog output on stderr) are client noise that
         # rvs, which parses the flow inside the daemon, has no counterpart for.
         lines = [l for l in err.split("\n") if not VLOG_LINE_RE.match(l)]
-        lines = [l[len("ovs-ofctl: "):] if l.startswith("ovs-ofctl: ") else l for l in lines]
         return False, "\n".join(lines)
 
     def set_knobs(self, args):
@@ -471,8 +475,8 @@ class RvsSwitch(Switch):
                 self.proc.wait()
         self.proc = None
 
-    def appctl(self, args):
-        return unixctl(self.ctl(), args[0], args[1:])
+    def appctl(self, args, timeout=STEP_TIMEOUT):
+        return unixctl(self.ctl(), args[0], args[1:], timeout=timeout)
 
     def ofctl(self, args):
         sub, opts, _, rest = ofctl_split(args)
@@ -511,7 +515,7 @@ def command_of(step):
     if step.verb == "appctl":
         return step.args[0]
     if step.verb == "ofctl":
-        return step.args[0]
+        return ofctl_split(step.args)[0]
     return step.verb
 
 
@@ -558,7 +562,7 @@ def play(switch, steps):
         for _ in range(step.repeat):
             try:
                 ok, text = switch.do(step)
-            except subprocess.TimeoutExpired:
+            except (subprocess.TimeoutExpired, socket.timeout):
                 ok, text = False, "(timed out)"
             except OSError as e:
                 ok, text = False, "(cannot talk to the switch: %s)" % e
