@@ -88,18 +88,23 @@ pub fn exact_datapath_wildcards() -> Wildcards {
 
 impl Udpif {
     /// Receives up to [`UPCALL_MAX_BATCH`] upcalls of handler `handler_id` and handles them
-    /// (OVS's `recv_upcalls`); `buf` is scratch space. Returns how many were received.
+    /// (OVS's `recv_upcalls`); `buf` is scratch space, drained and kept (its capacity is reused by
+    /// the next call). Returns how many were received.
     pub fn recv_upcalls(&self, handler_id: usize, buf: &mut Vec<Upcall>) -> usize {
         buf.clear();
         let n = self.dpif.recv(handler_id, buf, UPCALL_MAX_BATCH);
         if n > 0 {
-            self.handle_upcalls(std::mem::take(buf));
+            self.handle_upcall_batch(buf.drain(..));
         }
         n
     }
 
     /// Handles one batch of upcalls (at most [`UPCALL_MAX_BATCH`] are expected).
     pub fn handle_upcalls(&self, upcalls: Vec<Upcall>) -> BatchReport {
+        self.handle_upcall_batch(upcalls.into_iter())
+    }
+
+    fn handle_upcall_batch(&self, upcalls: impl ExactSizeIterator<Item = Upcall>) -> BatchReport {
         let n_upcalls = upcalls.len() as u64;
         let report = self.handle_upcalls_inner(upcalls);
         self.upcall_counts
@@ -109,7 +114,7 @@ impl Udpif {
         report
     }
 
-    fn handle_upcalls_inner(&self, upcalls: Vec<Upcall>) -> BatchReport {
+    fn handle_upcalls_inner(&self, upcalls: impl ExactSizeIterator<Item = Upcall>) -> BatchReport {
         let mut report = BatchReport {
             upcalls: upcalls.len(),
             ..BatchReport::default()

@@ -468,3 +468,75 @@ fn knobs_and_ports_change_at_run_time() {
     d.ok(&["vlog/set", "ofproto_dpif_upcall:dbg"]);
     assert!(d.ok(&["vlog/list"]).contains("ofproto_dpif_upcall"));
 }
+
+#[test]
+fn ofctl_and_dpctl_wrappers_feel_like_ovs_tools() {
+    let d = Daemon::start(&[]);
+    let file = d.rundir.join("rules.txt");
+    std::fs::write(
+        &file,
+        "# an ACL\npriority=100,tcp,tp_dst=23,actions=drop\npriority=0,actions=NORMAL\n",
+    )
+    .expect("write rules");
+    let run = |args: &[&str]| {
+        Command::new(RVS)
+            .args(&args[..1])
+            .arg("--rundir")
+            .arg(&d.rundir)
+            .args(&args[1..])
+            .output()
+            .expect("rvs")
+    };
+    let out = run(&[
+        "ofctl",
+        "replace-flows",
+        "br0",
+        file.to_str().expect("utf-8 path"),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["ofctl", "dump-flows", "br0"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("priority=100,tcp,tp_dst=23 actions=drop"),
+        "{text}"
+    );
+    assert_eq!(text.lines().count(), 3, "header and two rules: {text}");
+
+    let out = run(&[
+        "ofctl",
+        "add-flow",
+        "br0",
+        "priority=5,frobnicate=1,actions=drop",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "a bad flow is refused");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("rvs ofctl: rvs: server returned an error")
+    );
+    let out = run(&["ofctl", "add-flows", "br0", "/nonexistent/rules"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "an unreadable file never reaches the daemon"
+    );
+
+    let out = run(&["dpctl", "add-flow", "in_port(1),eth_type(0x1234)", "2"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["dpctl", "dump-flows"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("in_port(1),eth_type(0x1234), packets:0, bytes:0, used:never, actions:2"),
+        "{text}"
+    );
+    let out = run(&["dpctl", "del-flows"]);
+    assert!(out.status.success());
+    let out = run(&["dpctl", "dump-flows"]);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "");
+}

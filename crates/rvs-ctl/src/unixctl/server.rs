@@ -118,6 +118,16 @@ impl Server {
         if UnixStream::connect(&self.path).is_ok() {
             let _ = acceptor.join();
         }
+        // First close only the reading side: idle connections see end of file and end, while a
+        // handler that is still answering (`exit` itself) gets its reply out. Then, after a
+        // bounded wait, close whatever is left.
+        for stream in self.shared.connections.lock().values() {
+            let _ = stream.shutdown(std::net::Shutdown::Read);
+        }
+        let deadline = std::time::Instant::now() + SHUTDOWN_GRACE;
+        while !self.shared.connections.lock().is_empty() && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         for (_, stream) in self.shared.connections.lock().drain() {
             let _ = stream.shutdown(std::net::Shutdown::Both);
         }
@@ -129,6 +139,9 @@ impl Server {
         }
     }
 }
+
+/// How long [`Server::shutdown`] lets connections finish the reply they are writing.
+const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 
 impl Drop for Server {
     fn drop(&mut self) {

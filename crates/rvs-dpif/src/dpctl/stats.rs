@@ -9,7 +9,6 @@
 //!   in which the mask has a nonzero bit, leaving out `in_port` (dpif-netdev classifies per input
 //!   port and drops it from the mask): the two numbers dpif-netdev prints.
 
-use std::fmt::Write as _;
 use std::mem::offset_of;
 
 use rvs_flow::odp::{DpFlowStats, DumpExtras};
@@ -17,44 +16,9 @@ use rvs_flow::{Flow, Wildcards};
 
 use crate::dpif::{DpifFlow, FlowStats};
 
-/// TCP flag letters in the order OVS prints them.
-const FLAG_LETTERS: [(u16, &str); 12] = [
-    (0x002, "S"),
-    (0x001, "F"),
-    (0x008, "P"),
-    (0x004, "R"),
-    (0x020, "U"),
-    (0x010, "."),
-    (0x040, "E"),
-    (0x080, "C"),
-    (0x100, "N"),
-    (0x200, "[200]"),
-    (0x400, "[400]"),
-    (0x800, "[800]"),
-];
-
 /// Appends `packets:N, bytes:N, used:...[, flags:...]` (no newline).
 pub(super) fn format_stats(out: &mut String, stats: &FlowStats, now_ms: u64) {
-    let _ = write!(
-        out,
-        "packets:{}, bytes:{}, used:",
-        stats.n_packets, stats.n_bytes
-    );
-    if stats.used == 0 {
-        out.push_str("never");
-    } else {
-        let age = i128::from(now_ms) - i128::from(stats.used);
-        let sign = if age < 0 { "-" } else { "" };
-        let _ = write!(out, "{sign}{}.{:03}s", age.abs() / 1000, age.abs() % 1000);
-    }
-    if stats.tcp_flags != 0 {
-        out.push_str(", flags:");
-        for (bit, letter) in FLAG_LETTERS {
-            if stats.tcp_flags & bit != 0 {
-                out.push_str(letter);
-            }
-        }
-    }
+    rvs_flow::odp::format_stats(out, &dump_stats(stats), now_ms);
 }
 
 /// The dump-line statistics of a flow.

@@ -75,8 +75,9 @@ const FLAG_LETTERS: [(u16, &str); 12] = [
     (0x800, "[800]"),
 ];
 
-/// Appends `packets:N, bytes:N, used:...[, flags:...]`.
-fn format_stats(out: &mut String, stats: &DpFlowStats, now_ms: u64) {
+/// Appends `packets:N, bytes:N, used:...[, flags:...]` (OVS's `dpif_flow_stats_format`), the
+/// age relative to `now_ms`; no newline.
+pub fn format_stats(out: &mut String, stats: &DpFlowStats, now_ms: u64) {
     let _ = write!(
         out,
         "packets:{}, bytes:{}, used:",

@@ -48,7 +48,9 @@ pub use actions::{
     UserdataCookie, UserspaceAction, format_actions, parse_actions,
 };
 pub use attr::KeyAttrKind;
-pub use dump::{DpFlowStats, DumpExtras, DumpLine, format_dump_line, parse_dump_line};
+pub use dump::{
+    DpFlowStats, DumpExtras, DumpLine, format_dump_line, format_stats, parse_dump_line,
+};
 
 use crate::flow::{Flow, Wildcards};
 use crate::text::ParseError;

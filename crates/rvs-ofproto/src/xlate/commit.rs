@@ -73,16 +73,15 @@ fn commit_attr(
     wc: &mut Wildcards,
     out: &mut Vec<OdpAction>,
 ) {
+    // Most commits change nothing: decide that before building a 240-byte mask.
+    if fields.iter().all(|f| (f.eq)(flow, base)) {
+        return;
+    }
     let mut mask = Wildcards::catchall();
-    let mut changed = false;
     for f in fields {
         if !(f.eq)(flow, base) {
-            changed = true;
             (f.copy)(&wc.masks, &mut mask.masks);
         }
-    }
-    if !changed {
-        return;
     }
     let fully_masked = fields.iter().all(|f| (f.exact)(&mask.masks));
     let mut value = Flow::default();

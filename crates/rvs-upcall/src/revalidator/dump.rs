@@ -7,12 +7,15 @@
 //! * An INCONSISTENT ukey is stamped and deleted; one above OPERATIONAL (being or already evicted)
 //!   is skipped with an INFO; the others become OPERATIONAL ("seen in the datapath").
 //! * Datapath ops of a batch are pushed before the next batch is dumped; ukeys are not freed here.
+//! * The steady case (KEEP without translation) is decided under the shard lock without cloning
+//!   the ukey's `Arc` (`keep_in_place`); it makes the same changes the full path would.
 
 use std::sync::Arc;
 
 use rvs_dpif::dpif::{DpifError, DpifFlow, FlowDumpThread, FlowGet, FlowRef, FlowStats};
 use rvs_flow::odp::OdpAction;
 
+use super::reval::counter_delta;
 use super::{DelReason, RevalResult, RoundCtx, UkeyOp};
 use crate::config::{OVER_LIMIT_MAX_IDLE_MS, REVALIDATE_MAX_BATCH};
 use crate::coverage::Counter;
@@ -142,6 +145,17 @@ impl<'d> RevalidatorDump<'d> {
     ) {
         let udpif = self.udpif;
         let env = &udpif.env;
+        let id = UkeyId {
+            ufid: f.ufid,
+            pmd_id: f.pmd_id,
+        };
+        if !kill_them_all
+            && udpif.ukeys.with_ukey_stamp(&id, self.ctx.dump_seq, |ukey| {
+                self.keep_in_place(ukey, f, max_idle, now)
+            }) == Some(true)
+        {
+            return;
+        }
         let ukey = match udpif.ukey_acquire(f) {
             Ok(ukey) => ukey,
             Err(AcquireError::Busy) => {
@@ -228,6 +242,50 @@ impl<'d> RevalidatorDump<'d> {
         if result != RevalResult::Keep {
             ops.extend(UkeyOp::for_result(udpif, &ukey, &mut g, result));
         }
+    }
+}
+
+impl RevalidatorDump<'_> {
+    /// The steady case, handled under the shard lock without taking a reference to the ukey: an
+    /// OPERATIONAL ukey, not yet handled in this dump, validated against the current `reval_seq`,
+    /// not idle, on the same datapath layer, whose counters did not go backwards and which needs
+    /// no xlate cache to credit its delta. It is KEPT exactly as `revalidate_flow` would (delta
+    /// credited, baseline moved, `dump_seq` stamped). Returns false, having changed nothing but
+    /// `offloaded`, for every other case (the caller then takes the full path). When it returns true
+    /// it also zeroes `missed_dumps`, the sweep's only change to such a ukey: the shard slot gets
+    /// stamped and this round's sweep skips the ukey.
+    fn keep_in_place(&self, ukey: &Ukey, f: &DpifFlow, max_idle: u64, now: u64) -> bool {
+        let Some(mut g) = ukey.try_lock() else {
+            return false;
+        };
+        if g.state() != UkeyState::Operational
+            || g.dump_seq == self.ctx.dump_seq
+            || g.reval_seq != self.ctx.reval_seq
+            || g.dp_layer != Some(f.attrs.dp_layer)
+        {
+            return false;
+        }
+        let (packets, packets_back) = counter_delta(f.stats.n_packets, g.stats.n_packets);
+        if packets_back || (packets > 0 && g.xcache.is_none()) {
+            return false;
+        }
+        g.offloaded = f.attrs.offloaded;
+        let mut stats = f.stats;
+        let mut used = stats.used;
+        if used == 0 {
+            used = update_used(&g, &mut stats, self.ctx.terse, now);
+        }
+        if used != 0 && used < now.saturating_sub(max_idle) {
+            return false;
+        }
+        let result = self
+            .udpif
+            .revalidate_ukey(ukey, &mut g, &stats, self.ctx.reval_seq);
+        debug_assert_eq!(result, RevalResult::Keep);
+        g.dump_seq = self.ctx.dump_seq;
+        // What the sweep would do for a ukey dumped in its round; the slot stamp lets it skip this one.
+        g.missed_dumps = 0;
+        true
     }
 }
 

@@ -40,7 +40,7 @@ impl UkeyOp {
         if ukey.ufid_present() && udpif.caps.ufid {
             FlowRef::Ufid(ukey.id().ufid)
         } else {
-            FlowRef::Key(Box::new(*ukey.key()))
+            FlowRef::Key(Box::new(ukey.key()))
         }
     }
 
@@ -72,8 +72,8 @@ impl UkeyOp {
                     ukey: Some(Arc::clone(ukey)),
                     op: DpifOp::Put(FlowPut {
                         flags: PutFlags::MODIFY,
-                        key: *ukey.key(),
-                        mask: *ukey.mask(),
+                        key: ukey.key(),
+                        mask: ukey.mask(),
                         actions,
                         ufid: ukey.ufid_present().then_some(ukey.id().ufid),
                         pmd_id: ukey.id().pmd_id,
@@ -185,7 +185,7 @@ impl Udpif {
             None => final_stats,
         };
         if push.n_packets > 0 {
-            let key = ukey.map(|u| *u.key()).or(key);
+            let key = ukey.map(|u| u.key()).or(key);
             self.credit_by_translation(key.as_ref(), &push);
         }
     }

@@ -126,8 +126,9 @@ impl Udpif {
 
     /// Builds the ukey's xlate cache with a side-effect-free translation; false on failure.
     fn populate_xcache(&self, ukey: &Ukey, g: &mut UkeyInner) -> bool {
+        let key = ukey.key();
         let req = XlateRequest {
-            flow: ukey.key(),
+            flow: &key,
             tcp_flags: 0,
             for_revalidation: true,
             tables_version: self.xlate.tables_version(),
@@ -143,8 +144,9 @@ impl Udpif {
 
     /// Re-translates the ukey's key and compares mask and actions (`revalidate_ukey__`).
     fn revalidate_ukey_full(&self, ukey: &Ukey, g: &mut UkeyInner, tcp_flags: u16) -> RevalResult {
+        let key = ukey.key();
         let req = XlateRequest {
-            flow: ukey.key(),
+            flow: &key,
             tcp_flags,
             for_revalidation: true,
             tables_version: self.xlate.tables_version(),
@@ -161,11 +163,11 @@ impl Udpif {
             return RevalResult::Delete(DelReason::AvoidCaching);
         }
         let actions = if out.slow_path != 0 {
-            self.xlate.slow_path_actions(ukey.key(), out.slow_path)
+            self.xlate.slow_path_actions(&key, out.slow_path)
         } else {
             out.actions
         };
-        if datapath_wildcards(out.wc).has_extra(ukey.mask()) {
+        if datapath_wildcards(out.wc).has_extra(&ukey.mask()) {
             return RevalResult::Delete(DelReason::FlowWildcarded);
         }
         if *actions != *g.actions {

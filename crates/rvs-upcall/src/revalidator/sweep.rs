@@ -17,13 +17,51 @@ use crate::ukey::UkeyState;
 
 impl Udpif {
     /// Sweeps (or, with `purge`, purges) the shards of revalidator `slice` of `n`.
+    ///
+    /// Each shard is visited once under its lock: a ukey that needs nothing but its missed-dump
+    /// count updated (dumped this round, or validated against the current `reval_seq` and still
+    /// below [`MISSED_DUMPS_LIMIT`]), or that is in a state the sweep ignores, is settled there
+    /// without being copied out; the others are handled after the lock is released, exactly as
+    /// before (the verdict is taken again under the ukey lock). Ukeys the dump phase stamped in
+    /// their slot with this round's `dump_seq` (KEPT in place, `missed_dumps` already 0) are not
+    /// looked at at all.
     pub fn sweep_slice(&self, slice: usize, n: usize, purge: bool) {
         let dump_seq = self.dump_seq();
         let reval_seq = self.reval_seq();
         let env = &self.env;
+        let mut rest = Vec::new();
+        let mut ops = Vec::new();
         for shard in self.ukeys.slice_shards(slice, n) {
-            let mut ops = Vec::new();
-            for ukey in self.ukeys.shard_ukeys(shard) {
+            rest.clear();
+            if purge {
+                self.ukeys.visit_shard(shard, None, &mut rest, |_| false);
+            } else {
+                self.ukeys
+                    .visit_shard(shard, Some(dump_seq), &mut rest, |ukey| {
+                        let Some(mut g) = ukey.try_lock() else {
+                            env.coverage.inc(Counter::UpcallUkeyContention);
+                            return true;
+                        };
+                        match g.state() {
+                            UkeyState::Operational => {
+                                if g.dump_seq == dump_seq {
+                                    g.missed_dumps = 0;
+                                    true
+                                } else if g.reval_seq == reval_seq
+                                    && g.missed_dumps + 1 < MISSED_DUMPS_LIMIT
+                                {
+                                    g.missed_dumps += 1;
+                                    true
+                                } else {
+                                    false
+                                }
+                            }
+                            UkeyState::Inconsistent | UkeyState::Evicted => false,
+                            _ => true,
+                        }
+                    });
+            }
+            for ukey in rest.drain(..) {
                 let Some(mut g) = ukey.try_lock() else {
                     env.coverage.inc(Counter::UpcallUkeyContention);
                     continue;
@@ -65,7 +103,7 @@ impl Udpif {
                 }
             }
             if !ops.is_empty() {
-                self.push_ukey_ops(ops);
+                self.push_ukey_ops(std::mem::take(&mut ops));
             }
         }
     }

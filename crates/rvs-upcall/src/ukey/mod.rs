@@ -2,14 +2,16 @@
 //!
 //! # Invariants
 //! * A ukey is named by `(UFID, pmd_id)` ([`UkeyId`]); its key, mask, UFID and shard hash never
-//!   change. Everything else lives behind the ukey's own mutex ([`UkeyInner`]).
+//!   change. Key and mask are stored packed (their nonzero words only, `packed.rs`). Everything else lives behind the ukey's own mutex ([`UkeyInner`]).
 //! * `stats` holds the absolute datapath counters **already credited** to rules; it moves only
 //!   together with a push of the delta (or is reset when the datapath layer changes).
 //! * `dump_seq` is 0 until the ukey is first handled by a dump; `reval_seq` is the reval_seq its
 //!   actions were last validated against.
 //! * Lock order: shard mutex, then ukey mutex. Revalidators only ever `try_lock` a ukey.
 
+mod packed;
 mod state;
+mod table;
 mod umap;
 
 pub use state::{Transition, UkeyState, is_legal};
@@ -26,6 +28,7 @@ use rvs_flow::{Flow, Wildcards};
 use crate::env::Env;
 use crate::sync::{Mutex, MutexGuard};
 use crate::xlate::XlateCache;
+use packed::PackedKeyMask;
 
 /// The name of a ukey: its flow's UFID and the forwarding thread that owns the flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -51,29 +54,32 @@ impl fmt::Display for UkeyId {
     }
 }
 
-/// The mutable part of a ukey (guarded by its mutex).
+/// The mutable part of a ukey (guarded by its mutex). `repr(C)` keeps the fields a steady
+/// revalidation reads and writes (state, sequence numbers, stats) first, on the ukey's first
+/// cache lines, next to the mutex and the `Arc` counters.
 #[derive(Debug)]
+#[repr(C)]
 pub struct UkeyInner {
-    /// Last datapath stats already credited.
-    pub(crate) stats: FlowStats,
-    /// Creation time (ms).
-    pub(crate) created: u64,
     /// `dump_seq` of the dump that last handled it; 0 = never.
     pub(crate) dump_seq: u64,
     /// `reval_seq` it was last validated against.
     pub(crate) reval_seq: u64,
-    /// State and debug trail.
-    pub(crate) trail: StateTrail,
+    /// Last datapath stats already credited.
+    pub(crate) stats: FlowStats,
     /// Consecutive sweeps in which its flow was not dumped.
     pub(crate) missed_dumps: u32,
-    /// Datapath actions installed.
-    pub(crate) actions: Actions,
-    /// Translation side-effect cache.
-    pub(crate) xcache: Option<Box<dyn XlateCache>>,
-    /// Last seen datapath layer.
-    pub(crate) dp_layer: Option<&'static str>,
     /// Last seen "offloaded" attribute.
     pub(crate) offloaded: bool,
+    /// Last seen datapath layer.
+    pub(crate) dp_layer: Option<&'static str>,
+    /// Translation side-effect cache.
+    pub(crate) xcache: Option<Box<dyn XlateCache>>,
+    /// State and debug trail.
+    pub(crate) trail: StateTrail,
+    /// Creation time (ms).
+    pub(crate) created: u64,
+    /// Datapath actions installed.
+    pub(crate) actions: Actions,
 }
 
 impl UkeyInner {
@@ -84,14 +90,16 @@ impl UkeyInner {
     }
 }
 
-/// One ukey.
+/// One ukey. `repr(C)`: the id (compared by a map lookup), the mutex and the mutable state come
+/// first, so that a revalidator that finds the ukey (touching the `Arc` counters) and locks it
+/// stays on its first cache lines; the key and mask, read only for translations and ops, come last.
+#[repr(C)]
 pub struct Ukey {
     id: UkeyId,
     hash: u32,
-    key: Flow,
-    mask: Wildcards,
     ufid_present: bool,
     pub(crate) inner: Mutex<UkeyInner>,
+    flows: PackedKeyMask,
 }
 
 impl fmt::Debug for Ukey {
@@ -146,8 +154,7 @@ impl Ukey {
         Ukey {
             hash: p.id.hash(),
             id: p.id,
-            key: p.key,
-            mask: p.mask,
+            flows: PackedKeyMask::new(&p.key, &p.mask),
             ufid_present: p.ufid_present,
             inner: Mutex::new(UkeyInner {
                 stats: FlowStats {
@@ -175,13 +182,22 @@ impl Ukey {
     pub fn hash(&self) -> u32 {
         self.hash
     }
-    /// The unmasked key.
-    pub fn key(&self) -> &Flow {
-        &self.key
+    /// The unmasked key (unpacked on each call: the ukey stores only its nonzero words).
+    pub fn key(&self) -> Flow {
+        self.flows.key()
     }
-    /// The installed mask.
-    pub fn mask(&self) -> &Wildcards {
-        &self.mask
+    /// The installed mask (unpacked on each call).
+    pub fn mask(&self) -> Wildcards {
+        self.flows.mask()
+    }
+    /// True if this ukey's key equals `other`'s (compared packed).
+    pub fn same_key(&self, other: &Ukey) -> bool {
+        self.flows.key_eq(&other.flows)
+    }
+    /// Bytes the ukey occupies on the heap: itself, its `Arc` counters and its packed key and
+    /// mask (not its actions, shared with the datapath, nor its xlate cache).
+    pub fn heap_bytes(&self) -> usize {
+        size_of::<Ukey>() + 2 * size_of::<usize>() + self.flows.heap_bytes()
     }
     /// True if the datapath knows the flow by UFID.
     pub fn ufid_present(&self) -> bool {

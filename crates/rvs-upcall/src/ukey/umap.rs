@@ -1,10 +1,12 @@
-//! The ukey maps: [`N_UMAPS`] shards, each a mutex-guarded hash map from [`UkeyId`] to ukey
+//! The ukey maps: [`N_UMAPS`] shards, each a mutex-guarded open-addressing table (`table.rs`) from [`UkeyId`] to ukey
 //! (ovs-upcall.md §2.3, §2.4).
 //!
 //! # Invariants
 //! * A ukey is in the shard `hash % N_UMAPS`. Every access, readers included, locks that shard
 //!   briefly (OVS reads its cmaps lock-free under RCU; here `Arc` keeps a ukey alive for whoever
-//!   still holds it after removal, which is what RCU gives OVS).
+//!   still holds it after removal, which is what RCU gives OVS). The longest holds are the dump's
+//!   in-place KEEP ([`UkeyMaps::with_ukey_stamp`]: a try-lock of the ukey and a stats push, no
+//!   translation) and the sweep's visit of a shard ([`UkeyMaps::visit_shard`]: try-locks only).
 //! * Insert, replace and remove happen under the shard lock; a ukey leaves its map only through
 //!   [`UkeyMaps::delete`] (the sweep, purge, or the replace path), which acts once: only if the
 //!   ukey's state is below DELETED, checked under the ukey lock, and only removing the very same
@@ -13,11 +15,9 @@
 //!   credited twice.
 //! * Revalidator `i` of `n` owns shards `i, i+n, i+2n, ...` for the sweep.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
-use foldhash::fast::RandomState;
-
+use super::table::UkeyTable;
 use super::{Ukey, UkeyId, UkeyState};
 use crate::config::N_UMAPS;
 use crate::coverage::Counter;
@@ -25,7 +25,7 @@ use crate::env::Env;
 use crate::log::Level;
 use crate::sync::Mutex;
 
-type Shard = HashMap<UkeyId, Arc<Ukey>, RandomState>;
+type Shard = UkeyTable;
 
 /// What an install attempt did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -72,7 +72,7 @@ impl UkeyMaps {
     pub fn with_shards(n: usize) -> UkeyMaps {
         UkeyMaps {
             shards: (0..n.max(1))
-                .map(|_| Mutex::new(HashMap::with_hasher(RandomState::default())))
+                .map(|_| Mutex::new(UkeyTable::default()))
                 .collect(),
         }
     }
@@ -96,6 +96,21 @@ impl UkeyMaps {
         self.shard(self.shard_of(id))?.lock().get(id).cloned()
     }
 
+    /// Calls `f` on the ukey named `id` while its shard is locked (no reference is taken); if `f`
+    /// returns true the ukey's slot is stamped with `dump_seq`, which lets this round's sweep skip
+    /// it (`f` returns true only for a ukey it left OPERATIONAL, handled in dump `dump_seq`, with
+    /// `missed_dumps` 0). `None` if there is no such ukey. `f` may only `try_lock` the ukey and
+    /// must not touch the maps.
+    pub fn with_ukey_stamp(
+        &self,
+        id: &UkeyId,
+        dump_seq: u64,
+        f: impl FnOnce(&Ukey) -> bool,
+    ) -> Option<bool> {
+        let mut map = self.shard(self.shard_of(id))?.lock();
+        map.with_ukey_stamp(id, dump_seq, f)
+    }
+
     /// Inserts `new` (state CREATED), replacing an EVICTED ukey with the same key (§2.4).
     pub fn install(&self, new: &Arc<Ukey>, env: &Env) -> InstallOutcome {
         let Some(shard) = self.shard(self.shard_of(new.id())) else {
@@ -104,11 +119,11 @@ impl UkeyMaps {
         let mut map = shard.lock();
         let Some(old) = map.get(new.id()).cloned() else {
             let mut inner = new.lock();
-            map.insert(*new.id(), Arc::clone(new));
+            map.insert(Arc::clone(new));
             new.transition(&mut inner, UkeyState::Visible, "ukey_install", env);
             return InstallOutcome::Inserted;
         };
-        if old.key() != new.key() {
+        if !old.same_key(new) {
             env.log_rl(
                 &env.rl.common,
                 Level::Warn,
@@ -132,7 +147,7 @@ impl UkeyMaps {
         }
         let mut new_inner = new.lock();
         new_inner.dump_seq = old_inner.dump_seq;
-        map.insert(*new.id(), Arc::clone(new));
+        map.insert(Arc::clone(new));
         old.transition(&mut old_inner, UkeyState::Deleted, "try_ukey_replace", env);
         new.transition(&mut new_inner, UkeyState::Visible, "try_ukey_replace", env);
         env.coverage.inc(Counter::UpcallUkeyReplace);
@@ -162,6 +177,33 @@ impl UkeyMaps {
         self.shard(index)
             .map(|s| s.lock().values().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Visits shard `index` under its lock: `settle` is called on every ukey and returns true if it
+    /// dealt with the ukey in place (it may only `try_lock` the ukey: lock order shard, then ukey);
+    /// the ukeys it returns false for are appended to `rest`, to be handled after the shard lock is
+    /// released. No allocation unless `rest` grows.
+    /// With `skip_stamp` = `Some(dump_seq)`, ukeys whose slot carries that stamp (see
+    /// [`UkeyMaps::with_ukey_stamp`]) are passed over without being looked at.
+    pub fn visit_shard(
+        &self,
+        index: usize,
+        skip_stamp: Option<u64>,
+        rest: &mut Vec<Arc<Ukey>>,
+        mut settle: impl FnMut(&Ukey) -> bool,
+    ) {
+        let Some(shard) = self.shard(index) else {
+            return;
+        };
+        let map = shard.lock();
+        for (ukey, stamp) in map.stamped_values() {
+            if skip_stamp == Some(stamp) {
+                continue;
+            }
+            if !settle(ukey) {
+                rest.push(Arc::clone(ukey));
+            }
+        }
     }
 
     /// The shard indices swept by revalidator `slice` of `n`.
