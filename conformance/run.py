@@ -192,7 +192,7 @@ def wait_for_socket(path, proc=None, timeout=30):
             return False
         if os.path.exists(path):
             try:
-                ok, _ = unixctl(path, "version", [], timeout=5)
+                unixctl(path, "version", [], timeout=5)
                 return True
             except (OSError, ScenarioError):
                 pass
