@@ -74,6 +74,8 @@ pub struct Udpif {
     controller_rx: Receiver<ControllerUpcall>,
     pub(crate) upcall_counts: UpcallCounts,
     pub(crate) del_reasons: [AtomicU64; DelReason::ALL.len()],
+    /// Set by [`Udpif::request_round`]: the leader starts a round without waiting for its period.
+    pub(crate) round_requested: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Udpif {
@@ -119,6 +121,7 @@ impl Udpif {
             controller_rx,
             upcall_counts: UpcallCounts::default(),
             del_reasons: Default::default(),
+            round_requested: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -155,6 +158,14 @@ impl Udpif {
     /// (OVS's `udpif_revalidate`; ofproto calls it after every committed table change).
     pub fn revalidate(&self) {
         self.reval_seq.fetch_add(1, Ordering::AcqRel);
+        self.wake.ring();
+    }
+
+    /// Asks the leader to start a round now (no earlier than 5 ms after the last one started),
+    /// without asking for re-translation. The daemon uses it while its clock is stopped
+    /// (`time/stop`), where OVS's revalidators still run a round every period of real time.
+    pub fn request_round(&self) {
+        self.round_requested.store(true, Ordering::Release);
         self.wake.ring();
     }
 

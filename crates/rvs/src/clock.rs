@@ -49,6 +49,11 @@ impl MonotonicClock {
         }
     }
 
+    /// Whether `time/stop` froze the clock.
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
     /// Moves the clock forward by `ms`.
     pub fn warp(&self, ms: u64) {
         self.warp_ms.fetch_add(ms, Ordering::AcqRel);

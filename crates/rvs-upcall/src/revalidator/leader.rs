@@ -67,6 +67,7 @@ pub fn adjust_flow_limit(
 impl Udpif {
     /// The leader's samples at the top of a round (flow count, average, maximum, reval_seq, time).
     pub fn leader_begin(&self) -> LeaderStart {
+        self.round_requested.store(false, Ordering::Release);
         let last_reval_seq = self.reval_seq();
         let n_flows = self.n_flows();
         self.max_n_flows.fetch_max(n_flows, Ordering::Relaxed);
@@ -129,7 +130,10 @@ impl Udpif {
         let (due, earliest) = self.next_round_due(start);
         let poll = Duration::from_millis(50);
         let woke = |this: &Udpif| {
-            interrupted() || this.reval_seq() != start.last_reval_seq || this.env.now() >= due
+            interrupted()
+                || this.reval_seq() != start.last_reval_seq
+                || this.env.now() >= due
+                || this.round_requested.load(Ordering::Acquire)
         };
         while !woke(self) {
             let left = due.saturating_sub(self.env.now()).clamp(1, 50);
@@ -139,7 +143,12 @@ impl Udpif {
         if interrupted() {
             return;
         }
-        while self.env.now() < earliest && !interrupted() {
+        // A requested round (the daemon's real-time tick while its clock is stopped) does not
+        // wait for the 5 ms gap on a clock that may not move.
+        while self.env.now() < earliest
+            && !interrupted()
+            && !self.round_requested.load(Ordering::Acquire)
+        {
             let left = earliest.saturating_sub(self.env.now()).clamp(1, 5);
             self.wake
                 .wait_until(Duration::from_millis(left), interrupted);

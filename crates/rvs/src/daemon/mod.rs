@@ -322,11 +322,19 @@ fn spawn_housekeeping(inner: &Arc<Inner>) -> std::io::Result<(Arc<AtomicBool>, J
                 let totals = inner.coverage_totals();
                 inner.coverage.lock().sample(inner.clock.now_ms(), &totals);
                 drop(inner);
-                for _ in 0..10 {
+                for tick in 0..10 {
                     if stop2.load(Ordering::Acquire) {
                         return;
                     }
                     std::thread::sleep(Duration::from_millis(100));
+                    // With the clock stopped, revalidators still run a round every 500 ms of
+                    // real time, as OVS's do after `time/stop`.
+                    if tick % 5 == 4
+                        && let Some(inner) = weak.upgrade()
+                        && inner.warp_clock.is_stopped()
+                    {
+                        inner.udpif.request_round();
+                    }
                 }
             }
         })?;
