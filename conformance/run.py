@@ -488,8 +488,7 @@ class RvsSwitch(Switch):
         return self.appctl(["set"] + args)
 
     def set_prefixes(self, table, fields):
-        # Proposed rvs command (not in the daemon yet): the `prefixes` column of OVS's
-        # Flow_Table for one table of a bridge.
+        # The `prefixes` column of OVS's Flow_Table for one table of a bridge.
         return self.appctl(["set-prefixes", BRIDGE, table, fields])
 
     def add_port(self, name, opts):

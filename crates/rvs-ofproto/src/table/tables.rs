@@ -16,7 +16,7 @@
 use super::flow_mod::{Command, FlowMod};
 use super::rule::{FlowModFlags, Rule, RuleStats};
 use crate::actions::OfpError;
-use crate::classifier::{self, Classifier, Outgoing, Version};
+use crate::classifier::{self, Classifier, Outgoing, PrefixField, Version};
 use rvs_flow::ofp_match::port::OFPP_NONE;
 use rvs_flow::{Flow, Match, Wildcards};
 use std::sync::Arc;
@@ -228,6 +228,15 @@ impl Tables {
     /// The classifier of table `id`.
     pub fn classifier(&self, id: u8) -> Option<&Classifier<Arc<Rule>>> {
         self.tables.get(usize::from(id)).map(|t| &t.cls)
+    }
+
+    /// Sets the fields with prefix tries of table `id` (the `prefixes` column of OVS's
+    /// `Flow_Table`; an empty list turns the tries off). Returns whether anything changed;
+    /// false also for a table that does not exist.
+    pub fn set_prefix_fields(&mut self, id: u8, fields: &[PrefixField]) -> bool {
+        self.tables
+            .get_mut(usize::from(id))
+            .is_some_and(|t| t.cls.set_prefix_fields(fields))
     }
 
     /// The highest-priority rule of table `table_id` visible in `version` that matches `flow`,

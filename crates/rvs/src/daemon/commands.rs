@@ -143,6 +143,13 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
         ANY,
         |d, args| d.ofproto.trace(args),
     );
+    reg(
+        "set-prefixes",
+        "bridge table {field,...|none}",
+        3,
+        3,
+        |d, args| d.ofproto.set_prefixes(&args[0], &args[1], &args[2]),
+    );
     reg("fdb/show", "bridge", 1, 1, |d, args| {
         d.ofproto.fdb_show(&args[0])
     });

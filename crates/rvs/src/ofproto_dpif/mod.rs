@@ -324,6 +324,43 @@ impl OfprotoDpif {
         }
     }
 
+    /// Sets the prefix-trie fields of table `table` of `bridge` (OVS's `Flow_Table` `prefixes`
+    /// column): `fields` is a comma list of `nw_src`, `nw_dst`, `ipv6_src`, `ipv6_dst` (at most
+    /// three), or `none`/empty for no tries. Revalidates cached flows if anything changed.
+    pub fn set_prefixes(&self, bridge: &str, table: &str, fields: &str) -> Result<String, String> {
+        let br = self
+            .bridge(bridge)
+            .ok_or_else(|| format!("{bridge}: no such bridge"))?;
+        let table: u8 = table
+            .parse()
+            .ok()
+            .filter(|t| *t < 255)
+            .ok_or_else(|| format!("{table}: a table number from 0 to 254 is expected"))?;
+        let mut parsed = Vec::new();
+        if fields != "none" {
+            for name in fields.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                let field =
+                    rvs_ofproto::classifier::PrefixField::from_name(name).ok_or_else(|| {
+                        format!("{name}: not a prefix field (nw_src, nw_dst, ipv6_src, ipv6_dst)")
+                    })?;
+                if !parsed.contains(&field) {
+                    parsed.push(field);
+                }
+            }
+        }
+        if parsed.len() > rvs_ofproto::classifier::MAX_TRIES {
+            return Err(format!(
+                "at most {} prefix fields per table",
+                rvs_ofproto::classifier::MAX_TRIES
+            ));
+        }
+        let changed = br.tables.write().set_prefix_fields(table, &parsed);
+        if changed {
+            self.changed();
+        }
+        Ok(String::new())
+    }
+
     /// Total OpenFlow rules of every bridge, hidden ones included (`memory/show` `rules:`).
     pub fn n_rules(&self) -> usize {
         let bridges: Vec<Arc<BridgeState>> = self.bridges.read().clone();
