@@ -5,8 +5,10 @@
 //!   (next batch, next round) without stopping threads.
 //! * `max_revalidator` values below 100 ms are ignored, as OVS ignores them; the flow-limit ceiling is
 //!   at least 1 (OVS's schema minimum is 0, but a 0 ceiling would make every clamp end at 1000 anyway).
+//! * The flow-limit policy ([`FlowLimitPolicy`]) is read once per round (into the round's context)
+//!   and once per leader end, so a change applies from the next round.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
 /// Upcalls per handler batch (`UPCALL_MAX_BATCH`).
 pub const UPCALL_MAX_BATCH: usize = 64;
@@ -29,6 +31,53 @@ pub const MIN_FLOW_LIMIT: u32 = 1000;
 /// A prior packet count at or above this is assumed to have wrapped, not jumped back.
 pub const UINT64_THREE_QUARTERS: u64 = u64::MAX / 4 * 3;
 
+/// Under [`FlowLimitPolicy::Adaptive`], eviction aims `limit / ADAPTIVE_EVICT_MARGIN_DIVISOR` flows
+/// below the limit (5%), so new flows can be installed until the next round.
+pub const ADAPTIVE_EVICT_MARGIN_DIVISOR: u32 = 20;
+/// Under [`FlowLimitPolicy::Adaptive`], the most a fast round may multiply the limit by.
+pub const ADAPTIVE_MAX_GROWTH_FACTOR: u32 = 4;
+
+/// How the engine keeps the datapath flow count near the dynamic limit and how the limit grows
+/// (see `docs/flow-limit-policy.md`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum FlowLimitPolicy {
+    /// rvs's own: above the limit only the flows idle longest are deleted, just enough to get 5%
+    /// under it; a fast round may raise the limit to what its dump rate sustains (at most ×4).
+    #[default]
+    Adaptive,
+    /// Open vSwitch's rules exactly (ovs-upcall.md §4): above the limit every flow idle for more
+    /// than 100 ms is deleted; the limit grows by 1000 per fast round.
+    Ovs,
+}
+
+impl FlowLimitPolicy {
+    /// Every policy, in the order of [`FlowLimitPolicy::index`].
+    pub const ALL: [FlowLimitPolicy; 2] = [FlowLimitPolicy::Adaptive, FlowLimitPolicy::Ovs];
+
+    /// The configuration name: `adaptive` or `ovs`.
+    pub fn name(self) -> &'static str {
+        match self {
+            FlowLimitPolicy::Adaptive => "adaptive",
+            FlowLimitPolicy::Ovs => "ovs",
+        }
+    }
+
+    /// The policy called `name` (as [`FlowLimitPolicy::name`] spells it).
+    pub fn from_name(name: &str) -> Option<FlowLimitPolicy> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+
+    /// Position in [`FlowLimitPolicy::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The policy at `index` of [`FlowLimitPolicy::ALL`], if any.
+    pub fn from_index(index: usize) -> Option<FlowLimitPolicy> {
+        Self::ALL.get(index).copied()
+    }
+}
+
 /// Run-time settings (OVS's `other_config` knobs and `upcall/*` switches).
 #[derive(Debug)]
 pub struct UpcallConfig {
@@ -39,6 +88,7 @@ pub struct UpcallConfig {
     flow_limit_ceiling: AtomicU64,
     enable_megaflows: AtomicBool,
     enable_ufid: AtomicBool,
+    flow_limit_policy: AtomicU8,
 }
 
 impl Default for UpcallConfig {
@@ -51,6 +101,7 @@ impl Default for UpcallConfig {
             flow_limit_ceiling: AtomicU64::new(200_000),
             enable_megaflows: AtomicBool::new(true),
             enable_ufid: AtomicBool::new(true),
+            flow_limit_policy: AtomicU8::new(FlowLimitPolicy::default().index() as u8),
         }
     }
 }
@@ -117,6 +168,16 @@ impl UpcallConfig {
     pub fn set_ufid_enabled(&self, on: bool) {
         self.enable_ufid.store(on, Ordering::Relaxed);
     }
+    /// The flow-limit policy (default [`FlowLimitPolicy::Adaptive`]).
+    pub fn flow_limit_policy(&self) -> FlowLimitPolicy {
+        FlowLimitPolicy::from_index(usize::from(self.flow_limit_policy.load(Ordering::Relaxed)))
+            .unwrap_or_default()
+    }
+    /// Sets the flow-limit policy (applies from the next round).
+    pub fn set_flow_limit_policy(&self, policy: FlowLimitPolicy) {
+        self.flow_limit_policy
+            .store(policy.index() as u8, Ordering::Relaxed);
+    }
 }
 
 /// Thread counts from the configured values (0 = unset) and the CPU count, as
@@ -158,6 +219,20 @@ mod tests {
         assert_eq!(default_thread_counts(8, 6, 0), (6, 2));
         assert_eq!(default_thread_counts(8, 10, 0), (10, 1));
         assert_eq!(default_thread_counts(8, 0, 4), (4, 4));
+    }
+
+    #[test]
+    fn flow_limit_policy_names_and_setting() {
+        let c = UpcallConfig::default();
+        assert_eq!(c.flow_limit_policy(), FlowLimitPolicy::Adaptive);
+        c.set_flow_limit_policy(FlowLimitPolicy::Ovs);
+        assert_eq!(c.flow_limit_policy(), FlowLimitPolicy::Ovs);
+        for p in FlowLimitPolicy::ALL {
+            assert_eq!(FlowLimitPolicy::from_name(p.name()), Some(p));
+            assert_eq!(FlowLimitPolicy::from_index(p.index()), Some(p));
+        }
+        assert_eq!(FlowLimitPolicy::from_name("OVS"), None);
+        assert_eq!(FlowLimitPolicy::from_index(2), None);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!   [`Counter::ALL`] order, as `(name, total)` pairs, zeros included.
 //! * The names are OVS's `COVERAGE_DEFINE` names, except the two `ukey_state_*` counters, which are
 //!   rvs's own: OVS aborts on a backwards ukey transition and only logs other invalid ones, rvs counts
-//!   both (and never aborts).
+//!   both (and never aborts); and the two `upcall_flow_limit_{evict,jumped}` counters of the
+//!   adaptive flow-limit policy, which OVS does not have.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -48,11 +49,15 @@ pub enum Counter {
     UkeyStateBackwards,
     /// rvs: an illegal forward ukey transition was refused (OVS only logs it).
     UkeyStateInvalid,
+    /// rvs (adaptive policy): a revalidator batch deleted idle flows by the round's idle cutoff.
+    UpcallFlowLimitEvict,
+    /// rvs (adaptive policy): a fast round raised the limit by more than 1000.
+    UpcallFlowLimitJumped,
 }
 
 impl Counter {
     /// Every counter, in snapshot order.
-    pub const ALL: [Counter; 18] = [
+    pub const ALL: [Counter; 20] = [
         Counter::DumpedDuplicateFlow,
         Counter::DumpedNewFlow,
         Counter::DumpedInconsistentFlow,
@@ -71,6 +76,8 @@ impl Counter {
         Counter::UpcallFlowLimitGrew,
         Counter::UkeyStateBackwards,
         Counter::UkeyStateInvalid,
+        Counter::UpcallFlowLimitEvict,
+        Counter::UpcallFlowLimitJumped,
     ];
 
     /// The counter's name as `coverage/show` prints it.
@@ -94,6 +101,8 @@ impl Counter {
             Counter::UpcallFlowLimitGrew => "upcall_flow_limit_grew",
             Counter::UkeyStateBackwards => "ukey_state_backwards",
             Counter::UkeyStateInvalid => "ukey_state_invalid",
+            Counter::UpcallFlowLimitEvict => "upcall_flow_limit_evict",
+            Counter::UpcallFlowLimitJumped => "upcall_flow_limit_jumped",
         }
     }
 

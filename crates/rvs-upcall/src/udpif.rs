@@ -24,7 +24,7 @@ use crate::coverage::Coverage;
 use crate::env::Env;
 use crate::log::Log;
 use crate::notify::Notifier;
-use crate::revalidator::DelReason;
+use crate::revalidator::{DelReason, IdleAges};
 use crate::ukey::{Ukey, UkeyId, UkeyMaps};
 use crate::xlate::Translator;
 
@@ -76,6 +76,11 @@ pub struct Udpif {
     pub(crate) del_reasons: [AtomicU64; DelReason::ALL.len()],
     /// Set by [`Udpif::request_round`]: the leader starts a round without waiting for its period.
     pub(crate) round_requested: std::sync::atomic::AtomicBool,
+    /// The idle ages the round's revalidators recorded, merged as each finishes its dump.
+    pub(crate) idle_ages: Mutex<IdleAges>,
+    /// The previous round's merged idle ages, which the adaptive policy evicts by (`None`: none
+    /// recorded, or OVS's policy).
+    pub(crate) eviction_ages: Mutex<Option<Arc<IdleAges>>>,
 }
 
 impl std::fmt::Debug for Udpif {
@@ -122,6 +127,8 @@ impl Udpif {
             upcall_counts: UpcallCounts::default(),
             del_reasons: Default::default(),
             round_requested: std::sync::atomic::AtomicBool::new(false),
+            idle_ages: Mutex::new(IdleAges::default()),
+            eviction_ages: Mutex::new(None),
         }
     }
 
@@ -232,6 +239,17 @@ impl Udpif {
             return n;
         }
         self.n_flows.load(Ordering::Relaxed)
+    }
+
+    /// Refreshes the cached datapath flow count now, whatever its age (the adaptive flow-limit
+    /// policy does at every round start, so the round's eviction works from a current count).
+    pub fn refresh_n_flows(&self) -> u64 {
+        let _guard = self.n_flows_mutex.lock();
+        let n = self.dpif.dp_stats().n_flows;
+        self.n_flows.store(n, Ordering::Relaxed);
+        self.n_flows_timestamp
+            .store(self.env.now(), Ordering::Relaxed);
+        n
     }
 
     /// Queued controller upcalls (drained).

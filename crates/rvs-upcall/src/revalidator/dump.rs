@@ -9,15 +9,19 @@
 //! * Datapath ops of a batch are pushed before the next batch is dumped; ukeys are not freed here.
 //! * The steady case (KEEP without translation) is decided under the shard lock without cloning
 //!   the ukey's `Arc` (`keep_in_place`); it makes the same changes the full path would.
+//! * The idle limit of a batch comes from the round's flow-limit policy (`policy.rs`); under the
+//!   adaptive policy every flow the dump keeps records its `used` time in the revalidator's own
+//!   idle-age histogram ([`AdaptiveDump`]), merged into the engine's when the cursor is dropped.
 
 use std::sync::Arc;
 
 use rvs_dpif::dpif::{DpifError, DpifFlow, FlowDumpThread, FlowGet, FlowRef, FlowStats};
 use rvs_flow::odp::OdpAction;
 
+use super::policy::AdaptiveDump;
 use super::reval::counter_delta;
 use super::{DelReason, RevalResult, RoundCtx, UkeyOp};
-use crate::config::{OVER_LIMIT_MAX_IDLE_MS, REVALIDATE_MAX_BATCH};
+use crate::config::REVALIDATE_MAX_BATCH;
 use crate::coverage::Counter;
 use crate::log::Level;
 use crate::udpif::Udpif;
@@ -60,6 +64,16 @@ pub struct RevalidatorDump<'d> {
     thread: Box<dyn FlowDumpThread + 'd>,
     flows: Vec<DpifFlow>,
     kill_warned: bool,
+    /// The adaptive policy's per-revalidator state (`None` under OVS's policy).
+    adaptive: Option<AdaptiveDump>,
+}
+
+impl Drop for RevalidatorDump<'_> {
+    fn drop(&mut self) {
+        if let Some(adaptive) = self.adaptive.take() {
+            adaptive.finish(self.udpif);
+        }
+    }
 }
 
 impl<'d> RevalidatorDump<'d> {
@@ -71,6 +85,7 @@ impl<'d> RevalidatorDump<'d> {
             thread,
             flows: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kill_warned: false,
+            adaptive: AdaptiveDump::for_round(udpif, &ctx),
         }
     }
 
@@ -117,12 +132,8 @@ impl<'d> RevalidatorDump<'d> {
                 );
             }
         }
-        let max_idle = if n_dp_flows > limit {
-            OVER_LIMIT_MAX_IDLE_MS
-        } else {
-            udpif.config.max_idle_ms()
-        };
         let now = env.now();
+        let max_idle = udpif.batch_max_idle(&self.ctx, self.adaptive.as_mut(), n_dp_flows, now);
         let mut ops = Vec::new();
         let flows = std::mem::take(&mut self.flows);
         for f in &flows {
@@ -239,6 +250,9 @@ impl<'d> RevalidatorDump<'d> {
             udpif.revalidate_ukey(&ukey, &mut g, &stats, self.ctx.reval_seq)
         };
         g.dump_seq = self.ctx.dump_seq;
+        if !matches!(result, RevalResult::Delete(_)) {
+            self.record_kept(used);
+        }
         if result != RevalResult::Keep {
             ops.extend(UkeyOp::for_result(udpif, &ukey, &mut g, result));
         }
@@ -246,6 +260,14 @@ impl<'d> RevalidatorDump<'d> {
 }
 
 impl RevalidatorDump<'_> {
+    /// Records the `used` time of a flow the dump keeps (adaptive policy only).
+    #[inline]
+    fn record_kept(&self, used: u64) {
+        if let Some(adaptive) = &self.adaptive {
+            adaptive.record(used);
+        }
+    }
+
     /// The steady case, handled under the shard lock without taking a reference to the ukey: an
     /// OPERATIONAL ukey, not yet handled in this dump, validated against the current `reval_seq`,
     /// not idle, on the same datapath layer, whose counters did not go backwards and which needs
@@ -282,6 +304,7 @@ impl RevalidatorDump<'_> {
             .udpif
             .revalidate_ukey(ukey, &mut g, &stats, self.ctx.reval_seq);
         debug_assert_eq!(result, RevalResult::Keep);
+        self.record_kept(used);
         g.dump_seq = self.ctx.dump_seq;
         // What the sweep would do for a ukey dumped in its round; the slot stamp lets it skip this one.
         g.missed_dumps = 0;

@@ -6,11 +6,16 @@
 //! * The adjusted limit is clamped to `[1000, flow-limit]`; growth needs a dump rate
 //!   (`n_flows * 1000 / duration`, flows counted at the round's start) above the limit (bug 17).
 //! * Between two round starts at least [`MIN_ROUND_GAP_MS`] pass unless a latch is set (bug 11).
+//! * Under the adaptive policy the growth step differs and the leader also sets the next round's
+//!   idle cutoff from the revalidators' merged idle-age histograms (`policy.rs`); shrinking and
+//!   the clamp are OVS's under both policies.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::config::{MIN_FLOW_LIMIT, MIN_ROUND_GAP_MS};
+use super::idle_ages::IdleAges;
+use super::policy::adjust_flow_limit_adaptive;
+use crate::config::{FlowLimitPolicy, MIN_FLOW_LIMIT, MIN_ROUND_GAP_MS};
 use crate::coverage::Counter;
 use crate::log::Level;
 use crate::udpif::Udpif;
@@ -35,6 +40,8 @@ pub enum LimitChange {
     Reduced,
     /// Fast dump with a dump rate above the limit: + 1000.
     Grew,
+    /// Adaptive policy only: a fast dump raised the limit by more than 1000 (towards its rate).
+    Jumped,
     /// None of the above (the clamp may still apply).
     Unchanged,
 }
@@ -68,8 +75,12 @@ impl Udpif {
     /// The leader's samples at the top of a round (flow count, average, maximum, reval_seq, time).
     pub fn leader_begin(&self) -> LeaderStart {
         self.round_requested.store(false, Ordering::Release);
+        *self.idle_ages.lock() = IdleAges::default();
         let last_reval_seq = self.reval_seq();
-        let n_flows = self.n_flows();
+        let n_flows = match self.config.flow_limit_policy() {
+            FlowLimitPolicy::Ovs => self.n_flows(),
+            FlowLimitPolicy::Adaptive => self.refresh_n_flows(),
+        };
         self.max_n_flows.fetch_max(n_flows, Ordering::Relaxed);
         let avg = self.avg_n_flows.load(Ordering::Relaxed);
         self.avg_n_flows
@@ -82,12 +93,18 @@ impl Udpif {
     }
 
     /// The leader's end of a round (after the dump is destroyed): bumps `dump_seq`, records the
-    /// duration, adjusts the flow limit. Returns the duration.
+    /// duration, adjusts the flow limit (by the configured [`FlowLimitPolicy`]) and, under the
+    /// adaptive policy, sets the next round's idle cutoff. Returns the duration.
     pub fn leader_end(&self, start: &LeaderStart) -> u64 {
         self.bump_dump_seq();
         let duration = self.env.now().saturating_sub(start.start_time).max(1);
         self.dump_duration.store(duration, Ordering::Relaxed);
-        let (limit, change) = adjust_flow_limit(
+        let policy = self.config.flow_limit_policy();
+        let adjust = match policy {
+            FlowLimitPolicy::Ovs => adjust_flow_limit,
+            FlowLimitPolicy::Adaptive => adjust_flow_limit_adaptive,
+        };
+        let (limit, change) = adjust(
             self.flow_limit(),
             start.n_flows,
             duration,
@@ -97,9 +114,15 @@ impl Udpif {
             LimitChange::Scaled => self.env.coverage.inc(Counter::UpcallFlowLimitScaled),
             LimitChange::Reduced => self.env.coverage.inc(Counter::UpcallFlowLimitReduced),
             LimitChange::Grew => self.env.coverage.inc(Counter::UpcallFlowLimitGrew),
+            LimitChange::Jumped => {
+                self.env.coverage.inc(Counter::UpcallFlowLimitGrew);
+                self.env.coverage.inc(Counter::UpcallFlowLimitJumped);
+            }
             LimitChange::Unchanged => {}
         }
         self.set_flow_limit(limit);
+        let ages = std::mem::take(&mut *self.idle_ages.lock());
+        self.publish_idle_ages(ages, policy);
         if duration > 2000 {
             self.env.log.write(
                 Level::Warn,

@@ -8,22 +8,28 @@
 //! * Every flow is credited only as deltas over the ukey's baseline; a failed datapath op carries
 //!   zero statistics and credits nothing.
 //! * Within a round every participant sees the same `dump_seq`, `reval_seq`, flow limit and
-//!   terse flag ([`RoundCtx`], read once by the leader before the dump starts).
+//!   terse flag and flow-limit policy ([`RoundCtx`], read once by the leader before the dump
+//!   starts).
 
 mod dump;
+mod idle_ages;
 mod leader;
 mod ops;
+mod policy;
 mod reval;
 mod sweep;
 
 pub use dump::{AcquireError, RevalidatorDump};
+pub use idle_ages::IdleAges;
 pub use leader::{LeaderStart, LimitChange, adjust_flow_limit};
 pub use ops::UkeyOp;
+pub use policy::{adjust_flow_limit_adaptive, eviction_target};
 pub use reval::RevalResult;
 
 use parking_lot::Mutex;
 use rvs_dpif::dpif::FlowDump;
 
+use crate::config::FlowLimitPolicy;
 use crate::udpif::Udpif;
 
 /// Why a flow was deleted (OVS's `flow_del_reason`); counted per reason.
@@ -78,6 +84,10 @@ pub struct RoundCtx {
     pub flow_limit: u32,
     /// True if the dump is terse (UFID + stats only).
     pub terse: bool,
+    /// When the round started (ms): the reference of the idle ages revalidators record.
+    pub start_ms: u64,
+    /// The flow-limit policy in force for the round.
+    pub policy: FlowLimitPolicy,
 }
 
 impl Udpif {
@@ -88,6 +98,8 @@ impl Udpif {
             reval_seq: self.reval_seq(),
             flow_limit: self.flow_limit(),
             terse: self.use_ufid(),
+            start_ms: self.env.now(),
+            policy: self.config.flow_limit_policy(),
         }
     }
 

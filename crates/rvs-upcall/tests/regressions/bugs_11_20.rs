@@ -7,6 +7,7 @@ use std::time::Duration;
 use rvs_dpif::clock::Clock;
 use rvs_dpif::dpif::{Dpif, DpifOp, FlowPut, NON_PMD_CORE_ID, PutFlags};
 use rvs_flow::odp::OdpAction;
+use rvs_upcall::config::FlowLimitPolicy;
 use rvs_upcall::coverage::Counter;
 use rvs_upcall::log::Level;
 use rvs_upcall::testing::SendResult;
@@ -179,6 +180,8 @@ fn bug_16_new_ukeys_start_with_dump_seq_zero() {
 #[test]
 fn bug_17_flow_limit_recovers_after_a_slow_period() {
     let (h, _f) = one_rule();
+    // OVS's growth rule (+1000 per fast round) is what this seed pins down.
+    h.udpif.config().set_flow_limit_policy(FlowLimitPolicy::Ovs);
     h.dpif.override_n_flows(Some(5000));
     let slow = h.udpif.begin_round(1);
     h.advance(3000);

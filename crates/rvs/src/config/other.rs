@@ -7,8 +7,12 @@
 //!   all go through it, so a value accepted in the file is accepted at run time and vice versa.
 //! * Every field always holds a value inside its knob's range (or `None` for the optional thread
 //!   counts); `set` changes nothing when it returns an error.
+//! * A knob with names (`flow-limit-policy`) takes one of them, stored as its index; every other
+//!   knob takes a decimal integer.
 
 use std::fmt::Write as _;
+
+use rvs_upcall::config::FlowLimitPolicy;
 
 /// Upper bound of every thread count (`n-handler-threads`, `n-revalidator-threads`,
 /// `n-forwarding-threads`): a sanity limit of rvs, Open vSwitch has none.
@@ -42,6 +46,9 @@ pub struct OtherConfig {
     /// `vlan-limit`: VLAN headers matched, as the user wrote it (OVS default 1; 0 = no limit
     /// beyond [`FLOW_MAX_VLAN_HEADERS`]); use [`OtherConfig::effective_vlan_limit`].
     pub vlan_limit: usize,
+    /// `flow-limit-policy` (rvs only): how the flow count is kept under the dynamic limit and how
+    /// the limit grows (default adaptive; `ovs` is Open vSwitch's behaviour exactly).
+    pub flow_limit_policy: FlowLimitPolicy,
 }
 
 impl Default for OtherConfig {
@@ -57,6 +64,7 @@ impl Default for OtherConfig {
             n_forwarding_threads: 1,
             emc_insert_inv_prob: 100,
             vlan_limit: 1,
+            flow_limit_policy: FlowLimitPolicy::Adaptive,
         }
     }
 }
@@ -69,6 +77,8 @@ pub(crate) struct Knob {
     pub(crate) min: u64,
     /// Largest accepted value.
     pub(crate) max: u64,
+    /// For a knob set by name: the names, value `i` being `names[i]` (empty for integer knobs).
+    pub(crate) names: &'static [&'static str],
     get: fn(&OtherConfig) -> Option<u64>,
     put: fn(&mut OtherConfig, Option<u64>),
 }
@@ -92,6 +102,7 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "flow-limit",
         min: 1,
         max: U32_MAX,
+        names: &[],
         get: |c| Some(u64::from(c.flow_limit)),
         put: |c, v| c.flow_limit = v.map_or(OtherConfig::default().flow_limit, to_u32),
     },
@@ -99,6 +110,7 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "max-idle",
         min: 500,
         max: U32_MAX,
+        names: &[],
         get: |c| Some(c.max_idle_ms),
         put: |c, v| c.max_idle_ms = v.unwrap_or(OtherConfig::default().max_idle_ms),
     },
@@ -106,6 +118,7 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "max-revalidator",
         min: 100,
         max: U32_MAX,
+        names: &[],
         get: |c| Some(c.max_revalidator_ms),
         put: |c, v| c.max_revalidator_ms = v.unwrap_or(OtherConfig::default().max_revalidator_ms),
     },
@@ -113,6 +126,7 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "min-revalidate-pps",
         min: 0,
         max: U32_MAX,
+        names: &[],
         get: |c| Some(c.min_revalidate_pps),
         put: |c, v| c.min_revalidate_pps = v.unwrap_or(OtherConfig::default().min_revalidate_pps),
     },
@@ -120,6 +134,7 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "n-handler-threads",
         min: 1,
         max: MAX_THREADS,
+        names: &[],
         get: |c| c.n_handler_threads.map(|n| n as u64),
         put: |c, v| c.n_handler_threads = v.map(to_usize),
     },
@@ -127,6 +142,7 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "n-revalidator-threads",
         min: 1,
         max: MAX_THREADS,
+        names: &[],
         get: |c| c.n_revalidator_threads.map(|n| n as u64),
         put: |c, v| c.n_revalidator_threads = v.map(to_usize),
     },
@@ -134,6 +150,7 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "n-forwarding-threads",
         min: 1,
         max: MAX_THREADS,
+        names: &[],
         get: |c| Some(c.n_forwarding_threads as u64),
         put: |c, v| {
             c.n_forwarding_threads = v.map_or(OtherConfig::default().n_forwarding_threads, to_usize)
@@ -143,6 +160,7 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "emc-insert-inv-prob",
         min: 0,
         max: U32_MAX,
+        names: &[],
         get: |c| Some(u64::from(c.emc_insert_inv_prob)),
         put: |c, v| {
             c.emc_insert_inv_prob = v.map_or(OtherConfig::default().emc_insert_inv_prob, to_u32)
@@ -152,8 +170,22 @@ pub(crate) const KNOBS: &[Knob] = &[
         name: "vlan-limit",
         min: 0,
         max: I32_MAX,
+        names: &[],
         get: |c| Some(c.vlan_limit as u64),
         put: |c, v| c.vlan_limit = v.map_or(OtherConfig::default().vlan_limit, to_usize),
+    },
+    Knob {
+        name: "flow-limit-policy",
+        min: 0,
+        max: 1,
+        // The order of `FlowLimitPolicy::ALL` (checked by a test).
+        names: &["adaptive", "ovs"],
+        get: |c| Some(c.flow_limit_policy.index() as u64),
+        put: |c, v| {
+            c.flow_limit_policy = v
+                .and_then(|i| FlowLimitPolicy::from_index(to_usize(i)))
+                .unwrap_or(OtherConfig::default().flow_limit_policy)
+        },
     },
 ];
 
@@ -175,11 +207,22 @@ pub(crate) fn knob(key: &str) -> Result<&'static Knob, String> {
 
 impl Knob {
     /// Parses `value` for this knob: `Ok(None)` for an empty value (back to the default),
-    /// `Ok(Some(n))` for a decimal integer inside the range.
+    /// `Ok(Some(n))` for a decimal integer inside the range, or for a knob with names, the index
+    /// of the name given.
     pub(crate) fn parse(&self, value: &str) -> Result<Option<u64>, String> {
         let value = value.trim();
         if value.is_empty() {
             return Ok(None);
+        }
+        if !self.names.is_empty() {
+            return match self.names.iter().position(|n| *n == value) {
+                Some(i) => Ok(Some(i as u64)),
+                None => Err(format!(
+                    "{}: expected one of {}, got `{value}`",
+                    self.name,
+                    self.names.join(", ")
+                )),
+            };
         }
         let parsed = if value.bytes().all(|b| b.is_ascii_digit()) {
             value.parse::<u64>().ok()
@@ -203,7 +246,7 @@ impl OtherConfig {
     }
 
     /// `set KEY=VALUE` at run time: `key` is an `[other_config]` name, `value` a decimal integer
-    /// inside the knob's range, or empty to return to the default (like removing the key from
+    /// inside the knob's range (a name for `flow-limit-policy`), or empty to return to the default (like removing the key from
     /// OVS's `other_config`). On error nothing changes and the message says what is accepted.
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
         let knob = knob(key)?;
@@ -235,6 +278,14 @@ impl OtherConfig {
         let mut text = String::new();
         for knob in KNOBS {
             let _ = match (knob.get)(self) {
+                Some(value) if !knob.names.is_empty() => {
+                    let name = usize::try_from(value)
+                        .ok()
+                        .and_then(|i| knob.names.get(i))
+                        .copied()
+                        .unwrap_or_default();
+                    writeln!(text, "{}={name}", knob.name)
+                }
                 Some(value) => writeln!(text, "{}={value}", knob.name),
                 None => writeln!(text, "{}=", knob.name),
             };

@@ -19,6 +19,7 @@ pub(super) fn apply_upcall_knobs(config: &UpcallConfig, other: &OtherConfig) {
     config.set_max_idle_ms(other.max_idle_ms);
     config.set_max_revalidator_ms(other.max_revalidator_ms);
     config.set_min_revalidate_pps(other.min_revalidate_pps);
+    config.set_flow_limit_policy(other.flow_limit_policy);
 }
 
 /// `set KEY=VALUE [KEY=VALUE...]`.

@@ -1,6 +1,7 @@
 //! Run-time `set`, `set_assignments` and `describe` of the `[other_config]` knobs.
 
 use super::*;
+use rvs_upcall::config::FlowLimitPolicy;
 
 #[test]
 fn set_accepts_every_key_at_both_ends_of_its_range() {
@@ -16,9 +17,12 @@ fn set_accepts_every_key_at_both_ends_of_its_range() {
         ("emc-insert-inv-prob", 0, u64::from(u32::MAX)),
         ("vlan-limit", 0, i32::MAX as u64),
     ];
+    // Every integer knob (`flow-limit-policy`, set by name, has its own test).
     assert_eq!(
         ranges.iter().map(|r| r.0).collect::<Vec<_>>(),
-        OtherConfig::keys().collect::<Vec<_>>()
+        OtherConfig::keys()
+            .filter(|k| *k != "flow-limit-policy")
+            .collect::<Vec<_>>()
     );
     for (key, min, max) in ranges {
         let mut other = OtherConfig::default();
@@ -67,6 +71,7 @@ fn set_changes_the_right_field() {
     other
         .set("vlan-limit", " 2 ")
         .expect("surrounding spaces are fine");
+    other.set("flow-limit-policy", "ovs").expect("ok");
     assert_eq!(
         other,
         OtherConfig {
@@ -79,6 +84,7 @@ fn set_changes_the_right_field() {
             n_forwarding_threads: 4,
             emc_insert_inv_prob: 1,
             vlan_limit: 2,
+            flow_limit_policy: FlowLimitPolicy::Ovs,
         }
     );
     // An empty value returns every knob to its default, like removing the OVS key.
@@ -128,16 +134,53 @@ fn describe_lists_defaults_and_round_trips_through_set() {
         other.describe(),
         "flow-limit=200000\nmax-idle=10000\nmax-revalidator=500\nmin-revalidate-pps=5\n\
          n-handler-threads=\nn-revalidator-threads=\nn-forwarding-threads=1\n\
-         emc-insert-inv-prob=100\nvlan-limit=1\n"
+         emc-insert-inv-prob=100\nvlan-limit=1\nflow-limit-policy=adaptive\n"
     );
     let mut changed = OtherConfig::default();
     changed
-        .set_assignments(["n-handler-threads=4", "vlan-limit=0"])
+        .set_assignments([
+            "n-handler-threads=4",
+            "vlan-limit=0",
+            "flow-limit-policy=ovs",
+        ])
         .expect("ok");
     let mut copy = OtherConfig::default();
     copy.set_assignments(changed.describe().lines())
         .expect("describe output is valid set input");
     assert_eq!(copy, changed);
+}
+
+#[test]
+fn flow_limit_policy_is_set_by_name() {
+    let knob = super::super::other::knob("flow-limit-policy").expect("known");
+    // The names are the engine's, in the engine's order.
+    assert_eq!(
+        knob.names,
+        FlowLimitPolicy::ALL.map(FlowLimitPolicy::name).as_slice()
+    );
+    let mut other = OtherConfig::default();
+    assert_eq!(other.flow_limit_policy, FlowLimitPolicy::Adaptive);
+    other.set("flow-limit-policy", " ovs ").expect("ok");
+    assert_eq!(other.flow_limit_policy, FlowLimitPolicy::Ovs);
+    assert!(other.describe().contains("flow-limit-policy=ovs\n"));
+    other.set("flow-limit-policy", "adaptive").expect("ok");
+    assert_eq!(other.flow_limit_policy, FlowLimitPolicy::Adaptive);
+    for bad in ["OVS", "1", "0", "fast", "ovs,adaptive"] {
+        let before = other.clone();
+        let message = other.set("flow-limit-policy", bad).expect_err("refused");
+        assert_eq!(
+            message,
+            format!("flow-limit-policy: expected one of adaptive, ovs, got `{bad}`")
+        );
+        assert_eq!(other, before);
+    }
+    other.set("flow-limit-policy", "ovs").expect("ok");
+    other.set("flow-limit-policy", "").expect("empty resets");
+    assert_eq!(other.flow_limit_policy, FlowLimitPolicy::Adaptive);
+    // The file takes it as a string.
+    let config = Config::from_toml_str("[other_config]\nflow-limit-policy = \"ovs\"\n", None)
+        .expect("valid");
+    assert_eq!(config.other.flow_limit_policy, FlowLimitPolicy::Ovs);
 }
 
 #[test]

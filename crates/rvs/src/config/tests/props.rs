@@ -51,7 +51,11 @@ proptest! {
             // The accepted value reads back and reloads through the file format.
             let text = format!("[other_config]\n{}", other.describe().lines()
                 .filter(|l| !l.ends_with('='))
-                .map(|l| l.replacen('=', " = ", 1) + "\n")
+                .map(|l| {
+                    // Quoted: the file takes every knob as a string too (names need it).
+                    let (k, v) = l.split_once('=').expect("key=value");
+                    format!("{k} = \"{v}\"\n")
+                })
                 .collect::<String>());
             let reloaded = Config::from_toml_str(&text, None).expect("describe output is a valid file");
             prop_assert_eq!(reloaded.other, other);
