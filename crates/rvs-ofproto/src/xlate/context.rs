@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use rvs_flow::flow::{
-    ETH_TYPE_IP, ETH_TYPE_VLAN_8021Q, FRAG_LATER, FRAG_MASK, VLAN_CFI, VLAN_PCP_MASK,
+    ETH_TYPE_IP, ETH_TYPE_VLAN_8021Q, FRAG_ANY, FRAG_LATER, FRAG_MASK, VLAN_CFI, VLAN_PCP_MASK,
     VLAN_PCP_SHIFT, VLAN_VID_MASK, VlanHeader, ipproto,
 };
 use rvs_flow::odp::OdpAction;
@@ -189,8 +189,15 @@ impl Ctx<'_> {
         }
         self.resubmits += 1;
         let saved_in_port = self.flow.in_port;
+        let (saved_tp_src, saved_tp_dst) = (self.flow.tp_src, self.flow.tp_dst);
         if let Some(p) = in_port {
             self.flow.in_port = u32::from(p);
+        }
+        // Fragment handling "normal": a fragment is looked up as if it had no transport
+        // ports (`nw_frag` is already exact in the mask).
+        if self.flow.nw_frag & FRAG_ANY != 0 {
+            self.flow.tp_src = 0;
+            self.flow.tp_dst = 0;
         }
         let rule = self
             .xlator
@@ -203,6 +210,8 @@ impl Ctx<'_> {
             )
             .cloned();
         self.flow.in_port = saved_in_port;
+        self.flow.tp_src = saved_tp_src;
+        self.flow.tp_dst = saved_tp_dst;
         let Some(rule) = rule else {
             self.trace_miss(table_id);
             return;

@@ -52,6 +52,8 @@ pub mod trace;
 mod props;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_conformance;
 
 pub use bridge::{Bridge, BridgePort};
 
