@@ -83,3 +83,55 @@ fn ipv6_first_fragment_misses_the_port_rule() {
     assert_eq!(out.wc.masks.nw_proto, u8::MAX);
     assert_eq!(out.wc.masks.tp_src, 0);
 }
+
+/// An IPv6 neighbour solicitation from port 1 for `target` (its last byte).
+fn neighbour_solicitation(target_last_byte: u8) -> Flow {
+    let mut f = Flow {
+        in_port: 1,
+        dl_type: ETH_TYPE_IPV6,
+        nw_proto: ipproto::ICMPV6,
+        nw_ttl: 255,
+        tp_src: 135,
+        ..Flow::default()
+    };
+    f.ipv6_src = [0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1];
+    f.nd_target = [
+        0xfe,
+        0x80,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        target_last_byte,
+    ];
+    f
+}
+
+/// `035-megaflow-ipv6-nd-target` (OVS 3.1): `nd_target` is in the last (L4) lookup stage
+/// together with the ICMPv6 type, so a solicitation for another target misses in that stage
+/// and its megaflow is `ipv6(proto=58,frag=no),icmpv6(type=135)`, `actions:drop` (the ports
+/// trie un-wildcards the type). The hit has the same text with `actions:2`.
+#[test]
+fn nd_target_miss_matches_the_icmpv6_type() {
+    let rules = ["icmp6,icmp_type=135,nd_target=fe80::2,actions=output:2"];
+    let out = translate(&rules, neighbour_solicitation(3));
+    assert_eq!(actions_text(&out), "drop");
+    assert_eq!(out.wc.masks.tp_src, 0xff);
+    assert_eq!(out.wc.masks.tp_dst, 0);
+    assert_eq!(out.wc.masks.nw_proto, u8::MAX);
+    assert_eq!(out.wc.masks.ipv6_src, [0; 16]);
+
+    let out = translate(&rules, neighbour_solicitation(2));
+    assert_eq!(actions_text(&out), "2");
+    assert_eq!(out.wc.masks.tp_src, 0xff);
+    assert_eq!(out.wc.masks.nd_target, [0xff; 16]);
+}
