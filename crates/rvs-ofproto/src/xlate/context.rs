@@ -59,6 +59,9 @@ pub(super) struct Ctx<'a> {
     exit: bool,
     /// Set by an expiring `dec_ttl`: stop the current action list.
     stop_list: bool,
+    /// The `push`/`pop` value stack (each value right-aligned), shared by the whole
+    /// translation as in OVS.
+    stack: Vec<u128>,
     /// The trace list being filled (the current table's items), when tracing.
     pub(super) trace: Option<Vec<TraceNode>>,
 }
@@ -98,6 +101,7 @@ pub(super) fn run_traced(
         table_id: 0,
         exit: false,
         stop_list: false,
+        stack: Vec::new(),
         trace: traced.then(Vec::new),
     };
     if in_port.is_some() {
@@ -349,6 +353,22 @@ impl Ctx<'_> {
                 let new = (old & !dst.mask()) | ((value << dst.ofs) & dst.mask());
                 field::set(dst.field, new, &mut self.flow);
             }
+            OfpAction::StackPush(src) => {
+                // Pushing reads the subfield, so it is exact in the megaflow.
+                self.unwildcard_bits(src.field, src.mask());
+                let value = (field::get(src.field, &self.flow) & src.mask()) >> src.ofs;
+                self.stack.push(value);
+            }
+            OfpAction::StackPop(dst) => {
+                if let Some(value) = self.stack.pop() {
+                    self.unwildcard_bits(dst.field, dst.mask());
+                    let old = field::get(dst.field, &self.flow);
+                    let new = (old & !dst.mask()) | ((value << dst.ofs) & dst.mask());
+                    field::set(dst.field, new, &mut self.flow);
+                } else {
+                    self.trace_error("stack underflow");
+                }
+            }
             OfpAction::DecTtl { .. } => self.dec_ttl(),
             OfpAction::Resubmit { in_port, table, .. } => {
                 let in_port = (*in_port != OFPP_IN_PORT).then_some(*in_port);
@@ -362,7 +382,7 @@ impl Ctx<'_> {
             // `note` does nothing; `clear_actions` empties the action set, which rvs does not
             // model (no write_actions).
             OfpAction::Note(_) | OfpAction::ClearActions => {}
-            // Not modelled: MPLS, queues, the action stack: ignored.
+            // Not modelled: MPLS, queues: ignored.
             _ => {}
         }
     }

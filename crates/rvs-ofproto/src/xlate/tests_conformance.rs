@@ -135,3 +135,48 @@ fn nd_target_miss_matches_the_icmpv6_type() {
     assert_eq!(out.wc.masks.tp_src, 0xff);
     assert_eq!(out.wc.masks.nd_target, [0xff; 16]);
 }
+
+/// An ICMP echo request from port 1: `src` → 10.0.0.1.
+fn icmp_echo(src: u32) -> Flow {
+    let mut f = tcp_flow(1);
+    f.nw_proto = ipproto::ICMP;
+    f.nw_src = src;
+    f.nw_dst = 0x0a00_0001;
+    f.tp_src = 8;
+    f.tp_dst = 0;
+    f
+}
+
+/// `011-megaflow-push` (OVS 3.1's own test "ofproto-dpif megaflow - push action"): pushing
+/// `NXM_OF_IP_SRC[]` reads it, so the megaflow is `ipv4(src=10.0.0.2,frag=no)`, `actions:2`
+/// (no `proto`).
+#[test]
+fn stack_push_unwildcards_the_pushed_field() {
+    let rules = ["table=0 in_port=1 ip,actions=push:NXM_OF_IP_SRC[],output(2)"];
+    let out = translate(&rules, icmp_echo(0x0a00_0002));
+    assert_eq!(actions_text(&out), "2");
+    assert_eq!(out.wc.masks.nw_src, u32::MAX);
+    assert_eq!(out.wc.masks.nw_dst, 0);
+    assert_eq!(out.wc.masks.nw_proto, 0);
+}
+
+/// Oracle (OVS 3.1 `ofproto/trace`): `push:NXM_OF_IP_SRC[0..7],pop:NXM_OF_IP_DST[8..15]` on
+/// 10.0.0.2 → 10.0.0.1 gives megaflow `ip,nw_src=0.0.0.2/0.0.0.255,nw_dst=0.0.0.0/0.0.255.0`
+/// and `set(ipv4(dst=0.0.2.0/0.0.255.0)),2`; a `pop` from an empty stack does nothing
+/// (`stack underflow`), megaflow `ip`, actions `2`.
+#[test]
+fn stack_pop_writes_and_unwildcards_the_popped_bits() {
+    let rules =
+        ["in_port=1,ip,actions=push:NXM_OF_IP_SRC[0..7],pop:NXM_OF_IP_DST[8..15],output(2)"];
+    let out = translate(&rules, icmp_echo(0x0a00_0002));
+    assert_eq!(actions_text(&out), "set(ipv4(dst=0.0.2.0/0.0.255.0)),2");
+    assert_eq!(out.wc.masks.nw_src, 0xff);
+    assert_eq!(out.wc.masks.nw_dst, 0xff00);
+
+    let out = translate(
+        &["in_port=1,ip,actions=pop:NXM_NX_REG0[],output(2)"],
+        icmp_echo(2),
+    );
+    assert_eq!(actions_text(&out), "2");
+    assert_eq!(out.wc.masks.nw_src, 0);
+}
