@@ -392,6 +392,7 @@ impl Ctx<'_> {
         if self.flow.dl_type != ETH_TYPE_IP {
             return;
         }
+        self.unwildcard_l3_protocol();
         if src {
             self.wc.masks.nw_src = u32::MAX;
             self.flow.nw_src = ip;
@@ -404,6 +405,7 @@ impl Ctx<'_> {
     /// `mod_nw_tos` (`bits` = 0xfc) / `mod_nw_ecn` (`bits` = 0x03).
     fn set_tos(&mut self, bits: u8, value: u8) {
         if self.flow.is_ip_any() {
+            self.unwildcard_l3_protocol();
             self.wc.masks.nw_tos |= bits;
             self.flow.nw_tos = (self.flow.nw_tos & !bits) | (value & bits);
         }
@@ -412,6 +414,7 @@ impl Ctx<'_> {
     /// `mod_nw_ttl`.
     fn set_ttl(&mut self, ttl: u8) {
         if self.flow.is_ip_any() {
+            self.unwildcard_l3_protocol();
             self.wc.masks.nw_ttl = u8::MAX;
             self.flow.nw_ttl = ttl;
         }
@@ -437,6 +440,7 @@ impl Ctx<'_> {
         if !self.flow.is_ip_any() {
             return;
         }
+        self.unwildcard_l3_protocol();
         self.wc.masks.nw_ttl = u8::MAX;
         if self.flow.nw_ttl > 1 {
             self.flow.nw_ttl -= 1;
@@ -457,6 +461,16 @@ impl Ctx<'_> {
         )
     }
 
+    /// Un-wildcards the IP protocol (the ARP opcode for ARP) as OVS 3.1 does for every set
+    /// action on an L3 header field (`set_field`/`load`, `mod_nw_*`, `dec_ttl`), whether or not
+    /// the value changes and whether or not it is ever committed. Observed with `ofproto/trace`
+    /// on OVS 3.1: `mod_nw_dst` to the packet's own address gives `tcp,nw_dst=...`, also with
+    /// no output; `move`/`pop` into the same field, even when they emit `set(ipv4(...))`, give
+    /// `ip`.
+    fn unwildcard_l3_protocol(&mut self) {
+        self.wc.masks.nw_proto = u8::MAX;
+    }
+
     /// Un-wildcards `mask` bits of field `id`.
     fn unwildcard_bits(&mut self, id: rvs_flow::ofp_match::fields::FieldId, mask: u128) {
         let old = field::get(id, &self.wc.masks);
@@ -473,6 +487,12 @@ impl Ctx<'_> {
             return;
         }
         self.unwildcard_bits(sf.field, sf.mask);
+        if matches!(
+            def.prereq,
+            Prereq::Arp | Prereq::Ipv4 | Prereq::Ipv6 | Prereq::IpAny
+        ) {
+            self.unwildcard_l3_protocol();
+        }
         let old = field::get(sf.field, &self.flow);
         field::set(
             sf.field,

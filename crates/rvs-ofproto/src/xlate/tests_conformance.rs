@@ -172,6 +172,7 @@ fn stack_pop_writes_and_unwildcards_the_popped_bits() {
     assert_eq!(actions_text(&out), "set(ipv4(dst=0.0.2.0/0.0.255.0)),2");
     assert_eq!(out.wc.masks.nw_src, 0xff);
     assert_eq!(out.wc.masks.nw_dst, 0xff00);
+    assert_eq!(out.wc.masks.nw_proto, 0);
 
     let out = translate(
         &["in_port=1,ip,actions=pop:NXM_NX_REG0[],output(2)"],
@@ -179,4 +180,66 @@ fn stack_pop_writes_and_unwildcards_the_popped_bits() {
     );
     assert_eq!(actions_text(&out), "2");
     assert_eq!(out.wc.masks.nw_src, 0);
+}
+
+/// `090-set-field-ipv4` (OVS 3.1): `set_field:10.0.0.9->ip_dst` on a UDP packet already going
+/// to 10.0.0.9 emits nothing but its megaflow is `ipv4(dst=10.0.0.9,proto=17,frag=no)`; on
+/// one going to 10.0.0.2 it is `ipv4(dst=10.0.0.2,proto=17,frag=no)` with
+/// `set(ipv4(dst=10.0.0.9)),2`.
+#[test]
+fn set_field_ipv4_makes_the_protocol_exact_even_without_change() {
+    let rules = ["in_port=1,ip,actions=set_field:10.0.0.9->ip_dst,output:2"];
+    let mut already = udp_dns_flow();
+    already.nw_src = 0x0a00_0005;
+    already.nw_dst = 0x0a00_0009;
+    let out = translate(&rules, already);
+    assert_eq!(actions_text(&out), "2");
+    assert_eq!(out.wc.masks.nw_proto, u8::MAX);
+    assert_eq!(out.wc.masks.nw_dst, u32::MAX);
+    assert_eq!(out.wc.masks.nw_src, 0);
+
+    let out = translate(&rules, udp_dns_flow());
+    assert_eq!(actions_text(&out), "set(ipv4(dst=10.0.0.9)),2");
+    assert_eq!(out.wc.masks.nw_proto, u8::MAX);
+}
+
+/// Oracle (OVS 3.1 `ofproto/trace`): the protocol comes from the set action, not from the
+/// commit. `mod_nw_dst` with no output: megaflow `tcp,in_port=1,nw_dst=10.0.0.9`, `drop`;
+/// `move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[]` commits `set(ipv4(dst=10.0.0.2))` with megaflow
+/// `ip,...`; `set_field` on `arp_sha` makes the ARP opcode exact (`arp,arp_op=1,...`);
+/// `set_field` on `reg0` does not touch the protocol (`ip`).
+#[test]
+fn only_l3_set_actions_make_the_protocol_exact() {
+    let mut f = tcp_flow(1);
+    f.nw_dst = 0x0a00_0009;
+    let out = translate(&["in_port=1,ip,actions=mod_nw_dst:10.0.0.9"], f);
+    assert_eq!(actions_text(&out), "drop");
+    assert_eq!(out.wc.masks.nw_proto, u8::MAX);
+
+    let out = translate(
+        &["in_port=1,ip,actions=move:NXM_OF_IP_SRC[]->NXM_OF_IP_DST[],output(2)"],
+        icmp_echo(0x0a00_0002),
+    );
+    assert_eq!(actions_text(&out), "set(ipv4(dst=10.0.0.2)),2");
+    assert_eq!(out.wc.masks.nw_proto, 0);
+
+    let mut arp = Flow {
+        in_port: 1,
+        dl_type: rvs_flow::flow::ETH_TYPE_ARP,
+        nw_proto: 1,
+        ..Flow::default()
+    };
+    arp.arp_sha = [0, 0, 0, 0, 0, 1];
+    let out = translate(
+        &["in_port=1,arp,actions=set_field:00:00:00:00:00:01->arp_sha,output:2"],
+        arp,
+    );
+    assert_eq!(actions_text(&out), "2");
+    assert_eq!(out.wc.masks.nw_proto, u8::MAX);
+
+    let out = translate(
+        &["in_port=1,ip,actions=set_field:5->reg0,output:2"],
+        tcp_flow(1),
+    );
+    assert_eq!(out.wc.masks.nw_proto, 0);
 }
