@@ -19,8 +19,10 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout};
 /// Number of 64-bit words in a [`Flow`].
 pub const FLOW_WORDS: usize = 30;
 
-/// Word index one past the end of each lookup stage: metadata, L2, L3, L4.
-pub const STAGE_WORD_ENDS: [usize; 4] = [15, 19, 29, 30];
+/// Word index one past the end of each lookup stage: metadata, L2, L3, L4. As in Open vSwitch
+/// (`FLOW_SEGMENT_3_ENDS_AT`), the L4 stage starts at `nd_target`: the ND addresses, ARP
+/// hardware addresses and TCP flags are looked up together with the transport ports.
+pub const STAGE_WORD_ENDS: [usize; 4] = [15, 19, 25, 30];
 
 /// One 802.1Q/802.1ad header: TPID and TCI, host order.
 ///
@@ -130,7 +132,7 @@ pub struct Flow {
 const _: () = assert!(size_of::<Flow>() == FLOW_WORDS * 8);
 const _: () = assert!(core::mem::offset_of!(Flow, dl_dst) == STAGE_WORD_ENDS[0] * 8);
 const _: () = assert!(core::mem::offset_of!(Flow, nw_src) == STAGE_WORD_ENDS[1] * 8);
-const _: () = assert!(core::mem::offset_of!(Flow, tp_src) == STAGE_WORD_ENDS[2] * 8);
+const _: () = assert!(core::mem::offset_of!(Flow, nd_target) == STAGE_WORD_ENDS[2] * 8);
 
 /// Smallest value of an Ethernet II type; smaller `dl_type` values are 802.3 lengths.
 pub const ETH_TYPE_MIN: u16 = 0x600;

@@ -150,21 +150,12 @@ pub(super) fn commit(
 ) -> u32 {
     commit_attr(KeyAttrKind::Eth, ETH_FIELDS, flow, base, wc, out);
     if flow.dl_type == ETH_TYPE_IP && base.dl_type == ETH_TYPE_IP && flow.nw_proto != 0 {
-        let before = out.len();
+        // The IP protocol is not read here: the set actions that need it exact un-wildcard it
+        // themselves (a `move` into `nw_dst` commits `set(ipv4(...))` with `ip` in OVS 3.1).
         commit_attr(KeyAttrKind::Ipv4, IPV4_FIELDS, flow, base, wc, out);
-        if out.len() != before {
-            // OVS 3.1 ends up with an exact IP protocol in the megaflow whenever it writes the
-            // IPv4 header (observed with `ofproto/trace`: `mod_nw_dst` and `dec_ttl` megaflows
-            // show `tcp`, a plain output shows `ip`).
-            wc.masks.nw_proto = u8::MAX;
-        }
     }
     if flow.dl_type == ETH_TYPE_IPV6 && base.dl_type == ETH_TYPE_IPV6 && flow.nw_proto != 0 {
-        let before = out.len();
         commit_attr(KeyAttrKind::Ipv6, IPV6_FIELDS, flow, base, wc, out);
-        if out.len() != before {
-            wc.masks.nw_proto = u8::MAX;
-        }
     }
     let mut slow = 0;
     if matches!(base.dl_type, ETH_TYPE_ARP | ETH_TYPE_RARP) && flow.nw_proto != 0 {

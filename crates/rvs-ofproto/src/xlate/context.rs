@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use rvs_flow::flow::{
-    ETH_TYPE_IP, ETH_TYPE_VLAN_8021Q, FRAG_LATER, FRAG_MASK, VLAN_CFI, VLAN_PCP_MASK,
+    ETH_TYPE_IP, ETH_TYPE_VLAN_8021Q, FRAG_ANY, FRAG_LATER, FRAG_MASK, VLAN_CFI, VLAN_PCP_MASK,
     VLAN_PCP_SHIFT, VLAN_VID_MASK, VlanHeader, ipproto,
 };
 use rvs_flow::odp::OdpAction;
@@ -59,6 +59,9 @@ pub(super) struct Ctx<'a> {
     exit: bool,
     /// Set by an expiring `dec_ttl`: stop the current action list.
     stop_list: bool,
+    /// The `push`/`pop` value stack (each value right-aligned), shared by the whole
+    /// translation as in OVS.
+    stack: Vec<u128>,
     /// The trace list being filled (the current table's items), when tracing.
     pub(super) trace: Option<Vec<TraceNode>>,
 }
@@ -98,6 +101,7 @@ pub(super) fn run_traced(
         table_id: 0,
         exit: false,
         stop_list: false,
+        stack: Vec::new(),
         trace: traced.then(Vec::new),
     };
     if in_port.is_some() {
@@ -189,8 +193,15 @@ impl Ctx<'_> {
         }
         self.resubmits += 1;
         let saved_in_port = self.flow.in_port;
+        let (saved_tp_src, saved_tp_dst) = (self.flow.tp_src, self.flow.tp_dst);
         if let Some(p) = in_port {
             self.flow.in_port = u32::from(p);
+        }
+        // Fragment handling "normal": a fragment is looked up as if it had no transport
+        // ports (`nw_frag` is already exact in the mask).
+        if self.flow.nw_frag & FRAG_ANY != 0 {
+            self.flow.tp_src = 0;
+            self.flow.tp_dst = 0;
         }
         let rule = self
             .xlator
@@ -203,6 +214,8 @@ impl Ctx<'_> {
             )
             .cloned();
         self.flow.in_port = saved_in_port;
+        self.flow.tp_src = saved_tp_src;
+        self.flow.tp_dst = saved_tp_dst;
         let Some(rule) = rule else {
             self.trace_miss(table_id);
             return;
@@ -340,6 +353,22 @@ impl Ctx<'_> {
                 let new = (old & !dst.mask()) | ((value << dst.ofs) & dst.mask());
                 field::set(dst.field, new, &mut self.flow);
             }
+            OfpAction::StackPush(src) => {
+                // Pushing reads the subfield, so it is exact in the megaflow.
+                self.unwildcard_bits(src.field, src.mask());
+                let value = (field::get(src.field, &self.flow) & src.mask()) >> src.ofs;
+                self.stack.push(value);
+            }
+            OfpAction::StackPop(dst) => {
+                if let Some(value) = self.stack.pop() {
+                    self.unwildcard_bits(dst.field, dst.mask());
+                    let old = field::get(dst.field, &self.flow);
+                    let new = (old & !dst.mask()) | ((value << dst.ofs) & dst.mask());
+                    field::set(dst.field, new, &mut self.flow);
+                } else {
+                    self.trace_error("stack underflow");
+                }
+            }
             OfpAction::DecTtl { .. } => self.dec_ttl(),
             OfpAction::Resubmit { in_port, table, .. } => {
                 let in_port = (*in_port != OFPP_IN_PORT).then_some(*in_port);
@@ -353,7 +382,7 @@ impl Ctx<'_> {
             // `note` does nothing; `clear_actions` empties the action set, which rvs does not
             // model (no write_actions).
             OfpAction::Note(_) | OfpAction::ClearActions => {}
-            // Not modelled: MPLS, queues, the action stack: ignored.
+            // Not modelled: MPLS, queues: ignored.
             _ => {}
         }
     }
@@ -363,6 +392,7 @@ impl Ctx<'_> {
         if self.flow.dl_type != ETH_TYPE_IP {
             return;
         }
+        self.unwildcard_l3_protocol();
         if src {
             self.wc.masks.nw_src = u32::MAX;
             self.flow.nw_src = ip;
@@ -375,6 +405,7 @@ impl Ctx<'_> {
     /// `mod_nw_tos` (`bits` = 0xfc) / `mod_nw_ecn` (`bits` = 0x03).
     fn set_tos(&mut self, bits: u8, value: u8) {
         if self.flow.is_ip_any() {
+            self.unwildcard_l3_protocol();
             self.wc.masks.nw_tos |= bits;
             self.flow.nw_tos = (self.flow.nw_tos & !bits) | (value & bits);
         }
@@ -383,6 +414,7 @@ impl Ctx<'_> {
     /// `mod_nw_ttl`.
     fn set_ttl(&mut self, ttl: u8) {
         if self.flow.is_ip_any() {
+            self.unwildcard_l3_protocol();
             self.wc.masks.nw_ttl = u8::MAX;
             self.flow.nw_ttl = ttl;
         }
@@ -408,6 +440,7 @@ impl Ctx<'_> {
         if !self.flow.is_ip_any() {
             return;
         }
+        self.unwildcard_l3_protocol();
         self.wc.masks.nw_ttl = u8::MAX;
         if self.flow.nw_ttl > 1 {
             self.flow.nw_ttl -= 1;
@@ -428,6 +461,16 @@ impl Ctx<'_> {
         )
     }
 
+    /// Un-wildcards the IP protocol (the ARP opcode for ARP) as OVS 3.1 does for every set
+    /// action on an L3 header field (`set_field`/`load`, `mod_nw_*`, `dec_ttl`), whether or not
+    /// the value changes and whether or not it is ever committed. Observed with `ofproto/trace`
+    /// on OVS 3.1: `mod_nw_dst` to the packet's own address gives `tcp,nw_dst=...`, also with
+    /// no output; `move`/`pop` into the same field, even when they emit `set(ipv4(...))`, give
+    /// `ip`.
+    fn unwildcard_l3_protocol(&mut self) {
+        self.wc.masks.nw_proto = u8::MAX;
+    }
+
     /// Un-wildcards `mask` bits of field `id`.
     fn unwildcard_bits(&mut self, id: rvs_flow::ofp_match::fields::FieldId, mask: u128) {
         let old = field::get(id, &self.wc.masks);
@@ -444,6 +487,12 @@ impl Ctx<'_> {
             return;
         }
         self.unwildcard_bits(sf.field, sf.mask);
+        if matches!(
+            def.prereq,
+            Prereq::Arp | Prereq::Ipv4 | Prereq::Ipv6 | Prereq::IpAny
+        ) {
+            self.unwildcard_l3_protocol();
+        }
         let old = field::get(sf.field, &self.flow);
         field::set(
             sf.field,

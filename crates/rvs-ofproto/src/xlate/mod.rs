@@ -20,8 +20,9 @@
 //! * Bits every translation un-wildcards (`xlate_wc_init`): all of `recirc_id`, `in_port`,
 //!   `packet_type` and `dl_type`, and for IPv4/IPv6 packets both `nw_frag` bits. Lookups add
 //!   what the classifier examined; actions add what they read or write (see `context`).
-//!   Committing an IPv4/IPv6 `set` makes `nw_proto` exact (as OVS 3.1's megaflows show); an
-//!   unmasked `set` makes its whole attribute exact; a `pop_vlan` makes the popped TCI exact.
+//!   A set action on an L3 header field (`set_field`/`load`, `mod_nw_*`, `dec_ttl`) makes
+//!   `nw_proto` exact even if nothing changes (`move`/`pop` do not: as OVS 3.1's megaflows
+//!   show); an unmasked `set` makes its whole attribute exact; a `pop_vlan` makes the popped TCI exact.
 //! * At the end (`xlate_wc_finish`): registers and `metadata` are wildcarded again (always zero
 //!   in a datapath flow), ICMP type/code masks are cut to 8 bits, a non-zero VLAN TCI mask
 //!   gains the CFI bit, later fragments lose their L4 port masks, and VLAN header masks are
@@ -52,6 +53,8 @@ pub mod trace;
 mod props;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_conformance;
 
 pub use bridge::{Bridge, BridgePort};
 
