@@ -258,7 +258,7 @@ class Switch:
 def ofctl_split(args):
     """Splits an ovs-ofctl command line `[OPTIONS] SUBCMD [OPTIONS] BRIDGE [ARGS]` into
     (subcommand, options, protocol options, bridge-and-args). Options are `--word`; protocol
-    options are `-O VERSION` (ovs-ofctl only: rvs has no OpenFlow versions to negotiate)."""
+    options are `-O VERSION` (rvs's ofctl/* commands take them after the bridge)."""
     sub = None
     opts, proto, rest = [], [], []
     words = iter(args)
@@ -479,10 +479,10 @@ class RvsSwitch(Switch):
         return unixctl(self.ctl(), args[0], args[1:], timeout=timeout)
 
     def ofctl(self, args):
-        sub, opts, _, rest = ofctl_split(args)
+        sub, opts, proto, rest = ofctl_split(args)
         if not rest:
             return False, "%s: missing bridge" % sub
-        return self.appctl(["ofctl/" + sub, rest[0]] + opts + rest[1:])
+        return self.appctl(["ofctl/" + sub, rest[0]] + proto + opts + rest[1:])
 
     def set_knobs(self, args):
         return self.appctl(["set"] + args)

@@ -178,11 +178,11 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
 
     // OpenFlow table management until the OpenFlow wire protocol exists.
     for (name, usage, min, max) in [
-        ("add-flow", "bridge flow", 2, 2),
-        ("add-flows", "bridge flows-text", 2, 2),
-        ("mod-flows", "bridge [--strict] flow", 2, 3),
-        ("del-flows", "bridge [--strict] [flow]", 1, 3),
-        ("replace-flows", "bridge flows-text", 2, 2),
+        ("add-flow", "bridge [options] flow", 2, ANY),
+        ("add-flows", "bridge [options] flows-text", 2, ANY),
+        ("mod-flows", "bridge [--strict] [options] flow", 2, ANY),
+        ("del-flows", "bridge [--strict] [options] [flow]", 1, ANY),
+        ("replace-flows", "bridge [options] flows-text", 2, ANY),
         ("dump-flows", "bridge [options] [flow]", 1, ANY),
     ] {
         let weak = Arc::downgrade(inner);
