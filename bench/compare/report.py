@@ -142,8 +142,11 @@ def reval_section(rows, out):
                 vals = pool(rs, "full_xlate_actions")
                 return "–" if not vals or all(x is None for x in vals) else \
                     ", ".join(fmt(x) for x in vals)
+            cfg = {x for r in o + v for x in r.get("config", "").split()
+                   if not x.startswith("n-revalidator-threads")}
+            note = f" ({', '.join(sorted(cfg))})" if cfg else ""
             out.append(
-                f"| {r_} | {n:,} | {inst(o)} / {inst(v)} | {cell(pool(o, 'steady_dump_ms'))} "
+                f"| {r_} | {n:,}{note} | {inst(o)} / {inst(v)} | {cell(pool(o, 'steady_dump_ms'))} "
                 f"| {cell(pool(v, 'steady_dump_ms'))} | **{ratio(sv, so)}** | {cell(pool(o, 'full_dump_ms'))} "
                 f"| {cell(pool(v, 'full_dump_ms'))} | **{ratio(fv, fo)}** "
                 f"| {fmt(med(pool(o, 'full_reval_cpu_s')), 3)} / {fmt(med(pool(v, 'full_reval_cpu_s')), 3)} "
@@ -283,7 +286,7 @@ def main():
     out.append("* rvs has no `xlate_actions` coverage counter, so for rvs the full rounds are "
                "checked only by the flow count (`kept`), not by a re-translation count.")
     if not any(r["switch"] == "ovs" and r["n"] >= 1_000_000 for r in reval):
-        out.append("* OVS at 1M flows was not run (`BIG_OVS=1` runs it).")
+        out.append("* OVS at 1M flows was not run (`BIG_OVS=1`, the default of the full mode, runs it).")
     out.append("")
 
     # Plots

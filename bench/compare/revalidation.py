@@ -80,6 +80,7 @@ def main():
     ap.add_argument("--install-deadline", type=float, default=60)
     ap.add_argument("--steady", type=int, default=5)
     ap.add_argument("--full", type=int, default=3)
+    ap.add_argument("--config", default="", help="other_config of the daemon (recorded)")
     ap.add_argument("--out", required=True)
     args = ap.parse_args()
 
@@ -128,7 +129,7 @@ def main():
 
     med = statistics.median
     res = {
-        "scenario": "revalidation", "switch": args.switch, "n": args.n,
+        "scenario": "revalidation", "switch": args.switch, "n": args.n, "config": args.config,
         "n_revalidators": n_reval, "flows_installed": flows, "install_s": install_s,
         "final_flows": final_flows,
         "steady_dump_ms_median": med([s["dump_ms"] for s in steady]) if steady else None,

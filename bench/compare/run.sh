@@ -14,8 +14,9 @@
 # Knobs (env; defaults = full mode, --quick in brackets):
 #   SETUP_N=10000,50000,200000 [10000,50000]   SETUP_REPS=3 [1]   PACED_PPS=50000 (0 = skip)
 #   REVAL_N="10000 160000 200000" [10000 50000] RLIST="1 2" [1]   STEADY=5 [3]  FULL=3 [2]
-#   BIG_N=1000000 [none]: extra revalidation point for rvs (and for OVS if BIG_OVS=1)
-#   INSTALL_PPS=60000 (paced install for revalidation points; BIG_N uses BIG_PPS=150000)
+#   BIG_N=1000000 [none]: extra revalidation point for rvs, and for OVS unless BIG_OVS=0
+#   INSTALL_PPS=60000 (paced install for revalidation points; BIG_N uses BIG_PPS=150000 and
+#   max-revalidator=BIG_MAXREV=3000 on both switches, see below)
 #   CMPB=/tmp/rvscmp NS=rvscmp: state directory and netns this script creates and removes
 #   OUT=bench/results/compare-<date>.md
 # Bounded: every driver runs under `timeout`, every loop in the drivers has a deadline; daemons
@@ -30,7 +31,8 @@ if [ $QUICK = 1 ]; then
 fi
 SETUP_N=${SETUP_N:-10000,50000,200000} SETUP_REPS=${SETUP_REPS:-3} PACED_PPS=${PACED_PPS:-50000}
 REVAL_N=${REVAL_N:-10000 160000 200000} RLIST=${RLIST:-1 2} STEADY=${STEADY:-5} FULL=${FULL:-3}
-BIG_N=${BIG_N-1000000} BIG_OVS=${BIG_OVS:-0} INSTALL_PPS=${INSTALL_PPS:-60000} BIG_PPS=${BIG_PPS:-150000}
+BIG_N=${BIG_N-1000000} BIG_OVS=${BIG_OVS:-1} INSTALL_PPS=${INSTALL_PPS:-60000} BIG_PPS=${BIG_PPS:-150000}
+BIG_MAXREV=${BIG_MAXREV:-3000}
 DATE=$(date +%Y-%m-%d)
 OUT=${OUT:-$REPO/bench/results/compare-$DATE.md}
 RAW=${OUT%.md}.jsonl
@@ -63,7 +65,7 @@ LOG=$CMPB/run.log
     echo " \"uptime_start\": \"$(uptime)\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc),"
     echo " \"ovs\": \"$(ovs-vswitchd --version | head -1)\", \"rvs\": \"$(cd "$REPO" && git rev-parse --short HEAD)\","
     echo " \"tcpreplay\": \"$(tcpreplay --version 2>&1 | head -1)\","
-    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS\"}"
+    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV\"}"
 } | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$RAW"
 
 for n in ${SETUP_N//,/ } $REVAL_N $BIG_N; do ensure_pcap "$n" >/dev/null; done
@@ -91,13 +93,14 @@ for sw in ovs rvs; do
 done
 
 # ---------------------------------------------------------------- revalidation + memory
-reval_point() {  # reval_point SWITCH R N PPS DEADLINE
+reval_point() {  # reval_point SWITCH R N PPS DEADLINE [KEY=VALUE...]
     local sw=$1 r=$2 n=$3 pps=$4 dl=$5
-    start "$sw" "n-revalidator-threads=$r"
-    log "revalidation: $sw R=$r N=$n"
-    timeout $((dl + 300)) python3 "$CMP_DIR/revalidation.py" --switch "$sw" --rundir "$(rundir "$sw")" \
+    shift 5
+    start "$sw" "n-revalidator-threads=$r" "$@"
+    log "revalidation: $sw R=$r N=$n $*"
+    timeout $((dl + 600)) python3 "$CMP_DIR/revalidation.py" --switch "$sw" --rundir "$(rundir "$sw")" \
         --ns "$NS" --n "$n" --pcap "$(ensure_pcap "$n")" --pps "$pps" --install-deadline "$dl" \
-        --steady "$STEADY" --full "$FULL" --out "$RAW" >> "$LOG" 2>&1 \
+        --steady "$STEADY" --full "$FULL" --config "n-revalidator-threads=$r $*" --out "$RAW" >> "$LOG" 2>&1 \
         || log "revalidation $sw R=$r N=$n: driver failed (see $LOG)"
     teardown
 }
@@ -106,8 +109,13 @@ for r in $RLIST; do
         for sw in ovs rvs; do reval_point "$sw" "$r" "$n" "$INSTALL_PPS" 60; done
     done
     if [ -n "$BIG_N" ]; then
-        [ "$BIG_OVS" = 1 ] && reval_point ovs "$r" "$BIG_N" "$BIG_PPS" 240
-        reval_point rvs "$r" "$BIG_N" "$BIG_PPS" 240
+        # At 1M a round takes longer than max-revalidator/2 = 250 ms, and then both switches
+        # delete idle flows instead of re-translating them on a full round; a longer
+        # max-revalidator (same on both) keeps the full round a re-translation of every flow.
+        if [ "$BIG_OVS" = 1 ]; then
+            reval_point ovs "$r" "$BIG_N" "$BIG_PPS" 240 "max-revalidator=$BIG_MAXREV"
+        fi
+        reval_point rvs "$r" "$BIG_N" "$BIG_PPS" 240 "max-revalidator=$BIG_MAXREV"
     fi
 done
 
