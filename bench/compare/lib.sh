@@ -68,7 +68,8 @@ topo_create() {
     for i in gen0 ovsp1 ovsp2 sink0; do nsx ip link set "$i" up; done
 }
 
-# ovs_bridge_start KEY=VALUE... : fresh netns + OVS (userspace datapath) with the megaflow rule.
+# ovs_bridge_start KEY=VALUE... : fresh netns + OVS (userspace datapath) with the megaflow rule
+# (or the rules of $RULES_FILE, ovs-ofctl add-flows syntax); max-idle=$MAX_IDLE (600000).
 ovs_bridge_start() {
     local kv
     ovs_stop; rvs_stop
@@ -82,14 +83,18 @@ ovs_bridge_start() {
     nsx ovs-vswitchd "$DB_SOCK" --pidfile --detach --no-chdir -vconsole:off \
         --log-file="$OVS_LOGDIR/ovs-vswitchd.log" || die "ovs-vswitchd"
     vsctl --timeout=30 wait-until Open_vSwitch . next_cfg=0 >/dev/null 2>&1 || true
-    vsctl set Open_vSwitch . other_config:max-idle=600000 other_config:flow-limit=1000000
+    vsctl set Open_vSwitch . other_config:max-idle="${MAX_IDLE:-600000}" other_config:flow-limit=1000000
     for kv in "$@"; do vsctl set Open_vSwitch . "other_config:$kv"; done
     vsctl add-br br0 -- set bridge br0 datapath_type=netdev \
         -- add-port br0 ovsp1 -- set interface ovsp1 ofport_request=1 \
         -- add-port br0 ovsp2 -- set interface ovsp2 ofport_request=2
     ovs-ofctl del-flows br0
-    ovs-ofctl add-flow br0 "$RULE_MEGAFLOW"
-    ovs-ofctl add-flow br0 "$RULE_DEFAULT"
+    if [ -n "${RULES_FILE:-}" ]; then
+        ovs-ofctl add-flows br0 "$RULES_FILE"
+    else
+        ovs-ofctl add-flow br0 "$RULE_MEGAFLOW"
+        ovs-ofctl add-flow br0 "$RULE_DEFAULT"
+    fi
     appctl upcall/set-flow-limit 1000000 >/dev/null
     appctl revalidator/wait
     log "OVS pid $(cat "$OVS_RUNDIR/ovs-vswitchd.pid") ready in netns $NS ($*)"
@@ -106,12 +111,16 @@ rvs_bridge_start() {
         echo 'datapath = "netdev"'
         echo "log-file = \"$RVSB/run/rvs.log\""
         echo '[other_config]'
-        echo 'max-idle = 600000'
+        echo "max-idle = ${MAX_IDLE:-600000}"
         echo 'flow-limit = 1000000'
         for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
         echo '[[bridge]]'
         echo 'name = "br0"'
-        echo "flows = ['$RULE_MEGAFLOW', '$RULE_DEFAULT']"
+        if [ -n "${RULES_FILE:-}" ]; then
+            echo "flows-file = \"$RULES_FILE\""
+        else
+            echo "flows = ['$RULE_MEGAFLOW', '$RULE_DEFAULT']"
+        fi
         echo '[[bridge.port]]'
         echo 'name = "ovsp1"'
         echo 'type = "afpacket"'

@@ -8,15 +8,23 @@
 #   setup        flow setup rate (setup_rate.py): one pass of N new 5-tuples, --topspeed and paced
 #   revalidation steady and full round time + RSS per flow (revalidation.py), fresh daemon per
 #                (revalidators R, N)
+#   tse          legit throughput retained under a tuple-space-explosion attack (tse.py)
 # and writes bench/results/compare-<date>.{md,jsonl} plus SVG plots (report.py).
-# Forwarding and the tuple-space-explosion rows come from bench/fwd (see the report).
+# The forwarding rows (1 and 20 masks) are copied from bench/fwd's newest report.
 #
 # Knobs (env; defaults = full mode, --quick in brackets):
 #   SETUP_N=10000,50000,200000 [10000,50000]   SETUP_REPS=3 [1]   PACED_PPS=50000 (0 = skip)
 #   REVAL_N="10000 160000 200000" [10000 50000] RLIST="1 2" [1]   STEADY=5 [3]  FULL=3 [2]
 #   BIG_N=1000000 [none]: extra revalidation point for rvs, and for OVS unless BIG_OVS=0
-#   INSTALL_PPS=60000 (paced install for revalidation points; BIG_N uses BIG_PPS=150000 and
-#   max-revalidator=BIG_MAXREV=3000 on both switches, see below)
+#   INSTALL_PPS=60000 (paced install for revalidation points; BIG_N uses BIG_PPS=150000)
+#   REVAL_MAXREV=2000 BIG_MAXREV=6000: max-revalidator (ms) of the revalidation points (BIG_N),
+#   the same on both switches. When the previous round took longer than max-revalidator/2
+#   (OVS's default 500 ms gives 250 ms, which a loaded 2-core machine exceeds from ~150k flows),
+#   both switches DELETE flows idle since their install on a full round instead of
+#   re-translating them, and the "full round" would time deletions.
+#   TSE=1 TSE_REPS=3 [1] TSE_ATTACK_PPS=1000 TSE_LEGIT_PPS=150000: tuple-space explosion (tse.py,
+#   with the rules, pcaps and attacker of shared/ovs-baseline/fwd, found beside the repository or
+#   through OVS_FWD_HARNESS; max-idle=10000 on both switches)
 #   CMPB=/tmp/rvscmp NS=rvscmp: state directory and netns this script creates and removes
 #   OUT=bench/results/compare-<date>.md
 # Bounded: every driver runs under `timeout`, every loop in the drivers has a deadline; daemons
@@ -27,12 +35,13 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 if [ $QUICK = 1 ]; then
     : "${SETUP_N:=10000,50000}" "${SETUP_REPS:=1}" "${REVAL_N:=10000 50000}" "${RLIST:=1}"
-    : "${STEADY:=3}" "${FULL:=2}" "${BIG_N:=}"
+    : "${STEADY:=3}" "${FULL:=2}" "${BIG_N:=}" "${TSE_REPS:=1}"
 fi
 SETUP_N=${SETUP_N:-10000,50000,200000} SETUP_REPS=${SETUP_REPS:-3} PACED_PPS=${PACED_PPS:-50000}
 REVAL_N=${REVAL_N:-10000 160000 200000} RLIST=${RLIST:-1 2} STEADY=${STEADY:-5} FULL=${FULL:-3}
 BIG_N=${BIG_N-1000000} BIG_OVS=${BIG_OVS:-1} INSTALL_PPS=${INSTALL_PPS:-60000} BIG_PPS=${BIG_PPS:-150000}
-BIG_MAXREV=${BIG_MAXREV:-3000}
+BIG_MAXREV=${BIG_MAXREV:-6000} REVAL_MAXREV=${REVAL_MAXREV:-2000}
+TSE=${TSE:-1} TSE_REPS=${TSE_REPS:-3} TSE_ATTACK_PPS=${TSE_ATTACK_PPS:-1000} TSE_LEGIT_PPS=${TSE_LEGIT_PPS:-150000}
 DATE=$(date +%Y-%m-%d)
 OUT=${OUT:-$REPO/bench/results/compare-$DATE.md}
 RAW=${OUT%.md}.jsonl
@@ -65,7 +74,7 @@ LOG=$CMPB/run.log
     echo " \"uptime_start\": \"$(uptime)\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc),"
     echo " \"ovs\": \"$(ovs-vswitchd --version | head -1)\", \"rvs\": \"$(cd "$REPO" && git rev-parse --short HEAD)\","
     echo " \"tcpreplay\": \"$(tcpreplay --version 2>&1 | head -1)\","
-    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV\"}"
+    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV REVAL_MAXREV=$REVAL_MAXREV TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
 } | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$RAW"
 
 for n in ${SETUP_N//,/ } $REVAL_N $BIG_N; do ensure_pcap "$n" >/dev/null; done
@@ -106,12 +115,11 @@ reval_point() {  # reval_point SWITCH R N PPS DEADLINE [KEY=VALUE...]
 }
 for r in $RLIST; do
     for n in $REVAL_N; do
-        for sw in ovs rvs; do reval_point "$sw" "$r" "$n" "$INSTALL_PPS" 60; done
+        for sw in ovs rvs; do
+            reval_point "$sw" "$r" "$n" "$INSTALL_PPS" 90 "max-revalidator=$REVAL_MAXREV"
+        done
     done
     if [ -n "$BIG_N" ]; then
-        # At 1M a round takes longer than max-revalidator/2 = 250 ms, and then both switches
-        # delete idle flows instead of re-translating them on a full round; a longer
-        # max-revalidator (same on both) keeps the full round a re-translation of every flow.
         if [ "$BIG_OVS" = 1 ]; then
             reval_point ovs "$r" "$BIG_N" "$BIG_PPS" 240 "max-revalidator=$BIG_MAXREV"
         fi
@@ -119,7 +127,32 @@ for r in $RLIST; do
     fi
 done
 
+# ---------------------------------------------------------------- tuple-space explosion
+if [ "$TSE" = 1 ]; then
+    FWDH=${OVS_FWD_HARNESS:-}
+    for d in "$REPO/../shared/ovs-baseline/fwd" /work/shared/ovs-baseline/fwd; do
+        [ -z "$FWDH" ] && [ -f "$d/gen.py" ] && FWDH=$(cd "$d" && pwd)
+    done
+    if [ -n "$FWDH" ] && [ -f "$FWDH/gen.py" ] && [ -f "$FWDH/attack.py" ]; then
+        P=$CMPB/pcap
+        python3 "$FWDH/gen.py" tse-rules "$P/tse.rules"
+        [ -s "$P/tse-legit.pcap" ] || python3 "$FWDH/gen.py" tse-legit "$P/tse-legit.pcap"
+        [ -s "$P/tse-attack.pcap" ] || python3 "$FWDH/gen.py" tse-attack "$P/tse-attack.pcap" --mode informed >&2
+        for sw in ovs rvs; do
+            RULES_FILE=$P/tse.rules MAX_IDLE=10000 start "$sw"
+            log "tuple-space explosion: $sw"
+            timeout $((120 + TSE_REPS * 120)) python3 "$CMP_DIR/tse.py" --switch "$sw" --rundir "$(rundir "$sw")" \
+                --ns "$NS" --legit "$P/tse-legit.pcap" --attack "$P/tse-attack.pcap" \
+                --attacker "$FWDH/attack.py" --attack-pps "$TSE_ATTACK_PPS" --legit-pps "$TSE_LEGIT_PPS" \
+                --reps "$TSE_REPS" --out "$RAW" >> "$LOG" 2>&1 || log "tse $sw: driver failed (see $LOG)"
+            teardown
+        done
+    else
+        log "tuple-space explosion skipped: shared/ovs-baseline/fwd not found (set OVS_FWD_HARNESS)"
+    fi
+fi
+
 echo "{\"scenario\": \"meta_end\", \"date\": \"$(date -Is)\", \"uptime_end\": \"$(uptime)\"}" >> "$RAW"
 timeout 120 python3 "$CMP_DIR/report.py" --raw "$RAW" --out "$OUT" \
-    --fwd "$REPO/bench/results/fwd-2026-11-26.md" --command "bench/compare/run.sh $*"
+    --fwd "$(ls "$REPO"/bench/results/fwd-*.md 2>/dev/null | sort | tail -1)" --command "bench/compare/run.sh $*"
 log "wrote $OUT"
