@@ -217,8 +217,9 @@ def tse_section(rows, out):
                "the attacker runs, legit restarts after its masks exist. Forwarded pps = sink "
                "rx. Retained = window / A.\n")
     out.append("| phase | OVS fwd pps | rvs fwd pps | OVS retained % | rvs retained % | "
-               "masks OVS / rvs | OVS switch CPU % | rvs switch CPU % |")
-    out.append("|---|---|---|---|---|---|---|---|")
+               "masks OVS / rvs | OVS switch CPU % | rvs switch CPU % "
+               "| offered pps OVS / rvs | switch read pps OVS / rvs |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
     summary = {}
     for ph in ("A", "B", "C"):
         o = [r[ph] for r in rows if r["switch"] == "ovs"]
@@ -230,7 +231,11 @@ def tse_section(rows, out):
                    f"| {cell(ret_o, 1) if ph != 'A' else '100'} | {cell(ret_v, 1) if ph != 'A' else '100'} "
                    f"| {fmt(med([x['masks'] for x in o]))} / {fmt(med([x['masks'] for x in v]))} "
                    f"| {fmt(med([x['switch_cpu_pct'] for x in o]), 1)} "
-                   f"| {fmt(med([x['switch_cpu_pct'] for x in v]), 1)} |")
+                   f"| {fmt(med([x['switch_cpu_pct'] for x in v]), 1)} "
+                   f"| {fmt(med([x.get('offered_pps') for x in o]))} / "
+                   f"{fmt(med([x.get('offered_pps') for x in v]))} "
+                   f"| {fmt(med([x.get('switch_read_pps') for x in o]))} / "
+                   f"{fmt(med([x.get('switch_read_pps') for x in v]))} |")
     out.append("")
     return summary
 

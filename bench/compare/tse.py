@@ -65,17 +65,27 @@ def masks(sw):
 
 def window(args, sw, dur):
     rx0 = m.ns_link(args.ns, args.sink_port)[0]
+    tx0 = m.ns_link(args.ns, args.gen_port)[1]
+    d0 = sw.dp_stats()
     tt0 = sw.thread_ticks()
     b0 = m.machine_busy()
     t0 = time.time()
     time.sleep(dur)
     rx1 = m.ns_link(args.ns, args.sink_port)[0]
+    tx1 = m.ns_link(args.ns, args.gen_port)[1]
+    d1 = sw.dp_stats()
     dt = time.time() - t0
     tt1 = sw.thread_ticks()
     b1 = m.machine_busy()
-    cpu = m.cpu_sum(m.thread_cpu_delta(tt0, tt1))
+    per_thread = m.thread_cpu_delta(tt0, tt1)
+    cpu = m.cpu_sum(per_thread)
     res = {"fwd_pps": round((rx1 - rx0) / dt), "dt_s": round(dt, 3),
+           "offered_pps": round((tx1 - tx0) / dt),
+           "switch_read_pps": round((d1["read"] - d0["read"]) / dt),
+           "dp_hit": d1["hit"] - d0["hit"], "dp_missed": d1["missed"] - d0["missed"],
+           "dp_lost": d1["lost"] - d0["lost"],
            "switch_cpu_pct": round(100 * cpu / dt, 1),
+           "thread_cpu_pct": {k: round(100 * v / dt, 1) for k, v in per_thread.items()},
            "machine_busy_pct": round(100 * (b1[0] - b0[0]) / max(1, b1[1] - b0[1]) * os.cpu_count(), 1)}
     res.update(masks(sw))
     return res
