@@ -12,6 +12,8 @@ Adapted from shared/ovs-baseline/c_revalidation.py (same method, both switches):
    duration, revalidator CPU, the `xlate_actions` coverage delta (when the switch has that
    counter; it should be N) and the flow count (must stay N).
 5. RSS at N flows (before and after the full rounds) -> bytes per flow.
+The dynamic flow limit is pinned at 1M after every round (see pin_limit) on both switches; the
+coverage deltas of the limit's changes are recorded.
 Appends one JSON object to --out and prints it.
 """
 import argparse
@@ -31,18 +33,32 @@ def reval_cpu(tt0, tt1):
     return m.cpu_sum(m.thread_cpu_delta(tt0, tt1), prefixes=("revalidator",))
 
 
+FLOW_LIMIT = 1000000
+
+
+def pin_limit(sw):
+    """Put the dynamic flow limit back to FLOW_LIMIT. Both switches (rvs copies OVS) shrink it
+    after a round longer than 1.3 s, and then expire every flow idle for 100 ms: on a loaded
+    2-core machine that empties a 200k..1M table in a few rounds, and the rounds measured
+    would no longer be over N flows. Called after each round has ended (and adjusted the
+    limit), so the next round starts with the limit pinned; the same for both switches."""
+    sw.appctl("upcall/set-flow-limit", str(FLOW_LIMIT))
+
+
 def wait_round(sw):
     """revalidator/wait replies when the round counter moves, just before the leader stores the
-    round's duration; give it a moment so upcall/show shows this round."""
+    round's duration and adjusts the flow limit; give it a moment so upcall/show shows this
+    round, then pin the limit."""
     sw.appctl("revalidator/wait")
     time.sleep(0.05)
+    pin_limit(sw)
 
 
 def settled_coverage(sw, name):
     """Coverage counters reach the totals at most once per second (as in OVS)."""
     time.sleep(1.1)
-    sw.appctl("revalidator/wait")
-    sw.appctl("revalidator/wait")
+    wait_round(sw)
+    wait_round(sw)
     return sw.coverage(name)
 
 
@@ -55,6 +71,7 @@ def install(args, sw):
     while time.time() < end:
         if sw.flows() >= args.n or gen.poll() is not None:
             break
+        pin_limit(sw)
         time.sleep(0.05)
     if gen.poll() is None:
         gen.send_signal(signal.SIGINT)
@@ -86,12 +103,16 @@ def main():
 
     sw = m.Switch(args.switch, args.rundir)
     n_reval = len(sw.upcall_show()["keys_per_reval"])
-    sw.appctl("revalidator/wait")
+    wait_round(sw)
     rss0 = sw.rss_kb()
+    cov_names = ("upcall_flow_limit_hit", "upcall_flow_limit_kill", "upcall_flow_limit_reduced",
+                 "upcall_flow_limit_scaled", "upcall_flow_limit_grew")
+    cov_start = {c: sw.coverage(c) for c in cov_names}
 
     flows, install_s = install(args, sw)
-    sw.appctl("revalidator/wait")
-    sw.appctl("revalidator/wait")
+    after_install = {"upcall_show": sw.upcall_show()}
+    wait_round(sw)
+    wait_round(sw)
     rss_n = sw.rss_kb()
 
     steady = []
@@ -106,7 +127,7 @@ def main():
 
     full = []
     for j in range(args.full):
-        sw.appctl("revalidator/wait")
+        wait_round(sw)
         cov0 = settled_coverage(sw, "xlate_actions")
         prev = sw.upcall_show()["dump_ms"]
         tt0 = sw.thread_ticks()
@@ -115,6 +136,7 @@ def main():
         sw.appctl("revalidator/wait")
         wall = time.time() - t0
         time.sleep(0.05)
+        pin_limit(sw)
         tt1 = sw.thread_ticks()
         u = sw.upcall_show()
         fl = sw.flows()
@@ -126,11 +148,16 @@ def main():
                      "flows_after": fl})
     rss_full = sw.rss_kb()
     final_flows = sw.flows()
+    time.sleep(1.1)  # coverage totals lag up to 1 s
+    cov_end = {c: sw.coverage(c) for c in cov_names}
+    limit_changes = {c: (cov_end[c] - cov_start[c]) if cov_end[c] is not None
+                     and cov_start[c] is not None else None for c in cov_names}
 
     med = statistics.median
     res = {
         "scenario": "revalidation", "switch": args.switch, "n": args.n, "config": args.config,
         "n_revalidators": n_reval, "flows_installed": flows, "install_s": install_s,
+        "after_install": after_install, "flow_limit_coverage": limit_changes,
         "final_flows": final_flows,
         "steady_dump_ms_median": med([s["dump_ms"] for s in steady]) if steady else None,
         "steady_dump_ms": [s["dump_ms"] for s in steady],
