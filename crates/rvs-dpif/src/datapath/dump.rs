@@ -10,9 +10,7 @@
 //! * `next` returns at most [`MAX_FLOWS_PER_NEXT`] flows and returns 0 only at the end; slots a
 //!   thread claimed but did not read yet stay in its handle (as an index range) for its next call.
 //! * A slot is read when its flow is copied out, through a short-lived `arc-swap` guard: no `Arc`
-//!   is cloned or dropped per flow, so the dump never writes to a megaflow's cache lines. Before
-//!   reading, `next` touches the statistics of the slots it is about to read (plain relaxed loads
-//!   whose values are discarded), so that their cache misses overlap.
+//!   is cloned or dropped per flow, so the dump never writes to a megaflow's cache lines.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -62,51 +60,25 @@ struct DumpThread<'d, 'a> {
 }
 
 impl DumpThread<'_, '_> {
-    /// Makes sure a claimed, unread slot index is left, claiming a new chunk if needed; false at
-    /// the end of the slots.
-    fn ensure_claim(&mut self) -> bool {
-        if self.next_index < self.end_index {
-            return true;
-        }
-        if self.done {
-            return false;
-        }
-        let start = self.dump.cursor.fetch_add(CLAIM, Ordering::AcqRel);
-        let end = self.dump.shared.slots.capacity();
-        if start >= end {
-            self.done = true;
-            return false;
-        }
-        self.next_index = start;
-        self.end_index = (start + CLAIM).min(end);
-        true
-    }
-
-    /// The next claimed slot index; `None` at the end of the slots.
+    /// The next claimed slot index, claiming a new chunk when the current one is used up; `None`
+    /// at the end of the slots.
     fn next_slot(&mut self) -> Option<u64> {
-        if !self.ensure_claim() {
-            return None;
+        if self.next_index >= self.end_index {
+            if self.done {
+                return None;
+            }
+            let start = self.dump.cursor.fetch_add(CLAIM, Ordering::AcqRel);
+            let end = self.dump.shared.slots.capacity();
+            if start >= end {
+                self.done = true;
+                return None;
+            }
+            self.next_index = start;
+            self.end_index = (start + CLAIM).min(end);
         }
         let index = self.next_index;
         self.next_index += 1;
         Some(index)
-    }
-
-    /// Touches the statistics of the next `n` claimed slots (a slot's index is its flow's
-    /// statistics index), so that their cache misses overlap before the flows are read one by one.
-    fn touch_ahead(&mut self, n: usize) {
-        if !self.ensure_claim() {
-            return;
-        }
-        let stats = &self.dump.shared.stats;
-        let end = self.end_index.min(self.next_index + n as u64);
-        let mut acc = 0u64;
-        for index in self.next_index..end {
-            if let Ok(index) = u32::try_from(index) {
-                acc = acc.wrapping_add(stats.touch(index));
-            }
-        }
-        std::hint::black_box(acc);
     }
 }
 
@@ -114,7 +86,6 @@ impl FlowDumpThread for DumpThread<'_, '_> {
     fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
         let limit = max.min(MAX_FLOWS_PER_NEXT);
         let sh = self.dump.shared;
-        self.touch_ahead(limit);
         let mut n = 0;
         while n < limit {
             let Some(index) = self.next_slot() else {

@@ -78,17 +78,6 @@ impl StatsBucket {
         c.seq.store(seq.wrapping_add(2), Ordering::Release);
     }
 
-    /// Reads (and discards) the bucket's first and last words (see
-    /// [`super::FlowStatsTable::touch`]).
-    pub(crate) fn touch(&self) -> u64 {
-        let c = &*self.cells;
-        let last = c
-            .flag_counts
-            .last()
-            .map_or(0, |f| f.load(Ordering::Relaxed));
-        c.seq.load(Ordering::Relaxed) ^ u64::from(last)
-    }
-
     /// A consistent copy of the totals, retrying while the writer is in the middle of an update.
     ///
     /// Waits only as long as one `record` call takes (unless the writer is preempted inside it).

@@ -88,15 +88,6 @@ impl Default for FlowSlot {
 }
 
 impl FlowSlot {
-    /// Reads (and discards) the slot's first and last words (see [`super::FlowStatsTable::touch`]).
-    pub(crate) fn touch(&self) -> u64 {
-        let last = self
-            .base_flag_counts
-            .last()
-            .map_or(0, |c| c.load(Ordering::Relaxed));
-        self.state.load(Ordering::Relaxed) ^ u64::from(last)
-    }
-
     /// Whether `generation` still owns the slot (a hint for writers: it can change right after).
     #[inline]
     pub(crate) fn is_current(&self, generation: u32) -> bool {

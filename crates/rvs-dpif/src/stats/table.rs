@@ -133,25 +133,6 @@ impl FlowStatsTable {
         Some(StatsWriter::new(Arc::clone(&self.shared), set_index, set))
     }
 
-    /// Reads (and discards) the first and last words of every cache line that [`FlowStatsTable::read`]
-    /// of index `index` will read, so that a dump can start the misses of a whole batch before
-    /// reading any of it. Relaxed loads only; the value means nothing.
-    pub fn touch(&self, index: u32) -> u64 {
-        let shared = &*self.shared;
-        let mut acc = shared.slots.get(index).map_or(0, FlowSlot::touch);
-        let published = shared.n_bucket_sets.load(Ordering::Relaxed);
-        for set_index in 0..published {
-            if let Some(bucket) = u32::try_from(set_index)
-                .ok()
-                .and_then(|i| shared.bucket_sets.get(i))
-                .and_then(|set| set.get(index))
-            {
-                acc = acc.wrapping_add(bucket.touch());
-            }
-        }
-        acc
-    }
-
     /// The statistics of `id` since it was allocated or last cleared: packets and bytes summed over
     /// all threads, `used_ms` the latest use (0 if none since the clear), TCP flags OR-ed. `None` if
     /// `id` has been freed.
