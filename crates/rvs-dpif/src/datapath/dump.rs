@@ -7,15 +7,14 @@
 //! * A returned flow is a consistent copy: key, mask and UFID never change, actions are one atomic
 //!   snapshot, statistics one consistent read. Flows already deleted when their turn comes are
 //!   skipped.
-//! * `next` returns at most [`MAX_FLOWS_PER_NEXT`] flows and returns 0 only at the end; flows a
-//!   thread claimed but could not return yet stay in its handle for its next call.
+//! * `next` returns at most [`MAX_FLOWS_PER_NEXT`] flows and returns 0 only at the end; slots a
+//!   thread claimed but did not read yet stay in its handle (as an index range) for its next call.
+//! * A slot is read when its flow is copied out, through a short-lived `arc-swap` guard: no `Arc`
+//!   is cloned or dropped per flow, so the dump never writes to a megaflow's cache lines.
 
-use std::collections::VecDeque;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Shared;
-use super::megaflow::Megaflow;
 use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread};
 
 /// Most flows one `next` call returns (OVS's `FLOW_DUMP_MAX_BATCH`).
@@ -44,7 +43,8 @@ impl FlowDump for DatapathDump<'_> {
     fn thread(&self) -> Box<dyn FlowDumpThread + '_> {
         Box::new(DumpThread {
             dump: self,
-            pending: VecDeque::new(),
+            next_index: 0,
+            end_index: 0,
             done: false,
         })
     }
@@ -53,49 +53,55 @@ impl FlowDump for DatapathDump<'_> {
 /// One thread's handle on a dump.
 struct DumpThread<'d, 'a> {
     dump: &'d DatapathDump<'a>,
-    /// Flows claimed and not yet returned.
-    pending: VecDeque<Arc<Megaflow>>,
+    /// The claimed slot indices not yet read: `next_index..end_index`.
+    next_index: u64,
+    end_index: u64,
     done: bool,
 }
 
 impl DumpThread<'_, '_> {
-    /// Claims slot chunks until `want` flows are pending or the slots are exhausted.
-    fn fill(&mut self, want: usize) {
-        let sh = self.dump.shared;
-        while !self.done && self.pending.len() < want {
+    /// The next claimed slot index, claiming a new chunk when the current one is used up; `None`
+    /// at the end of the slots.
+    fn next_slot(&mut self) -> Option<u64> {
+        if self.next_index >= self.end_index {
+            if self.done {
+                return None;
+            }
             let start = self.dump.cursor.fetch_add(CLAIM, Ordering::AcqRel);
-            let end = sh.slots.capacity();
+            let end = self.dump.shared.slots.capacity();
             if start >= end {
                 self.done = true;
-                break;
+                return None;
             }
-            for index in start..(start + CLAIM).min(end) {
-                let Ok(index) = u32::try_from(index) else {
-                    break;
-                };
-                if let Some(flow) = sh.slots.get(index).and_then(|slot| slot.load_full()) {
-                    self.pending.push_back(flow);
-                }
-            }
+            self.next_index = start;
+            self.end_index = (start + CLAIM).min(end);
         }
+        let index = self.next_index;
+        self.next_index += 1;
+        Some(index)
     }
 }
 
 impl FlowDumpThread for DumpThread<'_, '_> {
     fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
         let limit = max.min(MAX_FLOWS_PER_NEXT);
+        let sh = self.dump.shared;
         let mut n = 0;
         while n < limit {
-            if self.pending.is_empty() {
-                self.fill(limit - n);
-            }
-            let Some(flow) = self.pending.pop_front() else {
+            let Some(index) = self.next_slot() else {
                 break;
+            };
+            let Some(slot) = u32::try_from(index).ok().and_then(|i| sh.slots.get(i)) else {
+                continue;
+            };
+            let guard = slot.load();
+            let Some(flow) = guard.as_deref() else {
+                continue;
             };
             if flow.is_dead() {
                 continue;
             }
-            out.push(self.dump.shared.to_dpif_flow(&flow, self.dump.terse));
+            out.push(sh.to_dpif_flow(flow, self.dump.terse));
             n += 1;
         }
         n

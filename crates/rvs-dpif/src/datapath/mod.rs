@@ -5,7 +5,9 @@
 //! * [`Datapath`] is a cheap handle (an `Arc`) on the shared state. It implements [`Dpif`](crate::dpif::Dpif).
 //! * Flows live in **one table shared by every forwarding thread** (not one per thread as in OVS):
 //!   one megaflow classifier ([`Dpcls`]) per input port, a UFID index (a lock-free `papaya` map) and
-//!   dump slots. Statistics are per thread through the `stats` module, so threads never write
+//!   dump slots. The `papaya` maps resize in blocking mode: the writer that grows a map (under the
+//!   flow mutex, so the only writer) copies it at once, instead of every later insert helping to
+//!   copy a share of it. Statistics are per thread through the `stats` module, so threads never write
 //!   shared counters on the packet path. Every flow therefore reports `pmd_id` =
 //!   [`NON_PMD_CORE_ID`] ("the main thread", as OVS's dummy datapath does), and so do upcalls, so
 //!   that an upcall's `pmd_id` names the table its flow is installed in. The `pmd_id` of puts, gets
@@ -138,8 +140,9 @@ impl DatapathConfig {
 /// What the flow mutex protects.
 #[derive(Default)]
 pub(crate) struct WriterState {
-    /// One shared copy of each mask in use.
-    masks: HashMap<Wildcards, Arc<Wildcards>>,
+    /// One shared copy of each mask in use (hashed with foldhash: a mask is 240 bytes, and
+    /// SipHash over it was a visible share of every flow install).
+    masks: HashMap<Wildcards, Arc<Wildcards>, foldhash::fast::RandomState>,
 }
 
 /// State shared by the datapath handle and every forwarding context.
@@ -207,9 +210,11 @@ impl Datapath {
             flow_mutex: Mutex::new(WriterState::default()),
             classifiers: papaya::HashMap::builder()
                 .hasher(foldhash::fast::RandomState::default())
+                .resize_mode(papaya::ResizeMode::Blocking)
                 .build(),
             by_ufid: papaya::HashMap::builder()
                 .hasher(foldhash::fast::RandomState::default())
+                .resize_mode(papaya::ResizeMode::Blocking)
                 .build(),
             slots: FlowSlots::new(),
             stats: FlowStatsTable::new(),

@@ -5,7 +5,8 @@
 //!
 //! # Invariants
 //! * Readers never block: the subtable list is an immutable snapshot published with `arc-swap`, and each
-//!   subtable's entries live in a lock-free `papaya` map. A lookup returns a clone of the entry's `Arc`,
+//!   subtable's entries live in a lock-free `papaya` map (blocking resize: the single writer copies a
+//!   growing map at once; readers never help). A lookup returns a clone of the entry's `Arc`,
 //!   so nothing it returns depends on a guard or on the subtable staying published. (Each map keeps its
 //!   own `seize` collector on purpose: papaya reclaims a shared collector's garbage when any one map drops.)
 //! * Writers (insert, remove, re-rank) are serialised by the caller (`&self` methods, but the datapath

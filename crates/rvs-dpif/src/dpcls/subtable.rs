@@ -93,6 +93,7 @@ impl<T: Send + Sync + 'static> Subtable<T> {
             .collect();
         let entries = papaya::HashMap::builder()
             .hasher(foldhash::fast::RandomState::default())
+            .resize_mode(papaya::ResizeMode::Blocking)
             .build();
         Subtable {
             mask,

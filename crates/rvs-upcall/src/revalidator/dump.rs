@@ -8,7 +8,9 @@
 //!   is skipped with an INFO; the others become OPERATIONAL ("seen in the datapath").
 //! * Datapath ops of a batch are pushed before the next batch is dumped; ukeys are not freed here.
 //! * The steady case (KEEP without translation) is decided under the shard lock without cloning
-//!   the ukey's `Arc` (`keep_in_place`); it makes the same changes the full path would.
+//!   the ukey's `Arc` (`keep_in_place`); it makes the same changes the full path would. It is tried
+//!   for the whole batch first (one pass under the batch's shard locks,
+//!   `UkeyMaps::with_ukeys_stamp`); the flows it did not keep then take the full path, in dump order.
 //! * The idle limit of a batch comes from the round's flow-limit policy (`policy.rs`); under the
 //!   adaptive policy every flow the dump keeps records its `used` time in the revalidator's own
 //!   idle-age histogram ([`AdaptiveDump`]), merged into the engine's when the cursor is dropped.
@@ -63,6 +65,10 @@ pub struct RevalidatorDump<'d> {
     ctx: RoundCtx,
     thread: Box<dyn FlowDumpThread + 'd>,
     flows: Vec<DpifFlow>,
+    /// The ukey names of `flows` (reused per batch).
+    ids: Vec<UkeyId>,
+    /// Which of `flows` were KEPT in place (reused per batch).
+    kept: Vec<bool>,
     kill_warned: bool,
     /// The adaptive policy's per-revalidator state (`None` under OVS's policy).
     adaptive: Option<AdaptiveDump>,
@@ -84,6 +90,8 @@ impl<'d> RevalidatorDump<'d> {
             ctx,
             thread,
             flows: Vec::with_capacity(REVALIDATE_MAX_BATCH),
+            ids: Vec::with_capacity(REVALIDATE_MAX_BATCH),
+            kept: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kill_warned: false,
             adaptive: AdaptiveDump::for_round(udpif, &ctx),
         }
@@ -136,10 +144,32 @@ impl<'d> RevalidatorDump<'d> {
         let max_idle = udpif.batch_max_idle(&self.ctx, self.adaptive.as_mut(), n_dp_flows, now);
         let mut ops = Vec::new();
         let flows = std::mem::take(&mut self.flows);
-        for f in &flows {
-            self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops);
+        let mut ids = std::mem::take(&mut self.ids);
+        let mut kept = std::mem::take(&mut self.kept);
+        ids.clear();
+        ids.extend(flows.iter().map(|f| UkeyId {
+            ufid: f.ufid,
+            pmd_id: f.pmd_id,
+        }));
+        kept.clear();
+        if !kill_them_all {
+            // The steady case of the whole batch first, under the batch's shard locks.
+            udpif
+                .ukeys
+                .with_ukeys_stamp(&ids, self.ctx.dump_seq, &mut kept, |i, ukey| {
+                    flows
+                        .get(i)
+                        .is_some_and(|f| self.keep_in_place(ukey, f, max_idle, now))
+                });
+        }
+        for (i, f) in flows.iter().enumerate() {
+            if !kept.get(i).copied().unwrap_or(false) {
+                self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops);
+            }
         }
         self.flows = flows;
+        self.ids = ids;
+        self.kept = kept;
         if !ops.is_empty() {
             udpif.push_dp_ops(ops);
         }
@@ -156,17 +186,6 @@ impl<'d> RevalidatorDump<'d> {
     ) {
         let udpif = self.udpif;
         let env = &udpif.env;
-        let id = UkeyId {
-            ufid: f.ufid,
-            pmd_id: f.pmd_id,
-        };
-        if !kill_them_all
-            && udpif.ukeys.with_ukey_stamp(&id, self.ctx.dump_seq, |ukey| {
-                self.keep_in_place(ukey, f, max_idle, now)
-            }) == Some(true)
-        {
-            return;
-        }
         let ukey = match udpif.ukey_acquire(f) {
             Ok(ukey) => ukey,
             Err(AcquireError::Busy) => {

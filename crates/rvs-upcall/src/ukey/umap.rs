@@ -5,8 +5,11 @@
 //! * A ukey is in the shard `hash % N_UMAPS`. Every access, readers included, locks that shard
 //!   briefly (OVS reads its cmaps lock-free under RCU; here `Arc` keeps a ukey alive for whoever
 //!   still holds it after removal, which is what RCU gives OVS). The longest holds are the dump's
-//!   in-place KEEP ([`UkeyMaps::with_ukey_stamp`]: a try-lock of the ukey and a stats push, no
-//!   translation) and the sweep's visit of a shard ([`UkeyMaps::visit_shard`]: try-locks only).
+//!   in-place KEEP of a batch ([`UkeyMaps::with_ukeys_stamp`]: the batch's shards held together,
+//!   a try-lock of each ukey and a stats push, no translation) and the sweep's visit of a shard
+//!   ([`UkeyMaps::visit_shard`]: try-locks only).
+//! * Lock order: shard, then ukey. Only [`UkeyMaps::with_ukeys_stamp`] holds several shards, taken
+//!   in ascending index order, and it only try-locks ukeys under them.
 //! * Insert, replace and remove happen under the shard lock; a ukey leaves its map only through
 //!   [`UkeyMaps::delete`] (the sweep, purge, or the replace path), which acts once: only if the
 //!   ukey's state is below DELETED, checked under the ukey lock, and only removing the very same
@@ -111,6 +114,67 @@ impl UkeyMaps {
         map.with_ukey_stamp(id, dump_seq, f)
     }
 
+    /// [`UkeyMaps::with_ukey_stamp`] for a whole dump batch: `f(i, ukey)` is called for the ukey
+    /// named `ids[i]`, if any, and `kept[i]` (resized to `ids.len()`) records whether it returned
+    /// true (the slot is then stamped with `dump_seq`). Same rules for `f`: it may only `try_lock`
+    /// the ukey and must not touch the maps.
+    ///
+    /// The batch's shards are locked once each, in ascending index order, and held together while
+    /// the slots are read; this is the only place that holds more than one shard lock, and the
+    /// ascending order keeps it free of deadlock with itself (every other holder takes one shard
+    /// lock at a time, then at most a ukey lock). The slot reads of the batch then run without a
+    /// lock-prefixed instruction between them, so their cache misses overlap instead of following
+    /// one another.
+    pub fn with_ukeys_stamp(
+        &self,
+        ids: &[UkeyId],
+        dump_seq: u64,
+        kept: &mut Vec<bool>,
+        mut f: impl FnMut(usize, &Ukey) -> bool,
+    ) {
+        kept.clear();
+        kept.resize(ids.len(), false);
+        // (shard, flow index), by shard: the lock order.
+        let mut order: Vec<(usize, usize)> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (self.shard_of(id), i))
+            .collect();
+        order.sort_unstable();
+        let mut guards = Vec::with_capacity(order.len());
+        // (guard index, flow index) for each flow whose shard exists.
+        let mut flows = Vec::with_capacity(order.len());
+        for &(index, i) in &order {
+            if guards.last().map(|(s, _)| *s) != Some(index) {
+                let Some(shard) = self.shard(index) else {
+                    continue;
+                };
+                guards.push((index, shard.lock()));
+            }
+            flows.push((guards.len() - 1, i));
+        }
+        // First touch every home slot, then find: both passes are plain loads.
+        let mut touched = 0u64;
+        for &(g, i) in &flows {
+            if let (Some((_, map)), Some(id)) = (guards.get(g), ids.get(i)) {
+                touched = touched.wrapping_add(map.touch(id));
+            }
+        }
+        std::hint::black_box(touched);
+        let found: Vec<(usize, usize, usize)> = flows
+            .iter()
+            .filter_map(|&(g, i)| {
+                let slot = guards.get(g)?.1.find_slot(ids.get(i)?)?;
+                Some((g, slot, i))
+            })
+            .collect();
+        for (g, slot, i) in found {
+            if let (Some((_, map)), Some(k)) = (guards.get_mut(g), kept.get_mut(i)) {
+                *k = map.with_slot_stamp(slot, dump_seq, |ukey| f(i, ukey));
+            }
+        }
+    }
+
     /// Inserts `new` (state CREATED), replacing an EVICTED ukey with the same key (§2.4).
     pub fn install(&self, new: &Arc<Ukey>, env: &Env) -> InstallOutcome {
         let Some(shard) = self.shard(self.shard_of(new.id())) else {
@@ -197,7 +261,7 @@ impl UkeyMaps {
         };
         let map = shard.lock();
         for (ukey, stamp) in map.stamped_values() {
-            if skip_stamp == Some(stamp) {
+            if skip_stamp.is_some_and(|seq| UkeyTable::stamp_matches(stamp, seq)) {
                 continue;
             }
             if !settle(ukey) {
