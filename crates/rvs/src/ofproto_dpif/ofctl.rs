@@ -35,7 +35,11 @@ fn parse_dialect(value: &str) -> Result<Dialect, String> {
     for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         dialect = Some(match name {
             "OpenFlow10" => Dialect::OpenFlow10,
-            "OpenFlow13" => Dialect::OpenFlow13,
+            // rvs models OpenFlow 1.0 and 1.3 rules; the other 1.x versions share 1.3's action
+            // and match rules for what rvs implements (goto_table, push_vlan + set_field).
+            "OpenFlow11" | "OpenFlow12" | "OpenFlow13" | "OpenFlow14" | "OpenFlow15" => {
+                Dialect::OpenFlow13
+            }
             _ => return Err(format!("ovs-ofctl: Unknown OpenFlow version: \"{name}\"")),
         });
     }
