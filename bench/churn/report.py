@@ -8,6 +8,9 @@ and a hand-written SVG of the datapath flow count over time at 60k new flows/s f
 Several runs of one (config, rate, switch) are summarised by their median (n shown).
 
 usage: report.py --raw RAW.jsonl --out OUT.md --svg OUT.svg [--command CMD] [--dur 60 --last 30]
+
+If OUT.notes.md exists (hand-written interpretation of a measurement), it is included after the
+header, so re-running the report keeps it.
 """
 import argparse
 import json
@@ -298,6 +301,10 @@ def main():
           "* The engine's new eviction policy (worked on in parallel) is **not** in the rvs measured here; "
           "rerun the command once it lands.",
           ""]
+    notes = args.out[:-3] + ".notes.md" if args.out.endswith(".md") else args.out + ".notes.md"
+    if os.path.exists(notes):   # hand-written interpretation, kept across re-runs
+        with open(notes) as f:
+            md.append(f.read().rstrip() + "\n")
     md.append("## Mask check (one exact datapath flow per 5-tuple)")
     md.append("")
     for sw in ("ovs", "rvs"):

@@ -24,7 +24,7 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 QUICK=0
-[ "${1:-}" = "--quick" ] && QUICK=1
+if [ "${1:-}" = "--quick" ]; then QUICK=1; fi
 # shellcheck source=lib.sh
 source "$HERE/lib.sh"
 set +u
@@ -46,7 +46,9 @@ CHECK=${CHECK:-1}
 APPEND=${APPEND:-0}
 PPF=3 GAP=2000 NFLOWS=1500000
 DATE=$(date +%Y-%m-%d)
-OUT=${OUT:-$RVS_REPO/bench/results/churn-$DATE$([ "$QUICK" = 1 ] && echo -quick).md}
+SUFFIX=""
+if [ "$QUICK" = 1 ]; then SUFFIX=-quick; fi
+OUT=${OUT:-$RVS_REPO/bench/results/churn-$DATE$SUFFIX.md}
 RAW=${OUT%.md}.raw.jsonl
 SVG=${OUT%.md}-60k.svg
 LOG=$OVSB/run.log
@@ -165,7 +167,8 @@ for c in "${cfgs[@]}"; do
     done
 done
 
-cmd="bench/churn/run.sh$([ "$QUICK" = 1 ] && echo ' --quick')"
+cmd="bench/churn/run.sh"
+if [ "$QUICK" = 1 ]; then cmd+=" --quick"; fi
 python3 "$HERE/report.py" --raw "$RAW" --out "$OUT" --svg "$SVG" --command "$cmd" \
     --dur "$DUR" --last "$LAST"
 log "wrote $OUT, $RAW, $SVG"
