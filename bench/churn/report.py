@@ -296,7 +296,8 @@ def main():
           "(gen0→ovsp1 [1] br0 [2] ovsp2→sink0), a fresh daemon per run, OVS then rvs back to back per rate.",
           f"* {args.dur} s of traffic per run; window = the last {args.last} s. One run per cell unless n says more.",
           f"* Machine: 2 cores shared with other workers; load average (1 min) at the end of the runs "
-          f"{min(loads) if loads else '?'}–{max(loads) if loads else '?'}. "
+          f"{min(loads) if loads else '?'}–{max(loads) if loads else '?'}; the harness ran at nice "
+          f"{sorted({x.get('nice', 0) for x in allr})} (generator and both switches alike, `NICE`). "
           "Figures under this load are noisy (±5–10 % run to run for OVS, see the shared results).",
           "* The engine's new eviction policy (worked on in parallel) is **not** in the rvs measured here; "
           "rerun the command once it lands.",
