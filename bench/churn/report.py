@@ -297,7 +297,8 @@ def main():
           f"* {args.dur} s of traffic per run; window = the last {args.last} s. One run per cell unless n says more.",
           f"* Machine: 2 cores shared with other workers; load average (1 min) at the end of the runs "
           f"{min(loads) if loads else '?'}–{max(loads) if loads else '?'}; the harness ran at nice "
-          f"{sorted({x.get('nice', 0) for x in allr})} (generator and both switches alike, `NICE`). "
+          f"{sorted({x.get('nice', 0) for x in allr})}, autogroup {sorted({x.get('autogroup', '?').split(' ', 1)[-1] for x in allr})} "
+          "(generator and both switches alike, `NICE`). "
           "Figures under this load are noisy (±5–10 % run to run for OVS, see the shared results).",
           "* The engine's new eviction policy (worked on in parallel) is **not** in the rvs measured here; "
           "rerun the command once it lands.",

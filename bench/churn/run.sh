@@ -21,11 +21,17 @@
 #   OVSB=/tmp/rvschurn NS=rvschurn  state dir and netns this script creates and removes
 #   NICE=-10  scheduling priority of this script and everything it starts (generator, both
 #             switches, samplers): the machine is shared, and at the default priority other
-#             jobs' compilers take most of the 2 cores; empty = leave the priority alone
+#             jobs' compilers take most of the 2 cores.  The script runs in its own session
+#             (setsid), and with sched_autogroup enabled the nice value is also set on that
+#             session's autogroup (nice alone only ranks threads inside one autogroup).
+#             Empty = leave the priority alone.
 # Bounded: each driver runs under `timeout DUR+150`, tcpreplay has --duration, daemons are stopped
 # by the PIDs in their pidfiles, the netns is deleted on exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+if [ -z "${RVS_CHURN_SESSION:-}" ]; then   # own session = own scheduler autogroup
+    RVS_CHURN_SESSION=1 exec setsid -w "$HERE/run.sh" "$@"
+fi
 QUICK=0
 if [ "${1:-}" = "--quick" ]; then QUICK=1; fi
 # shellcheck source=lib.sh
@@ -58,7 +64,11 @@ LOG=$OVSB/run.log
 
 [ "$(id -u)" = 0 ] || { echo "run.sh: needs root (network namespaces, AF_PACKET)" >&2; exit 1; }
 NICE=${NICE--10}
-if [ -n "$NICE" ]; then renice -n "$NICE" -p $$ >/dev/null; fi
+if [ -n "$NICE" ]; then
+    renice -n "$NICE" -p $$ >/dev/null
+    if [ -w "/proc/$$/autogroup" ]; then echo "$NICE" > "/proc/$$/autogroup"; fi
+fi
+AUTOGROUP=$(cat "/proc/$$/autogroup" 2>/dev/null || echo none)
 timeout 900 "$OVS_BASELINE_DIR/install.sh" >&2
 cleanup() { rvs_stop || true; teardown || true; }
 trap cleanup EXIT
@@ -77,8 +87,16 @@ drv() {  # drv SWITCH TIMEOUT ARGS...  -> driver stdout
 }
 
 start_switch() {  # start_switch SWITCH other_config...
-    local sw=$1; shift
-    if [ "$sw" = ovs ]; then setup_topo "$@" 2>>"$LOG"; else rvs_setup "$@" 2>>"$LOG"; fi
+    local sw=$1 p; shift
+    if [ "$sw" = ovs ]; then
+        setup_topo "$@" 2>>"$LOG"
+        # ovs-vswitchd --detach calls setsid(): its own autogroup, which needs the same nice
+        for p in $(vswitchd_pid) $(ovsdb_pid); do
+            if [ -n "$NICE" ] && [ -w "/proc/$p/autogroup" ]; then echo "$NICE" > "/proc/$p/autogroup"; fi
+        done
+    else
+        rvs_setup "$@" 2>>"$LOG"
+    fi
 }
 stop_switch() {  # stop_switch SWITCH
     if [ "$1" = ovs ]; then teardown; else rvs_teardown; fi
@@ -99,9 +117,10 @@ record() {
     else
         warn=$(grep -aE 'WARN|ERR|panic' "$OVSB/rvs.log" "$OVSB/rvs.out" 2>/dev/null | tail -5 || true)
     fi
-    python3 - "$7" "$RAW" "$1" "$2" "$3" "$4" "$5" "$alive" "$(uptime)" "$warn" "$(nice)" <<'EOF'
+    python3 - "$7" "$RAW" "$1" "$2" "$3" "$4" "$5" "$alive" "$(uptime)" "$warn" "$(nice)" \
+        "$(cat "/proc/$6/autogroup" 2>/dev/null || echo "$AUTOGROUP")" <<'EOF'
 import json, sys
-src, raw, sw, cfg, li, oc, rate, alive, up, warn, nice = sys.argv[1:12]
+src, raw, sw, cfg, li, oc, rate, alive, up, warn, nice, ag = sys.argv[1:13]
 n = 0
 with open(src) as f, open(raw, "a") as o:
     for line in f:
@@ -111,7 +130,8 @@ with open(src) as f, open(raw, "a") as o:
         r = json.loads(body)
         r.update(kind=kind, switch=sw, config=cfg, limit_init=li, other_config=oc,
                  rate=int(rate) if rate.isdigit() else None, switch_alive_after=alive == "1",
-                 uptime=up.strip(), log_warnings=[w for w in warn.splitlines() if w], nice=int(nice))
+                 uptime=up.strip(), log_warnings=[w for w in warn.splitlines() if w], nice=int(nice),
+                 autogroup=ag)
         o.write(json.dumps(r) + "\n")
         n += 1
 if n == 0:
@@ -136,7 +156,7 @@ print("  %s %s %s: kept %s [%s..%s] limit %s dump %s ms installs/s %s lost/s %s 
  r["w_kernel_drop_pct"], r["w_cpu_us_per_install"], sc.get("ok")))' >&2 || true
 }
 
-echo "### $(date -Is) $(uname -r) $(nproc) cpus; $(uptime)" >> "$LOG"
+echo "### $(date -Is) $(uname -r) $(nproc) cpus; $(uptime); nice $(nice); autogroup $AUTOGROUP" >> "$LOG"
 if [ "$CHECK" = 1 ]; then
     for sw in ovs rvs; do
         start_switch "$sw"
