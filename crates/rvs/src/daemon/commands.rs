@@ -61,7 +61,7 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
         "flow-limit-number",
         1,
         1,
-        |d, args| Ok(d.engine.set_flow_limit(atoi(&args[0]))),
+        |d, args| Ok(d.engine.set_flow_limit(atoi(arg(args, 0)?))),
     );
     reg("revalidator/wait", "", 0, 0, |d, _| {
         let seq = d.udpif.dump_seq();
@@ -148,10 +148,13 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
         "bridge table {field,...|none}",
         3,
         3,
-        |d, args| d.ofproto.set_prefixes(&args[0], &args[1], &args[2]),
+        |d, args| {
+            d.ofproto
+                .set_prefixes(arg(args, 0)?, arg(args, 1)?, arg(args, 2)?)
+        },
     );
     reg("fdb/show", "bridge", 1, 1, |d, args| {
-        d.ofproto.fdb_show(&args[0])
+        d.ofproto.fdb_show(arg(args, 0)?)
     });
     reg("fdb/flush", "[bridge]", 0, 1, |d, args| {
         d.ofproto.fdb_flush(args.first().map(String::as_str))
@@ -163,7 +166,7 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
         Ok(d.coverage.lock().show(&totals))
     });
     reg("coverage/read-counter", "COUNTER", 1, 1, |d, args| {
-        CoverageReport::read_counter(&d.coverage_totals(), &args[0])
+        CoverageReport::read_counter(&d.coverage_totals(), arg(args, 0)?)
     });
     reg("memory/show", "", 0, 0, |d, _| Ok(memory(d)));
     reg(
@@ -193,7 +196,10 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
             min,
             max,
             Arc::new(move |args: &[String]| match weak.upgrade() {
-                Some(d) => d.ofproto.ofctl(&args[0], &command, &args[1..]),
+                Some(d) => match args.split_first() {
+                    Some((bridge, rest)) => d.ofproto.ofctl(bridge, &command, rest),
+                    None => Err("missing bridge".into()),
+                },
                 None => Err("rvs is shutting down".into()),
             }),
         );
@@ -209,8 +215,11 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
         2,
         ANY,
         |d, args| {
-            let port = ports::parse_port_args(&args[1], &args[2..])?;
-            ports::add_port(d, &args[0], &port).map(|_| String::new())
+            let [bridge, name, options @ ..] = args else {
+                return Err("usage: add-port bridge port [key=value...]".into());
+            };
+            let port = ports::parse_port_args(name, options)?;
+            ports::add_port(d, bridge, &port).map(|_| String::new())
         },
     );
     reg("del-port", "[bridge] port", 1, 2, |d, args| {
@@ -237,6 +246,14 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
         let _ = d.exit_tx.send(ExitReason::Command { cleanup });
         Ok(String::new())
     });
+}
+
+/// Argument `i`: present whenever the command table's minimum allows the handler to run, but
+/// answered as an error rather than trusted.
+fn arg(args: &[String], i: usize) -> Result<&str, String> {
+    args.get(i)
+        .map(String::as_str)
+        .ok_or_else(|| format!("missing argument {}", i + 1))
 }
 
 /// `upcall/{enable,disable}-megaflows`: switch, then flush so every flow is set up again.

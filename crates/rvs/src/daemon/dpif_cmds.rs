@@ -37,7 +37,7 @@ const BATCH: usize = 50;
 
 /// `dpif/dump-flows [-m] [--names | --no-names] bridge`.
 pub(super) fn dump_flows(inner: &Inner, args: &[String]) -> Result<String, String> {
-    let Some(bridge) = args.last() else {
+    let Some((bridge, options)) = args.split_last() else {
         return Err("no such bridge".into());
     };
     let bridge_ports: BTreeSet<u32> = {
@@ -53,7 +53,7 @@ pub(super) fn dump_flows(inner: &Inner, args: &[String]) -> Result<String, Strin
     }
     let mut verbose = false;
     let mut names = None;
-    for arg in &args[..args.len() - 1] {
+    for arg in options {
         match arg.as_str() {
             "-m" => verbose = true,
             "--names" => names = Some(true),
