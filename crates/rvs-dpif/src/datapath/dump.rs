@@ -9,18 +9,22 @@
 //!   skipped.
 //! * `next` returns at most [`MAX_FLOWS_PER_NEXT`] flows and returns 0 only at the end; slots a
 //!   thread claimed but did not read yet stay in its handle (as an index range) for its next call.
-//! * A slot is read when its flow is copied out, through a short-lived `arc-swap` guard: no `Arc`
-//!   is cloned or dropped per flow, so the dump never writes to a megaflow's cache lines.
+//! * Claims are whole slot chunks (`slots.rs`). A `next` call reads a chunk under its read lock
+//!   (held only during that call): first it touches every record of the rest of the chunk (plain
+//!   loads, so their cache misses overlap), then copies flows out. No `Arc` is cloned or dropped
+//!   per flow and no atomic read-modify-write is made per flow, so the dump never writes to a
+//!   megaflow's cache lines.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Shared;
+use super::slots::CHUNK;
 use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread};
 
 /// Most flows one `next` call returns (OVS's `FLOW_DUMP_MAX_BATCH`).
 pub const MAX_FLOWS_PER_NEXT: usize = 50;
-/// Slot indices one claim takes.
-const CLAIM: u64 = 64;
+/// Slot indices one claim takes: one chunk.
+const CLAIM: u64 = CHUNK as u64;
 
 /// One dump of the datapath's flows.
 pub(crate) struct DatapathDump<'a> {
@@ -60,25 +64,20 @@ struct DumpThread<'d, 'a> {
 }
 
 impl DumpThread<'_, '_> {
-    /// The next claimed slot index, claiming a new chunk when the current one is used up; `None`
-    /// at the end of the slots.
-    fn next_slot(&mut self) -> Option<u64> {
-        if self.next_index >= self.end_index {
-            if self.done {
-                return None;
-            }
-            let start = self.dump.cursor.fetch_add(CLAIM, Ordering::AcqRel);
-            let end = self.dump.shared.slots.capacity();
-            if start >= end {
-                self.done = true;
-                return None;
-            }
-            self.next_index = start;
-            self.end_index = (start + CLAIM).min(end);
+    /// Claims the next chunk of slot indices; false at the end of the slots.
+    fn claim(&mut self) -> bool {
+        if self.done {
+            return false;
         }
-        let index = self.next_index;
-        self.next_index += 1;
-        Some(index)
+        let start = self.dump.cursor.fetch_add(CLAIM, Ordering::AcqRel);
+        let end = self.dump.shared.slots.capacity();
+        if start >= end {
+            self.done = true;
+            return false;
+        }
+        self.next_index = start;
+        self.end_index = (start + CLAIM).min(end);
+        true
     }
 }
 
@@ -88,21 +87,42 @@ impl FlowDumpThread for DumpThread<'_, '_> {
         let sh = self.dump.shared;
         let mut n = 0;
         while n < limit {
-            let Some(index) = self.next_slot() else {
+            if self.next_index >= self.end_index && !self.claim() {
                 break;
-            };
-            let Some(slot) = u32::try_from(index).ok().and_then(|i| sh.slots.get(i)) else {
-                continue;
-            };
-            let guard = slot.load();
-            let Some(flow) = guard.as_deref() else {
-                continue;
-            };
-            if flow.is_dead() {
-                continue;
             }
-            out.push(sh.to_dpif_flow(flow, self.dump.terse));
-            n += 1;
+            let Some((chunk, first)) = u32::try_from(self.next_index)
+                .ok()
+                .and_then(|i| sh.slots.chunk(i))
+            else {
+                self.next_index = self.end_index;
+                continue;
+            };
+            let slots = chunk.read();
+            let count = usize::try_from(self.end_index - self.next_index).unwrap_or(0);
+            let rest = slots.get(first..).unwrap_or_default();
+            let rest = rest.get(..count).unwrap_or(rest);
+            // Touch every record first: independent loads whose misses overlap.
+            let live = rest
+                .iter()
+                .flatten()
+                .fold(0usize, |acc, f| acc + usize::from(!f.is_dead()));
+            std::hint::black_box(live);
+            for slot in rest {
+                if n >= limit {
+                    break;
+                }
+                self.next_index += 1;
+                if let Some(flow) = slot
+                    && !flow.is_dead()
+                {
+                    out.push(sh.to_dpif_flow(flow, self.dump.terse));
+                    n += 1;
+                }
+            }
+            if rest.len() < count {
+                // Past the end of the existing rows (cannot happen: claims stay below capacity).
+                self.next_index = self.end_index;
+            }
         }
         n
     }

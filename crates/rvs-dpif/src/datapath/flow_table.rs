@@ -45,7 +45,7 @@ impl Shared {
     /// The flow as a get or dump returns it.
     pub(crate) fn to_dpif_flow(&self, flow: &Megaflow, terse: bool) -> DpifFlow {
         DpifFlow {
-            key: (!terse).then_some(flow.key),
+            key: (!terse).then(|| flow.key()),
             mask: (!terse).then(|| *flow.mask),
             actions: (!terse).then(|| flow.actions()),
             ufid: flow.ufid,
@@ -126,7 +126,8 @@ impl Shared {
             return Err(DpifError::Exists);
         }
         self.by_ufid.pin().insert(ufid, Arc::clone(&flow));
-        self.slots.set(stats_id.index(), Some(flow));
+        // The slot was empty: its index was free.
+        drop(self.slots.set(stats_id.index(), Some(flow)));
         Ok(())
     }
 
@@ -146,10 +147,11 @@ impl Shared {
     /// returns its statistics. Flow mutex held.
     fn retire(&self, writer: &mut WriterState, flow: &Arc<Megaflow>) -> FlowStats {
         flow.kill();
-        if let Some(cls) = self.classifier(flow.key.in_port) {
-            cls.remove(&flow.key, &flow.mask);
+        let key = flow.key();
+        if let Some(cls) = self.classifier(key.in_port) {
+            cls.remove(&key, &flow.mask);
         }
-        self.slots.set(flow.stats_id.index(), None);
+        drop(self.slots.set(flow.stats_id.index(), None));
         // The map and this flow (and the caller's reference) are the only holders: drop the mask.
         if Arc::strong_count(&flow.mask) <= 2 {
             writer.masks.remove(&*flow.mask);

@@ -7,6 +7,11 @@
 //!   (EMC) pick up the new actions at once.
 //! * `dead` is set (under the flow mutex) before the flow leaves the classifier and the index; once
 //!   set it is never cleared. Forwarding threads ignore dead flows found in their caches.
+//! * The key is stored packed ([`PackedFlow`]: bit `i` of its map is set exactly when word `i` of
+//!   the key is nonzero, and its words are those nonzero words in index order); unpacking gives back
+//!   the unmasked key exactly as installed.
+//! * The fields a dump reads (`dead`, UFID, statistics id) come first (`repr(C)`), on the record's
+//!   first cache line.
 //! * The statistics id stays allocated while any reference to the record exists: it is handed back
 //!   (through a lock-free channel, to be freed by the next writer) only when the last reference
 //!   drops, so an update racing with a delete can never be counted for a later flow that reuses the
@@ -17,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use arc_swap::ArcSwap;
 use crossbeam_channel::Sender;
+use rvs_flow::flow::FLOW_WORDS;
 use rvs_flow::ufid::Ufid;
 use rvs_flow::{Flow, Wildcards};
 
@@ -25,19 +31,20 @@ use crate::emc::Liveness;
 use crate::stats::StatsId;
 
 /// An installed megaflow.
+#[repr(C)]
 pub struct Megaflow {
-    /// The flow's UFID.
-    pub(crate) ufid: Ufid,
-    /// The unmasked key, exactly as installed.
-    pub(crate) key: Flow,
-    /// The mask (shared by every flow with the same mask).
-    pub(crate) mask: Arc<Wildcards>,
-    /// The current actions.
-    pub(crate) actions: ArcSwap<Actions>,
-    /// Where the flow's statistics are counted.
-    pub(crate) stats_id: StatsId,
     /// Set when the flow is deleted.
     dead: AtomicBool,
+    /// Where the flow's statistics are counted.
+    pub(crate) stats_id: StatsId,
+    /// The flow's UFID.
+    pub(crate) ufid: Ufid,
+    /// The current actions.
+    pub(crate) actions: ArcSwap<Actions>,
+    /// The mask (shared by every flow with the same mask).
+    pub(crate) mask: Arc<Wildcards>,
+    /// The unmasked key, exactly as installed, packed.
+    key: PackedFlow,
     /// Where the statistics id goes when the record is dropped.
     release: Sender<StatsId>,
 }
@@ -54,7 +61,7 @@ impl Megaflow {
     ) -> Megaflow {
         Megaflow {
             ufid,
-            key,
+            key: PackedFlow::new(&key),
             mask,
             actions: ArcSwap::from_pointee(actions),
             stats_id,
@@ -71,6 +78,11 @@ impl Megaflow {
     /// True once the flow was deleted.
     pub(crate) fn is_dead(&self) -> bool {
         self.dead.load(Ordering::Acquire)
+    }
+
+    /// The unmasked key, exactly as installed.
+    pub(crate) fn key(&self) -> Flow {
+        self.key.unpack()
     }
 
     /// The current actions.
@@ -99,8 +111,74 @@ impl std::fmt::Debug for Megaflow {
             f,
             "Megaflow(ufid:{}, in_port({}), dead={})",
             self.ufid,
-            self.key.in_port,
+            self.key().in_port,
             self.is_dead()
         )
+    }
+}
+
+/// A flow key, packed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct PackedFlow {
+    map: u32,
+    words: Box<[u64]>,
+}
+
+impl PackedFlow {
+    /// Packs `key`.
+    pub(crate) fn new(key: &Flow) -> PackedFlow {
+        let map = key
+            .words()
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w != 0)
+            .fold(0u32, |map, (i, _)| map | (1 << i));
+        let mut words = Vec::with_capacity(map.count_ones() as usize);
+        words.extend(key.words().iter().copied().filter(|w| *w != 0));
+        PackedFlow {
+            map,
+            words: words.into_boxed_slice(),
+        }
+    }
+
+    /// The key.
+    pub(crate) fn unpack(&self) -> Flow {
+        let mut out = [0u64; FLOW_WORDS];
+        let mut rest = self.map;
+        for &w in self.words.iter() {
+            if rest == 0 {
+                break;
+            }
+            let i = rest.trailing_zeros() as usize;
+            rest &= rest - 1;
+            if let Some(slot) = out.get_mut(i) {
+                *slot = w;
+            }
+        }
+        Flow::from_words(out)
+    }
+
+    /// Heap bytes used besides the struct itself.
+    #[cfg(test)]
+    fn heap_bytes(&self) -> usize {
+        self.words.len() * 8
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn unpacks_to_what_was_packed(
+            k in prop::array::uniform30(prop_oneof![3 => Just(0u64), 1 => any::<u64>()])
+        ) {
+            let key = Flow::from_words(k);
+            let p = PackedFlow::new(&key);
+            prop_assert_eq!(p.unpack(), key);
+            prop_assert_eq!(p.heap_bytes(), 8 * k.iter().filter(|w| **w != 0).count());
+        }
     }
 }

@@ -2,19 +2,30 @@
 //! flow dumps walk with a shared cursor.
 //!
 //! # Invariants
-//! * Row `r` holds `64·2^r` slots; rows are created in order, never moved or freed, so a slot
-//!   reference stays valid for the table's life and readers never wait.
+//! * Row `r` holds `64·2^r` slots in chunks of [`CHUNK`] slots, each chunk behind its own
+//!   reader-writer lock; rows are created in order, never moved or freed, so a chunk reference stays
+//!   valid for the table's life. Chunks start at multiples of [`CHUNK`].
 //! * A slot is written only under the datapath's flow mutex, by the owner of its index (the flow
-//!   whose statistics id has that index): set on install, cleared on delete. An index is reused only
-//!   after the old flow's record is dropped, long after its slot was cleared.
+//!   whose statistics id has that index): set on install, cleared on delete, with the chunk's write
+//!   lock held only for the store (a replaced record is dropped after the lock is released). An
+//!   index is reused only after the old flow's record is dropped, long after its slot was cleared.
+//! * Dumps read a whole chunk under one read lock (one atomic read-modify-write per [`CHUNK`]
+//!   slots, none per flow, so the cache misses of a chunk's records can overlap); they hold it only
+//!   while copying out at most one batch.
 //! * [`FlowSlots::capacity`] only grows; every index below it has a slot.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use arc_swap::ArcSwapOption;
+use parking_lot::RwLock;
 
 use super::megaflow::Megaflow;
+
+/// Slots per chunk (one lock each).
+pub(crate) const CHUNK: usize = 64;
+
+/// A chunk of [`CHUNK`] slots.
+pub(crate) type Chunk = RwLock<[Option<Arc<Megaflow>>; CHUNK]>;
 
 /// log2 of the first row's length.
 const FIRST_ROW_BITS: u32 = 6;
@@ -23,7 +34,7 @@ const ROWS: usize = 27;
 
 /// Installed flows indexed by their statistics index.
 pub(crate) struct FlowSlots {
-    rows: [OnceLock<Box<[ArcSwapOption<Megaflow>]>>; ROWS],
+    rows: [OnceLock<Box<[Chunk]>>; ROWS],
     capacity: AtomicU64,
 }
 
@@ -45,29 +56,32 @@ impl FlowSlots {
         }
     }
 
-    /// The slot of `index`, if its row exists.
+    /// The chunk holding `index` (and the slot's position in it), if its row exists.
     #[inline]
-    pub(crate) fn get(&self, index: u32) -> Option<&ArcSwapOption<Megaflow>> {
+    pub(crate) fn chunk(&self, index: u32) -> Option<(&Chunk, usize)> {
         let (row, offset) = locate(index);
-        self.rows.get(row)?.get()?.get(offset)
+        let chunk = self.rows.get(row)?.get()?.get(offset / CHUNK)?;
+        Some((chunk, offset % CHUNK))
     }
 
-    /// Stores `flow` (or clears the slot with `None`), creating rows up to `index` as needed.
-    /// Callers hold the flow mutex.
-    pub(crate) fn set(&self, index: u32, flow: Option<Arc<Megaflow>>) {
+    /// Stores `flow` (or clears the slot with `None`), creating rows up to `index` as needed;
+    /// returns the record the slot held. Callers hold the flow mutex.
+    pub(crate) fn set(&self, index: u32, flow: Option<Arc<Megaflow>>) -> Option<Arc<Megaflow>> {
         let (row, _) = locate(index);
         for r in 0..=row {
             if let Some(cell) = self.rows.get(r) {
                 cell.get_or_init(|| {
                     let len = (1usize << FIRST_ROW_BITS) << r;
                     self.capacity.fetch_add(len as u64, Ordering::AcqRel);
-                    (0..len).map(|_| ArcSwapOption::empty()).collect()
+                    (0..len / CHUNK)
+                        .map(|_| RwLock::new([const { None }; CHUNK]))
+                        .collect()
                 });
             }
         }
-        if let Some(slot) = self.get(index) {
-            slot.store(flow);
-        }
+        let (chunk, at) = self.chunk(index)?;
+        let mut slots = chunk.write();
+        std::mem::replace(slots.get_mut(at)?, flow)
     }
 
     /// Number of indices that have a slot.
@@ -95,10 +109,11 @@ mod tests {
     fn capacity_grows_with_rows() {
         let slots = FlowSlots::new();
         assert_eq!(slots.capacity(), 0);
-        assert!(slots.get(0).is_none());
-        slots.set(70, None);
+        assert!(slots.chunk(0).is_none());
+        assert!(slots.set(70, None).is_none());
         assert_eq!(slots.capacity(), 64 + 128);
-        assert!(slots.get(191).is_some());
-        assert!(slots.get(192).is_none());
+        assert_eq!(slots.chunk(191).map(|(_, at)| at), Some(63));
+        assert_eq!(slots.chunk(128).map(|(_, at)| at), Some(0));
+        assert!(slots.chunk(192).is_none());
     }
 }
