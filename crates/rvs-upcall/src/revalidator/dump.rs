@@ -156,10 +156,10 @@ impl<'d> RevalidatorDump<'d> {
             // The steady case of the whole batch first, under the batch's shard locks.
             udpif
                 .ukeys
-                .with_ukeys_stamp(&ids, self.ctx.dump_seq, &mut kept, |i, ukey| {
+                .with_ukeys_stamp(&ids, self.ctx.dump_seq, &mut kept, |i, ukey, g| {
                     flows
                         .get(i)
-                        .is_some_and(|f| self.keep_in_place(ukey, f, max_idle, now))
+                        .is_some_and(|f| self.keep_in_place(ukey, g, f, max_idle, now))
                 });
         }
         for (i, f) in flows.iter().enumerate() {
@@ -287,7 +287,8 @@ impl RevalidatorDump<'_> {
         }
     }
 
-    /// The steady case, handled under the shard lock without taking a reference to the ukey: an
+    /// The steady case, handled under the shard lock (the ukey already locked by the caller) without
+    /// taking a reference to the ukey: an
     /// OPERATIONAL ukey, not yet handled in this dump, validated against the current `reval_seq`,
     /// not idle, on the same datapath layer, whose counters did not go backwards and which needs
     /// no xlate cache to credit its delta. It is KEPT exactly as `revalidate_flow` would (delta
@@ -295,10 +296,14 @@ impl RevalidatorDump<'_> {
     /// `offloaded`, for every other case (the caller then takes the full path). When it returns true
     /// it also zeroes `missed_dumps`, the sweep's only change to such a ukey: the shard slot gets
     /// stamped and this round's sweep skips the ukey.
-    fn keep_in_place(&self, ukey: &Ukey, f: &DpifFlow, max_idle: u64, now: u64) -> bool {
-        let Some(mut g) = ukey.try_lock() else {
-            return false;
-        };
+    fn keep_in_place(
+        &self,
+        ukey: &Ukey,
+        g: &mut UkeyInner,
+        f: &DpifFlow,
+        max_idle: u64,
+        now: u64,
+    ) -> bool {
         if g.state() != UkeyState::Operational
             || g.dump_seq == self.ctx.dump_seq
             || g.reval_seq != self.ctx.reval_seq
@@ -314,14 +319,14 @@ impl RevalidatorDump<'_> {
         let mut stats = f.stats;
         let mut used = stats.used;
         if used == 0 {
-            used = update_used(&g, &mut stats, self.ctx.terse, now);
+            used = update_used(g, &mut stats, self.ctx.terse, now);
         }
         if used != 0 && used < now.saturating_sub(max_idle) {
             return false;
         }
         let result = self
             .udpif
-            .revalidate_ukey(ukey, &mut g, &stats, self.ctx.reval_seq);
+            .revalidate_ukey(ukey, g, &stats, self.ctx.reval_seq);
         debug_assert_eq!(result, RevalResult::Keep);
         self.record_kept(used);
         g.dump_seq = self.ctx.dump_seq;

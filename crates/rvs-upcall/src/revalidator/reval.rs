@@ -92,8 +92,8 @@ impl Udpif {
         };
 
         if !matches!(result, RevalResult::Delete(_)) {
-            if let Some(xcache) = g.xcache.as_deref()
-                && (push.n_packets > 0 || push.n_bytes > 0)
+            if (push.n_packets > 0 || push.n_bytes > 0)
+                && let Some(xcache) = g.xcache.as_deref()
             {
                 self.xlate.push_stats(xcache, &push);
             }

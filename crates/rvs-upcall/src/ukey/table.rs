@@ -251,25 +251,19 @@ impl UkeyTable {
         self.find(id)
     }
 
-    /// [`UkeyTable::with_ukey_stamp`] on a slot found by [`UkeyTable::find_slot`] since the last
-    /// change; false (without calling `f`) if the slot is empty.
-    pub(crate) fn with_slot_stamp(
-        &mut self,
-        slot: usize,
-        stamp: u64,
-        f: impl FnOnce(&Ukey) -> bool,
-    ) -> bool {
-        let Some(slot) = self.slots.get_mut(slot) else {
-            return false;
-        };
-        let Some(ukey) = slot.ukey.as_ref() else {
-            return false;
-        };
-        let stamped = f(ukey);
-        if stamped {
+    /// The ukey in slot `slot` (an index from [`UkeyTable::find_slot`] since the last change).
+    pub(crate) fn ukey_at(&self, slot: usize) -> Option<&Ukey> {
+        self.slots.get(slot)?.ukey.as_deref()
+    }
+
+    /// Stamps slot `slot` (an index from [`UkeyTable::find_slot`] since the last change) with
+    /// `stamp` (a `dump_seq`); nothing if the slot is empty.
+    pub(crate) fn set_slot_stamp(&mut self, slot: usize, stamp: u64) {
+        if let Some(slot) = self.slots.get_mut(slot)
+            && slot.ukey.is_some()
+        {
             slot.set_stamp(stamp);
         }
-        stamped
     }
 
     /// The stamp of the slot holding `id` (tests).

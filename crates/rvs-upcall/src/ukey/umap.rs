@@ -21,12 +21,12 @@
 use std::sync::Arc;
 
 use super::table::UkeyTable;
-use super::{Ukey, UkeyId, UkeyState};
+use super::{Ukey, UkeyId, UkeyInner, UkeyState};
 use crate::config::N_UMAPS;
 use crate::coverage::Counter;
 use crate::env::Env;
 use crate::log::Level;
-use crate::sync::Mutex;
+use crate::sync::{Mutex, MutexGuard};
 
 type Shard = UkeyTable;
 
@@ -114,23 +114,24 @@ impl UkeyMaps {
         map.with_ukey_stamp(id, dump_seq, f)
     }
 
-    /// [`UkeyMaps::with_ukey_stamp`] for a whole dump batch: `f(i, ukey)` is called for the ukey
-    /// named `ids[i]`, if any, and `kept[i]` (resized to `ids.len()`) records whether it returned
-    /// true (the slot is then stamped with `dump_seq`). Same rules for `f`: it may only `try_lock`
-    /// the ukey and must not touch the maps.
+    /// [`UkeyMaps::with_ukey_stamp`] for a whole dump batch: `f(i, ukey, inner)` is called with
+    /// the ukey named `ids[i]`, if there is one and its lock was free (`inner` is its locked inner
+    /// part), and `kept[i]` (resized to `ids.len()`) records whether it returned true (the slot is
+    /// then stamped with `dump_seq`). `f` must not touch the maps or lock other ukeys.
     ///
     /// The batch's shards are locked once each, in ascending index order, and held together while
     /// the slots are read; this is the only place that holds more than one shard lock, and the
     /// ascending order keeps it free of deadlock with itself (every other holder takes one shard
-    /// lock at a time, then at most a ukey lock). The slot reads of the batch then run without a
-    /// lock-prefixed instruction between them, so their cache misses overlap instead of following
-    /// one another.
+    /// lock at a time, then at most a ukey lock). The ukeys are only try-locked (never waited for),
+    /// all of the batch's before `f` runs, and released before the shards are. Between the
+    /// lock-prefixed instructions the work is plain loads (slots, then ukey ids, then the locked
+    /// ukeys' fields), so the cache misses of a batch overlap instead of following one another.
     pub fn with_ukeys_stamp(
         &self,
         ids: &[UkeyId],
         dump_seq: u64,
         kept: &mut Vec<bool>,
-        mut f: impl FnMut(usize, &Ukey) -> bool,
+        mut f: impl FnMut(usize, &Ukey, &mut UkeyInner) -> bool,
     ) {
         kept.clear();
         kept.resize(ids.len(), false);
@@ -161,16 +162,41 @@ impl UkeyMaps {
             }
         }
         std::hint::black_box(touched);
-        let found: Vec<(usize, usize, usize)> = flows
-            .iter()
-            .filter_map(|&(g, i)| {
-                let slot = guards.get(g)?.1.find_slot(ids.get(i)?)?;
-                Some((g, slot, i))
-            })
-            .collect();
-        for (g, slot, i) in found {
+        // (guard index, slot, flow index) of the kept ukeys, stamped once the ukeys are unlocked.
+        let mut stamps: Vec<(usize, usize, usize)> = Vec::with_capacity(flows.len());
+        {
+            let mut locked: Vec<(usize, usize, usize, &Ukey, MutexGuard<'_, UkeyInner>)> = flows
+                .iter()
+                .filter_map(|&(g, i)| {
+                    let map = &guards.get(g)?.1;
+                    let slot = map.find_slot(ids.get(i)?)?;
+                    Some((g, slot, i, map.ukey_at(slot)?))
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .filter_map(|(g, slot, i, ukey)| Some((g, slot, i, ukey, ukey.try_lock()?)))
+                .collect();
+            // Every field of the steady path, whichever cache line it is on.
+            let touched = locked.iter().fold(0u64, |acc, (.., inner)| {
+                acc ^ inner.dump_seq
+                    ^ inner.reval_seq
+                    ^ inner.stats.n_packets
+                    ^ inner.created
+                    ^ u64::from(inner.missed_dumps)
+                    ^ inner.dp_layer.map_or(0, |l| l.len() as u64)
+                    ^ inner.state() as u64
+            });
+            std::hint::black_box(touched);
+            for (g, slot, i, ukey, inner) in &mut locked {
+                if f(*i, ukey, inner) {
+                    stamps.push((*g, *slot, *i));
+                }
+            }
+        }
+        for (g, slot, i) in stamps {
             if let (Some((_, map)), Some(k)) = (guards.get_mut(g), kept.get_mut(i)) {
-                *k = map.with_slot_stamp(slot, dump_seq, |ukey| f(i, ukey));
+                map.set_slot_stamp(slot, dump_seq);
+                *k = true;
             }
         }
     }
