@@ -310,6 +310,58 @@ pub trait FlowDump: Send + Sync {
 pub trait FlowDumpThread: Send {
     /// Appends up to `max` flows to `out`; returns how many, 0 at the end of the dump.
     fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize;
+
+    /// [`FlowDumpThread::next`] returning only the terse part of each flow (no key, mask or
+    /// actions, even if the dump is not terse). The default goes through `next`; a datapath that
+    /// can avoid building full records overrides it. The same cursor serves both calls.
+    fn next_terse(&mut self, out: &mut Vec<TerseFlow>, max: usize) -> usize {
+        let mut full = Vec::with_capacity(max);
+        let n = self.next(&mut full, max);
+        out.extend(full.iter().map(TerseFlow::of));
+        n
+    }
+}
+
+/// The terse part of a dumped flow (OVS's UFID dumps): name, statistics and attributes.
+#[derive(Clone, Copy, Debug)]
+pub struct TerseFlow {
+    /// The flow's UFID.
+    pub ufid: Ufid,
+    /// True if the datapath knows the flow by this UFID.
+    pub ufid_present: bool,
+    /// Forwarding thread the flow belongs to.
+    pub pmd_id: u32,
+    /// Statistics at the time of the dump.
+    pub stats: FlowStats,
+    /// Where the flow lives.
+    pub attrs: FlowAttrs,
+}
+
+impl TerseFlow {
+    /// The terse part of `flow`.
+    pub fn of(flow: &DpifFlow) -> TerseFlow {
+        TerseFlow {
+            ufid: flow.ufid,
+            ufid_present: flow.ufid_present,
+            pmd_id: flow.pmd_id,
+            stats: flow.stats,
+            attrs: flow.attrs,
+        }
+    }
+
+    /// The flow as a terse dump returns it (no key, mask or actions).
+    pub fn to_flow(&self) -> DpifFlow {
+        DpifFlow {
+            key: None,
+            mask: None,
+            actions: None,
+            ufid: self.ufid,
+            ufid_present: self.ufid_present,
+            pmd_id: self.pmd_id,
+            stats: self.stats,
+            attrs: self.attrs,
+        }
+    }
 }
 
 /// The datapath interface.

@@ -18,8 +18,9 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Shared;
+use super::megaflow::Megaflow;
 use super::slots::CHUNK;
-use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread};
+use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread, TerseFlow};
 
 /// Most flows one `next` call returns (OVS's `FLOW_DUMP_MAX_BATCH`).
 pub const MAX_FLOWS_PER_NEXT: usize = 50;
@@ -81,8 +82,9 @@ impl DumpThread<'_, '_> {
     }
 }
 
-impl FlowDumpThread for DumpThread<'_, '_> {
-    fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
+impl DumpThread<'_, '_> {
+    /// Calls `emit` on up to `max` live flows (at most [`MAX_FLOWS_PER_NEXT`]); returns how many.
+    fn next_with(&mut self, max: usize, mut emit: impl FnMut(&Shared, &Megaflow)) -> usize {
         let limit = max.min(MAX_FLOWS_PER_NEXT);
         let sh = self.dump.shared;
         let mut n = 0;
@@ -115,7 +117,7 @@ impl FlowDumpThread for DumpThread<'_, '_> {
                 if let Some(flow) = slot
                     && !flow.is_dead()
                 {
-                    out.push(sh.to_dpif_flow(flow, self.dump.terse));
+                    emit(sh, flow);
                     n += 1;
                 }
             }
@@ -125,5 +127,16 @@ impl FlowDumpThread for DumpThread<'_, '_> {
             }
         }
         n
+    }
+}
+
+impl FlowDumpThread for DumpThread<'_, '_> {
+    fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
+        let terse = self.dump.terse;
+        self.next_with(max, |sh, flow| out.push(sh.to_dpif_flow(flow, terse)))
+    }
+
+    fn next_terse(&mut self, out: &mut Vec<TerseFlow>, max: usize) -> usize {
+        self.next_with(max, |sh, flow| out.push(sh.to_terse_flow(flow)))
     }
 }

@@ -19,7 +19,7 @@ use rvs_flow::{Flow, Wildcards};
 use super::megaflow::Megaflow;
 use super::{Shared, WriterState};
 use crate::dpcls::{Dpcls, InsertError};
-use crate::dpif::{DpifError, DpifFlow, FlowAttrs, FlowPut, FlowRef, FlowStats};
+use crate::dpif::{DpifError, DpifFlow, FlowAttrs, FlowPut, FlowRef, FlowStats, TerseFlow};
 
 /// `dp_layer` of every flow of the userspace datapath.
 const DP_LAYER: &str = "ovs";
@@ -48,6 +48,20 @@ impl Shared {
             key: (!terse).then(|| flow.key()),
             mask: (!terse).then(|| *flow.mask),
             actions: (!terse).then(|| flow.actions()),
+            ufid: flow.ufid,
+            ufid_present: true,
+            pmd_id: Shared::table_pmd_id(),
+            stats: self.flow_stats(flow),
+            attrs: FlowAttrs {
+                offloaded: false,
+                dp_layer: DP_LAYER,
+            },
+        }
+    }
+
+    /// The flow as a terse dump returns it.
+    pub(crate) fn to_terse_flow(&self, flow: &Megaflow) -> TerseFlow {
+        TerseFlow {
             ufid: flow.ufid,
             ufid_present: true,
             pmd_id: Shared::table_pmd_id(),

@@ -17,7 +17,7 @@
 
 use std::sync::Arc;
 
-use rvs_dpif::dpif::{DpifError, DpifFlow, FlowDumpThread, FlowGet, FlowRef, FlowStats};
+use rvs_dpif::dpif::{DpifError, DpifFlow, FlowDumpThread, FlowGet, FlowRef, FlowStats, TerseFlow};
 use rvs_flow::odp::OdpAction;
 
 use super::policy::AdaptiveDump;
@@ -64,7 +64,10 @@ pub struct RevalidatorDump<'d> {
     udpif: &'d Udpif,
     ctx: RoundCtx,
     thread: Box<dyn FlowDumpThread + 'd>,
+    /// The full records of the batch (non-terse dumps only; reused per batch).
     flows: Vec<DpifFlow>,
+    /// The terse part of the batch's flows (reused per batch).
+    terse: Vec<TerseFlow>,
     /// The ukey names of `flows` (reused per batch).
     ids: Vec<UkeyId>,
     /// Which of `flows` were KEPT in place (reused per batch).
@@ -90,6 +93,7 @@ impl<'d> RevalidatorDump<'d> {
             ctx,
             thread,
             flows: Vec::with_capacity(REVALIDATE_MAX_BATCH),
+            terse: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             ids: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kept: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kill_warned: false,
@@ -113,7 +117,17 @@ impl<'d> RevalidatorDump<'d> {
     pub fn batch(&mut self) -> usize {
         let udpif = self.udpif;
         self.flows.clear();
-        let n = self.thread.next(&mut self.flows, REVALIDATE_MAX_BATCH);
+        self.terse.clear();
+        // A terse dump only needs the terse records (a missing ukey fetches its flow); others keep
+        // the full records for the flows that take the full path.
+        let n = if self.ctx.terse {
+            self.thread
+                .next_terse(&mut self.terse, REVALIDATE_MAX_BATCH)
+        } else {
+            let n = self.thread.next(&mut self.flows, REVALIDATE_MAX_BATCH);
+            self.terse.extend(self.flows.iter().map(TerseFlow::of));
+            n
+        };
         if n == 0 {
             return 0;
         }
@@ -144,10 +158,11 @@ impl<'d> RevalidatorDump<'d> {
         let max_idle = udpif.batch_max_idle(&self.ctx, self.adaptive.as_mut(), n_dp_flows, now);
         let mut ops = Vec::new();
         let flows = std::mem::take(&mut self.flows);
+        let terse = std::mem::take(&mut self.terse);
         let mut ids = std::mem::take(&mut self.ids);
         let mut kept = std::mem::take(&mut self.kept);
         ids.clear();
-        ids.extend(flows.iter().map(|f| UkeyId {
+        ids.extend(terse.iter().map(|f| UkeyId {
             ufid: f.ufid,
             pmd_id: f.pmd_id,
         }));
@@ -157,17 +172,27 @@ impl<'d> RevalidatorDump<'d> {
             udpif
                 .ukeys
                 .with_ukeys_stamp(&ids, self.ctx.dump_seq, &mut kept, |i, ukey, g| {
-                    flows
+                    terse
                         .get(i)
                         .is_some_and(|f| self.keep_in_place(ukey, g, f, max_idle, now))
                 });
         }
-        for (i, f) in flows.iter().enumerate() {
-            if !kept.get(i).copied().unwrap_or(false) {
-                self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops);
+        for (i, t) in terse.iter().enumerate() {
+            if kept.get(i).copied().unwrap_or(false) {
+                continue;
             }
+            let built;
+            let f = match flows.get(i) {
+                Some(f) => f,
+                None => {
+                    built = t.to_flow();
+                    &built
+                }
+            };
+            self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops);
         }
         self.flows = flows;
+        self.terse = terse;
         self.ids = ids;
         self.kept = kept;
         if !ops.is_empty() {
@@ -300,7 +325,7 @@ impl RevalidatorDump<'_> {
         &self,
         ukey: &Ukey,
         g: &mut UkeyInner,
-        f: &DpifFlow,
+        f: &TerseFlow,
         max_idle: u64,
         now: u64,
     ) -> bool {

@@ -128,6 +128,60 @@ fn terse_dump_has_only_ufid_stats_attrs() {
 }
 
 #[test]
+fn terse_and_full_batches_share_one_cursor() {
+    let fx = fixture(1);
+    // More than two slot chunks, with holes: every live flow is returned exactly once whichever
+    // call returns it, and the full records carry the unpacked key exactly as installed.
+    let keys: Vec<Flow> = (0..150u16).map(|n| put_numbered(&fx.dp, n)).collect();
+    for key in keys.iter().step_by(7) {
+        fx.dp
+            .flow_del(FlowDel {
+                flow: FlowRef::Key(Box::new(*key)),
+                pmd_id: PMD_ID_NULL,
+            })
+            .expect("del");
+    }
+    let ufids = UfidGenerator::with_secret(0x5eed);
+    let live: HashMap<Ufid, Flow> = keys
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| i % 7 != 0)
+        .map(|(_, k)| (ufids.ufid_of_flow(k), *k))
+        .collect();
+    let dump = fx.dp.flow_dump(false);
+    let mut thread = dump.thread();
+    let mut seen: HashMap<Ufid, usize> = HashMap::new();
+    for round in 0.. {
+        let n = if round % 2 == 0 {
+            let mut out = Vec::new();
+            let n = thread.next(&mut out, 13);
+            for f in &out {
+                check_record(f, &ufids);
+                assert_eq!(f.key.as_ref(), live.get(&f.ufid), "key as installed");
+                *seen.entry(f.ufid).or_default() += 1;
+            }
+            n
+        } else {
+            let mut out = Vec::new();
+            let n = thread.next_terse(&mut out, 13);
+            for f in &out {
+                assert!(f.ufid_present);
+                assert_eq!(f.attrs.dp_layer, "ovs");
+                *seen.entry(f.ufid).or_default() += 1;
+            }
+            n
+        };
+        if n == 0 {
+            break;
+        }
+        assert!(n <= 13);
+    }
+    assert_eq!(seen.len(), live.len());
+    assert!(seen.values().all(|c| *c == 1), "each flow once");
+    assert!(seen.keys().all(|u| live.contains_key(u)));
+}
+
+#[test]
 fn statistics_are_exact_with_several_forwarding_threads() {
     let fx = fixture(2);
     let n_flows = 16u16;
