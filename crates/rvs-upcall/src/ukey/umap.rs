@@ -8,8 +8,8 @@
 //!   in-place KEEP of a batch ([`UkeyMaps::with_ukeys_stamp`]: the batch's shards held together,
 //!   a try-lock of each ukey and a stats push, no translation) and the sweep's visit of a shard
 //!   ([`UkeyMaps::visit_shard`]: try-locks only).
-//! * Lock order: shard, then ukey. Only [`UkeyMaps::with_ukeys_stamp`] holds several shards, taken
-//!   in ascending index order, and it only try-locks ukeys under them.
+//! * Lock order: shard, then ukey. Only [`UkeyMaps::with_ukeys_stamp`] holds several shards; it
+//!   only try-locks them (and the ukeys under them), so it never waits while holding a lock.
 //! * Insert, replace and remove happen under the shard lock; a ukey leaves its map only through
 //!   [`UkeyMaps::delete`] (the sweep, purge, or the replace path), which acts once: only if the
 //!   ukey's state is below DELETED, checked under the ukey lock, and only removing the very same
@@ -119,11 +119,12 @@ impl UkeyMaps {
     /// part), and `kept[i]` (resized to `ids.len()`) records whether it returned true (the slot is
     /// then stamped with `dump_seq`). `f` must not touch the maps or lock other ukeys.
     ///
-    /// The batch's shards are locked once each, in ascending index order, and held together while
-    /// the slots are read; this is the only place that holds more than one shard lock, and the
-    /// ascending order keeps it free of deadlock with itself (every other holder takes one shard
-    /// lock at a time, then at most a ukey lock). The ukeys are only try-locked (never waited for),
-    /// all of the batch's before `f` runs, and released before the shards are. Between the
+    /// The batch's shards are try-locked once each (a busy shard's flows are left out: `f` is not
+    /// called for them and their `kept` stays false, so the caller takes its one-by-one path) and
+    /// held together while the slots are read; this is the only place that holds more than one
+    /// shard lock, and it never waits for one, so it cannot deadlock, and two revalidators whose
+    /// batches share shards do not wait for each other. The ukeys are only try-locked (never
+    /// waited for), all of the batch's before `f` runs, and released before the shards are. Between the
     /// lock-prefixed instructions the work is plain loads (slots, then ukey ids, then the locked
     /// ukeys' fields), so the cache misses of a batch overlap instead of following one another.
     pub fn with_ukeys_stamp(
@@ -143,16 +144,21 @@ impl UkeyMaps {
             .collect();
         order.sort_unstable();
         let mut guards = Vec::with_capacity(order.len());
-        // (guard index, flow index) for each flow whose shard exists.
+        // (guard index, flow index) for each flow whose shard exists and was free.
         let mut flows = Vec::with_capacity(order.len());
+        // The last shard tried, and whether it was locked.
+        let mut last: Option<(usize, bool)> = None;
         for &(index, i) in &order {
-            if guards.last().map(|(s, _)| *s) != Some(index) {
-                let Some(shard) = self.shard(index) else {
-                    continue;
-                };
-                guards.push((index, shard.lock()));
+            if last.map(|(s, _)| s) != Some(index) {
+                let guard = self.shard(index).and_then(Mutex::try_lock);
+                last = Some((index, guard.is_some()));
+                if let Some(guard) = guard {
+                    guards.push((index, guard));
+                }
             }
-            flows.push((guards.len() - 1, i));
+            if last == Some((index, true)) {
+                flows.push((guards.len() - 1, i));
+            }
         }
         // First touch every home slot, then find: both passes are plain loads.
         let mut touched = 0u64;
@@ -324,5 +330,78 @@ impl UkeyMaps {
         (0..self.shards.len())
             .flat_map(|i| self.shard_ukeys(i))
             .collect()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::ukey::UkeyParams;
+    use rvs_dpif::clock::VirtualClock;
+    use rvs_flow::ufid::Ufid;
+    use rvs_flow::{Flow, Wildcards};
+
+    fn ukey(env: &Env, n: u32) -> Arc<Ukey> {
+        Arc::new(Ukey::new(
+            UkeyParams {
+                key: Flow::default(),
+                mask: Wildcards::default(),
+                id: UkeyId {
+                    ufid: Ufid {
+                        parts: [n, n.wrapping_mul(0x9e37_79b9), !n, 1],
+                    },
+                    pmd_id: 0,
+                },
+                ufid_present: true,
+                actions: Arc::from(Vec::new()),
+                reval_seq: 0,
+                used: 0,
+            },
+            env,
+            "test",
+        ))
+    }
+
+    #[test]
+    fn batch_skips_busy_ukeys_and_busy_shards_and_stamps_the_kept() {
+        let env = Env::new(Arc::new(VirtualClock::new(1)));
+        let maps = UkeyMaps::with_shards(8);
+        let ukeys: Vec<Arc<Ukey>> = (0..40).map(|n| ukey(&env, n)).collect();
+        for u in &ukeys {
+            assert!(maps.install(u, &env).installed());
+        }
+        let mut ids: Vec<UkeyId> = ukeys.iter().map(|u| *u.id()).collect();
+        // A name with no ukey.
+        ids.push(*ukey(&env, 1000).id());
+        let busy_ukey = 3;
+        let busy_shard = maps.shard_of(ukeys[busy_ukey + 1].id());
+        let held_ukey = ukeys[busy_ukey].lock();
+        let held_shard = maps.shards[busy_shard].lock();
+        let mut kept = Vec::new();
+        let mut called = Vec::new();
+        maps.with_ukeys_stamp(&ids, 5, &mut kept, |i, u, _inner| {
+            assert_eq!(u.id(), &ids[i]);
+            called.push(i);
+            i % 2 == 0
+        });
+        drop(held_shard);
+        drop(held_ukey);
+        assert_eq!(kept.len(), ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let expect_call = i < ukeys.len() && i != busy_ukey && maps.shard_of(id) != busy_shard;
+            assert_eq!(called.contains(&i), expect_call, "flow {i}");
+            assert_eq!(kept[i], expect_call && i % 2 == 0, "flow {i}");
+            let stamp = maps.shards[maps.shard_of(id)].lock().stamp_of(id);
+            if i < ukeys.len() {
+                assert_eq!(stamp, Some(if kept[i] { 5 } else { 0 }), "flow {i}");
+            }
+        }
+        assert_eq!(
+            called.len(),
+            called
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len()
+        );
     }
 }
