@@ -72,6 +72,8 @@ pub struct RevalidatorDump<'d> {
     ids: Vec<UkeyId>,
     /// Which of `flows` were KEPT in place (reused per batch).
     kept: Vec<bool>,
+    /// Ukeys the full path KEPT (reused per batch): settled for the sweep right away.
+    settled: Vec<UkeyId>,
     kill_warned: bool,
     /// The adaptive policy's per-revalidator state (`None` under OVS's policy).
     adaptive: Option<AdaptiveDump>,
@@ -96,6 +98,7 @@ impl<'d> RevalidatorDump<'d> {
             terse: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             ids: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kept: Vec::with_capacity(REVALIDATE_MAX_BATCH),
+            settled: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kill_warned: false,
             adaptive: AdaptiveDump::for_round(udpif, &ctx),
         }
@@ -161,6 +164,8 @@ impl<'d> RevalidatorDump<'d> {
         let terse = std::mem::take(&mut self.terse);
         let mut ids = std::mem::take(&mut self.ids);
         let mut kept = std::mem::take(&mut self.kept);
+        let mut settled = std::mem::take(&mut self.settled);
+        settled.clear();
         ids.clear();
         ids.extend(terse.iter().map(|f| UkeyId {
             ufid: f.ufid,
@@ -189,18 +194,40 @@ impl<'d> RevalidatorDump<'d> {
                     &built
                 }
             };
-            self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops);
+            if self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops)
+                && let Some(id) = ids.get(i)
+            {
+                settled.push(*id);
+            }
+        }
+        if !settled.is_empty() {
+            // What this round's sweep would do to these ukeys, done now while they are in cache;
+            // their stamped slots then let the sweep skip them.
+            let dump_seq = self.ctx.dump_seq;
+            udpif
+                .ukeys
+                .with_ukeys_stamp(&settled, dump_seq, &mut kept, |_, _, g| {
+                    if g.state() == UkeyState::Operational && g.dump_seq == dump_seq {
+                        g.missed_dumps = 0;
+                        true
+                    } else {
+                        false
+                    }
+                });
         }
         self.flows = flows;
         self.terse = terse;
         self.ids = ids;
         self.kept = kept;
+        self.settled = settled;
         if !ops.is_empty() {
             udpif.push_dp_ops(ops);
         }
         n
     }
 
+    /// The full path for one dumped flow; true if it KEPT an OPERATIONAL ukey (handled in this
+    /// dump), which the caller may then settle for the sweep.
     fn revalidate_flow(
         &self,
         f: &DpifFlow,
@@ -208,14 +235,14 @@ impl<'d> RevalidatorDump<'d> {
         max_idle: u64,
         now: u64,
         ops: &mut Vec<UkeyOp>,
-    ) {
+    ) -> bool {
         let udpif = self.udpif;
         let env = &udpif.env;
         let ukey = match udpif.ukey_acquire(f) {
             Ok(ukey) => ukey,
             Err(AcquireError::Busy) => {
                 env.coverage.inc(Counter::UpcallUkeyContention);
-                return;
+                return false;
             }
             Err(e) => {
                 env.log_rl(
@@ -229,12 +256,12 @@ impl<'d> RevalidatorDump<'d> {
                 if e != AcquireError::NotFound {
                     ops.push(UkeyOp::delete_unowned(udpif, f));
                 }
-                return;
+                return false;
             }
         };
         let Some(mut g) = ukey.try_lock() else {
             env.coverage.inc(Counter::UpcallUkeyContention);
-            return;
+            return false;
         };
         g.offloaded = f.attrs.offloaded;
         let layer = f.attrs.dp_layer;
@@ -254,7 +281,7 @@ impl<'d> RevalidatorDump<'d> {
             } else {
                 Counter::DumpedNewFlow
             });
-            return;
+            return false;
         }
         let state = g.state();
         if state == UkeyState::Inconsistent {
@@ -266,7 +293,7 @@ impl<'d> RevalidatorDump<'d> {
                 RevalResult::Delete(DelReason::UpdateFail),
             ));
             env.coverage.inc(Counter::DumpedInconsistentFlow);
-            return;
+            return false;
         }
         if state <= UkeyState::Operational {
             ukey.transition(&mut g, UkeyState::Operational, "revalidate", env);
@@ -278,7 +305,7 @@ impl<'d> RevalidatorDump<'d> {
                     state, g.trail.thread, g.trail.location
                 ),
             );
-            return;
+            return false;
         }
 
         let mut stats = f.stats;
@@ -299,7 +326,9 @@ impl<'d> RevalidatorDump<'d> {
         }
         if result != RevalResult::Keep {
             ops.extend(UkeyOp::for_result(udpif, &ukey, &mut g, result));
+            return false;
         }
+        true
     }
 }
 
