@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use rvs_dpif::dpif::FlowStats;
-use rvs_ofproto::xlate::{Translator as BridgeTranslator, XlateInput, XlateStats};
+use rvs_ofproto::mac_learning::LearnContext;
+use rvs_ofproto::table::Rule;
+use rvs_ofproto::xlate::{NormalLearn, Translator as BridgeTranslator, XlateInput, XlateStats};
 use rvs_upcall::xlate::{
     SLOW_ACTION, Translator, XlateCache, XlateError, XlateOutput, XlateRequest,
 };
@@ -22,19 +24,22 @@ use super::OfprotoDpif;
 use super::bridge::BridgeState;
 
 /// What a translation must replay when its datapath flow gathers statistics: the rules it hit
-/// and NORMAL's learning (OVS's `xlate_cache` with `XC_RULE` and `XC_NORMAL` entries).
+/// and NORMAL's learning (OVS's `xlate_cache` with `XC_RULE` and `XC_NORMAL` entries). One per
+/// ukey, so it keeps only those two, at their exact size (not a whole translation output).
 pub struct DpifXlateCache {
     bridge: Arc<BridgeState>,
-    /// Only `rules_hit` and `normal_learn` are kept.
-    effects: rvs_ofproto::xlate::XlateOutput,
+    /// Every rule the translation hit, in order.
+    rules_hit: Box<[Arc<Rule>]>,
+    /// What NORMAL learned from the packet, if NORMAL ran.
+    normal_learn: Option<NormalLearn>,
 }
 
 impl std::fmt::Debug for DpifXlateCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DpifXlateCache")
             .field("bridge", &self.bridge.name)
-            .field("rules", &self.effects.rules_hit.len())
-            .field("normal_learn", &self.effects.normal_learn)
+            .field("rules", &self.rules_hit.len())
+            .field("normal_learn", &self.normal_learn)
             .finish()
     }
 }
@@ -47,7 +52,28 @@ impl DpifXlateCache {
 
     /// How many rules the translation hit (each is credited by `push_stats`).
     pub fn n_rules(&self) -> usize {
-        self.effects.rules_hit.len()
+        self.rules_hit.len()
+    }
+
+    /// Replays the translation's side effects for `stats` (OVS's `xlate_push_stats`): credits
+    /// every rule hit and lets NORMAL learn the source address again. Nothing for zero packets.
+    fn push_stats(&self, stats: XlateStats, now_ms: u64) {
+        if stats.packets == 0 {
+            return;
+        }
+        for rule in self.rules_hit.iter() {
+            rule.credit(stats.packets, stats.bytes, stats.used_ms);
+        }
+        if let Some(learn) = &self.normal_learn {
+            let ctx = LearnContext {
+                gratuitous_arp: learn.gratuitous_arp,
+                from_bond: false,
+            };
+            let _ = self
+                .bridge
+                .mac
+                .learn(&learn.dl_src, learn.vlan, learn.in_port, ctx, now_ms);
+        }
     }
 }
 
@@ -102,18 +128,14 @@ impl Translator for OfprotoDpif {
         } else {
             0
         };
-        let effects = rvs_ofproto::xlate::XlateOutput {
-            rules_hit: out.rules_hit,
-            normal_learn: out.normal_learn,
-            ..Default::default()
-        };
         Ok(XlateOutput {
             actions: Arc::from(out.odp_actions),
             wc: out.wc,
             slow_path,
             xcache: Some(Box::new(DpifXlateCache {
                 bridge: br,
-                effects,
+                rules_hit: out.rules_hit.into_boxed_slice(),
+                normal_learn: out.normal_learn,
             })),
         })
     }
@@ -130,7 +152,7 @@ impl Translator for OfprotoDpif {
             used_ms: i64::try_from(used).unwrap_or(i64::MAX),
         };
         let generation = cache.bridge.mac.generation();
-        cache.effects.push_stats(stats, &cache.bridge.mac, now);
+        cache.push_stats(stats, now);
         if cache.bridge.mac.generation() != generation {
             self.notify();
         }
