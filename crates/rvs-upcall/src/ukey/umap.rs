@@ -119,14 +119,15 @@ impl UkeyMaps {
     /// part), and `kept[i]` (resized to `ids.len()`) records whether it returned true (the slot is
     /// then stamped with `dump_seq`). `f` must not touch the maps or lock other ukeys.
     ///
-    /// The batch's shards are try-locked once each (a busy shard's flows are left out: `f` is not
-    /// called for them and their `kept` stays false, so the caller takes its one-by-one path) and
-    /// held together while the slots are read; this is the only place that holds more than one
-    /// shard lock, and it never waits for one, so it cannot deadlock, and two revalidators whose
-    /// batches share shards do not wait for each other. The ukeys are only try-locked (never
-    /// waited for), all of the batch's before `f` runs, and released before the shards are. Between the
-    /// lock-prefixed instructions the work is plain loads (slots, then ukey ids, then the locked
-    /// ukeys' fields), so the cache misses of a batch overlap instead of following one another.
+    /// The batch's shards are try-locked once each, in flow order (a busy shard's flows are left
+    /// out: `f` is not called for them and their `kept` stays false, so the caller takes its
+    /// one-by-one path) and held together while the slots are read. This is the only place that
+    /// holds more than one shard lock, and it never waits for one, so it cannot deadlock, and two
+    /// revalidators whose batches share shards do not wait for each other. The ukeys are only
+    /// try-locked (never waited for), all of the batch's before `f` runs, and released before the
+    /// shards are. Between the lock-prefixed instructions the work is plain loads (slots, then ukey
+    /// ids, then the locked ukeys' fields), so the cache misses of a batch overlap instead of
+    /// following one another.
     pub fn with_ukeys_stamp(
         &self,
         ids: &[UkeyId],
@@ -136,34 +137,36 @@ impl UkeyMaps {
     ) {
         kept.clear();
         kept.resize(ids.len(), false);
-        // (shard, flow index), by shard: the lock order.
-        let mut order: Vec<(usize, usize)> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (self.shard_of(id), i))
-            .collect();
-        order.sort_unstable();
-        let mut guards = Vec::with_capacity(order.len());
+        // Per shard, 1 + the index of its guard in `guards`, or 0 (not tried yet) or NOT_LOCKED.
+        const NOT_LOCKED: u8 = u8::MAX;
+        let mut guard_of = vec![0u8; self.shards.len()];
+        let mut guards = Vec::with_capacity(ids.len());
         // (guard index, flow index) for each flow whose shard exists and was free.
-        let mut flows = Vec::with_capacity(order.len());
-        // The last shard tried, and whether it was locked.
-        let mut last: Option<(usize, bool)> = None;
-        for &(index, i) in &order {
-            if last.map(|(s, _)| s) != Some(index) {
-                let guard = self.shard(index).and_then(Mutex::try_lock);
-                last = Some((index, guard.is_some()));
-                if let Some(guard) = guard {
-                    guards.push((index, guard));
+        let mut flows = Vec::with_capacity(ids.len());
+        for (i, id) in ids.iter().enumerate() {
+            let index = self.shard_of(id);
+            let Some(entry) = guard_of.get_mut(index) else {
+                continue;
+            };
+            if *entry == 0 {
+                *entry = NOT_LOCKED;
+                // At most 254 shards per batch get a guard; a larger batch's rest takes the
+                // one-by-one path.
+                if guards.len() < usize::from(NOT_LOCKED - 1)
+                    && let Some(guard) = self.shard(index).and_then(Mutex::try_lock)
+                {
+                    guards.push(guard);
+                    *entry = u8::try_from(guards.len()).unwrap_or(NOT_LOCKED);
                 }
             }
-            if last == Some((index, true)) {
-                flows.push((guards.len() - 1, i));
+            if *entry != NOT_LOCKED {
+                flows.push((usize::from(*entry) - 1, i));
             }
         }
         // First touch every home slot, then find: both passes are plain loads.
         let mut touched = 0u64;
         for &(g, i) in &flows {
-            if let (Some((_, map)), Some(id)) = (guards.get(g), ids.get(i)) {
+            if let (Some(map), Some(id)) = (guards.get(g), ids.get(i)) {
                 touched = touched.wrapping_add(map.touch(id));
             }
         }
@@ -174,7 +177,7 @@ impl UkeyMaps {
             let mut locked: Vec<(usize, usize, usize, &Ukey, MutexGuard<'_, UkeyInner>)> = flows
                 .iter()
                 .filter_map(|&(g, i)| {
-                    let map = &guards.get(g)?.1;
+                    let map = guards.get(g)?;
                     let slot = map.find_slot(ids.get(i)?)?;
                     Some((g, slot, i, map.ukey_at(slot)?))
                 })
@@ -200,7 +203,7 @@ impl UkeyMaps {
             }
         }
         for (g, slot, i) in stamps {
-            if let (Some((_, map)), Some(k)) = (guards.get_mut(g), kept.get_mut(i)) {
+            if let (Some(map), Some(k)) = (guards.get_mut(g), kept.get_mut(i)) {
                 map.set_slot_stamp(slot, dump_seq);
                 *k = true;
             }
