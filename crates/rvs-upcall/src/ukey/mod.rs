@@ -96,7 +96,6 @@ impl UkeyInner {
 #[repr(C)]
 pub struct Ukey {
     id: UkeyId,
-    hash: u32,
     ufid_present: bool,
     pub(crate) inner: Mutex<UkeyInner>,
     flows: PackedKeyMask,
@@ -152,7 +151,6 @@ impl Ukey {
     /// A new ukey in state CREATED, `dump_seq` 0, created now.
     pub fn new(p: UkeyParams, env: &Env, location: &'static str) -> Ukey {
         Ukey {
-            hash: p.id.hash(),
             id: p.id,
             flows: PackedKeyMask::new(&p.key, &p.mask),
             ufid_present: p.ufid_present,
@@ -178,9 +176,9 @@ impl Ukey {
     pub fn id(&self) -> &UkeyId {
         &self.id
     }
-    /// The shard hash.
+    /// The shard hash (computed from the id; not stored, to keep the ukey small).
     pub fn hash(&self) -> u32 {
-        self.hash
+        self.id.hash()
     }
     /// The unmasked key (unpacked on each call: the ukey stores only its nonzero words).
     pub fn key(&self) -> Flow {
