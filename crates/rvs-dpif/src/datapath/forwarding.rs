@@ -42,7 +42,7 @@ use super::ports::{Port, PortTable};
 use super::{MAX_RECIRC_DEPTH, Shared};
 use crate::dpcls::Dpcls;
 use crate::dpif::{Upcall, UpcallKind};
-use crate::emc::{Emc, flow_hash};
+use crate::emc::{Covers, Emc, Smc, flow_hash};
 use crate::execute::{ExecPacket, ExecSink, Executor, Headers};
 use crate::stats::StatsWriter;
 
@@ -50,8 +50,17 @@ use crate::stats::StatsWriter;
 const EMC_SWEEP_PER_BATCH: usize = 32;
 /// Exact-match cache slots an idle context sweeps per call.
 const IDLE_EMC_SWEEP: usize = 1024;
+/// Signature-match cache entries the slow sweep visits per batch (a full pass every 4096 batches).
+const SMC_SWEEP_PER_BATCH: usize = 64;
+/// Signature-match cache entries an idle context sweeps per call.
+const IDLE_SMC_SWEEP: usize = 8192;
 /// How often a context re-ranks the classifiers' subtables (OVS's `DPCLS_OPTIMIZATION_INTERVAL`).
 const RERANK_INTERVAL_MS: u64 = 1000;
+/// Re-rank sooner, after [`FAST_RERANK_MIN_MS`], once classifier hits have searched this many
+/// subtables beyond the first since the last re-rank (a busy subtable ranked behind others).
+const FAST_RERANK_PROBES: u64 = 16_384;
+/// Shortest interval between two re-ranks.
+const FAST_RERANK_MIN_MS: u64 = 10;
 /// Spare buffers a context keeps between batches.
 const SPARE_LIMIT: usize = 2 * MAX_BURST;
 
@@ -66,6 +75,8 @@ struct WorkItem {
 enum GroupFlow {
     /// An exact-match cache slot (not modified while the chunk is processed).
     Cached(usize),
+    /// A signature-match cache entry (not modified while the chunk is processed).
+    Signature(usize),
     /// A classifier hit (an owned reference).
     Classified(Arc<Megaflow>),
 }
@@ -93,6 +104,9 @@ pub(crate) struct PmdContext {
     pmd_id: u32,
     emc: Emc<Megaflow>,
     emc_inv_prob: u32,
+    smc: Smc<Megaflow>,
+    /// Subtables searched beyond the first by classifier hits since the last re-rank.
+    rank_misses: u64,
     stats: StatsWriter,
     counters: Arc<PmdCounters>,
     exec: Executor,
@@ -137,6 +151,7 @@ impl ForwardingThread {
     pub fn idle(&mut self, now_ms: u64) {
         self.ctx.maybe_rerank(&self.shared, now_ms);
         self.ctx.emc.sweep_dead(IDLE_EMC_SWEEP);
+        self.ctx.smc.sweep_dead(IDLE_SMC_SWEEP);
     }
 
     /// The context's id (given at creation).
@@ -160,6 +175,8 @@ impl PmdContext {
             pmd_id,
             emc: Emc::new(inv_prob, seed),
             emc_inv_prob: inv_prob,
+            smc: Smc::new(),
+            rank_misses: 0,
             stats: shared.stats.register_writer()?,
             counters: shared.counters.register(),
             exec: Executor::new(shared.extract_options, seed.rotate_left(16)),
@@ -204,6 +221,7 @@ impl PmdContext {
             batch.recycle(packet);
         }
         self.emc.sweep_dead(EMC_SWEEP_PER_BATCH);
+        self.smc.sweep_dead(SMC_SWEEP_PER_BATCH);
         self.maybe_rerank(shared, now_ms);
     }
 
@@ -258,13 +276,22 @@ impl PmdContext {
             .load(std::sync::atomic::Ordering::Relaxed);
         if inv_prob != self.emc_inv_prob {
             self.emc.set_insert_inv_prob(inv_prob);
+            if inv_prob == 0 {
+                self.smc.clear();
+            }
             self.emc_inv_prob = inv_prob;
         }
     }
 
+    /// Re-ranks once a second, or after [`FAST_RERANK_MIN_MS`] when hits went deep into the
+    /// subtable lists (a busy subtable behind idle ones, e.g. created after many others).
     fn maybe_rerank(&mut self, shared: &Shared, now_ms: u64) {
-        if now_ms.saturating_sub(self.last_rerank_ms) >= RERANK_INTERVAL_MS && shared.try_rerank() {
+        let elapsed = now_ms.saturating_sub(self.last_rerank_ms);
+        let due = elapsed >= RERANK_INTERVAL_MS
+            || (elapsed >= FAST_RERANK_MIN_MS && self.rank_misses >= FAST_RERANK_PROBES);
+        if due && shared.try_rerank() {
             self.last_rerank_ms = now_ms;
+            self.rank_misses = 0;
         }
     }
 
@@ -331,6 +358,21 @@ impl PmdContext {
                 hit[i] = true;
                 continue;
             }
+            if emc_on && let Some(slot) = self.smc.lookup_slot(key, *hash) {
+                counts.cache_hit += 1;
+                counts.hit += 1;
+                let id = self.smc.target(slot).map_or(0, |f| Arc::as_ptr(f) as usize);
+                index.join(
+                    &mut self.groups,
+                    id,
+                    || GroupFlow::Signature(slot),
+                    i,
+                    item,
+                    key,
+                );
+                hit[i] = true;
+                continue;
+            }
             // The input port's classifier (looked up once per run of equal in_ports).
             let in_port = item.md.in_port;
             if cls.as_ref().is_none_or(|(p, _)| *p != in_port) {
@@ -343,6 +385,7 @@ impl PmdContext {
             if let Some((flow, searched)) = found {
                 counts.hit += 1;
                 counts.mask_hit += searched as u64;
+                self.rank_misses += searched.saturating_sub(1) as u64;
                 let id = Arc::as_ptr(&flow) as usize;
                 index.join(
                     &mut self.groups,
@@ -383,6 +426,7 @@ impl PmdContext {
         for group in &self.groups {
             let flow = match &group.flow {
                 GroupFlow::Cached(slot) => self.emc.target(*slot),
+                GroupFlow::Signature(slot) => self.smc.target(*slot),
                 GroupFlow::Classified(flow) => Some(flow),
             };
             let Some(flow) = flow else { continue };
@@ -421,17 +465,17 @@ impl PmdContext {
                 );
             }
         }
-        // Classifier hits go into the exact-match cache, each packet with the insertion probability.
-        if emc_on {
-            for group in &self.groups {
-                let GroupFlow::Classified(flow) = &group.flow else {
-                    continue;
-                };
-                for &m in group.members.iter().take(group.n_members) {
-                    let m = usize::from(m);
-                    if let (Some(key), Some(&hash)) = (self.keys.get(m), self.hashes.get(m)) {
-                        self.emc.probabilistic_insert(key, hash, flow);
-                    }
+        // Classifier hits go into the signature-match cache, and into the exact-match cache with
+        // the insertion probability (both caches are off when the insertion probability is 0).
+        for group in self.groups.iter().filter(|_| emc_on) {
+            let GroupFlow::Classified(flow) = &group.flow else {
+                continue;
+            };
+            for &m in group.members.iter().take(group.n_members) {
+                let m = usize::from(m);
+                if let (Some(key), Some(&hash)) = (self.keys.get(m), self.hashes.get(m)) {
+                    self.smc.insert(hash, flow);
+                    self.emc.probabilistic_insert(key, hash, flow);
                 }
             }
         }
@@ -463,6 +507,22 @@ impl PmdContext {
         if self.spare.len() < SPARE_LIMIT {
             self.spare.push(packet);
         }
+    }
+}
+
+impl Covers for Megaflow {
+    /// The packet arrived on the flow's input port (whose classifier holds it) and agrees with
+    /// the flow's key on every bit of its mask.
+    #[inline]
+    fn covers(&self, packet: &Flow) -> bool {
+        packet.in_port == self.key.in_port
+            && packet
+                .words()
+                .iter()
+                .zip(self.key.words())
+                .zip(self.mask.masks.words())
+                .fold(0u64, |acc, ((p, k), m)| acc | ((p ^ k) & m))
+                == 0
     }
 }
 
