@@ -6,11 +6,14 @@
 //! 1. Frames shorter than 14 bytes are dropped (`datapath_drop_rx_invalid_packet`).
 //! 2. Each frame is extracted (metadata: the input port; `vlan_limit` from the configuration) and
 //!    hashed over its whole flow key.
-//! 3. Exact-match cache lookup (unless the cache is off), then the classifier of the input port.
-//!    Classifier hits enter the cache (each packet with the configured probability) after the
-//!    batch is executed, as OVS inserts after its batch lookup; until then the cache is not
-//!    modified, so cached flows are referred to by slot without touching their reference counts
-//!    (no shared write per packet).
+//! 3. Exact-match cache lookup, then the signature-match cache (unless the caches are off:
+//!    `emc-insert-inv-prob` 0), then the classifier of the input port. Classifier hits enter the
+//!    signature cache (every packet) and the exact-match cache (each packet with the configured
+//!    probability) after the batch is executed, as OVS inserts after its batch lookup; until then
+//!    the caches are not modified, so cached flows are referred to by slot without touching their
+//!    reference counts (no shared write per packet). Signature hits count as cache hits.
+//!    Classifier subtables are re-ranked once a second, and after 10 ms when hits had to search
+//!    deep (a busy subtable behind many idle ones, e.g. created after them).
 //! 4. Misses are queued, **each packet on its own** (as the kernel datapath does, not only the
 //!    first of identical flows): the handler executes every missed packet, so none is lost while
 //!    its flow is being installed. There is no second classifier lookup for later misses of the
