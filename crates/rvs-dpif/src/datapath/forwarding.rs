@@ -6,14 +6,15 @@
 //! 1. Frames shorter than 14 bytes are dropped (`datapath_drop_rx_invalid_packet`).
 //! 2. Each frame is extracted (metadata: the input port; `vlan_limit` from the configuration) and
 //!    hashed over its whole flow key.
-//! 3. Exact-match cache lookup, then the signature-match cache (unless the caches are off:
-//!    `emc-insert-inv-prob` 0), then the classifier of the input port. Classifier hits enter the
-//!    signature cache (every packet) and the exact-match cache (each packet with the configured
+//! 3. Exact-match cache lookup, then the top-ranked subtable of the input port's classifier, then
+//!    the signature-match cache (both caches are off when `emc-insert-inv-prob` is 0), then the
+//!    other subtables. Classifier hits enter the signature cache (every packet found after the
+//!    top-ranked subtable) and the exact-match cache (each packet with the configured
 //!    probability) after the batch is executed, as OVS inserts after its batch lookup; until then
 //!    the caches are not modified, so cached flows are referred to by slot without touching their
 //!    reference counts (no shared write per packet). Signature hits count as cache hits.
-//!    Classifier subtables are re-ranked once a second, and after 10 ms when hits had to search
-//!    deep (a busy subtable behind many idle ones, e.g. created after them).
+//!    Classifier subtables are re-ranked once a second, and after 10 ms when one subtable took
+//!    most hits deeper than 8 subtables (a busy subtable behind idle ones, e.g. created after them).
 //! 4. Misses are queued, **each packet on its own** (as the kernel datapath does, not only the
 //!    first of identical flows): the handler executes every missed packet, so none is lost while
 //!    its flow is being installed. There is no second classifier lookup for later misses of the
@@ -59,11 +60,18 @@ const SMC_SWEEP_PER_BATCH: usize = 64;
 const IDLE_SMC_SWEEP: usize = 8192;
 /// How often a context re-ranks the classifiers' subtables (OVS's `DPCLS_OPTIMIZATION_INTERVAL`).
 const RERANK_INTERVAL_MS: u64 = 1000;
-/// Re-rank sooner, after [`FAST_RERANK_MIN_MS`], once classifier hits have searched this many
-/// subtables beyond the first since the last re-rank (a busy subtable ranked behind others).
-const FAST_RERANK_PROBES: u64 = 16_384;
+/// Classifier hits deeper than this many subtables vote for their subtable (see
+/// [`DeepHitVote`]); hits this shallow are cheap enough.
+const FAST_RERANK_DEPTH: usize = 8;
+/// Re-rank sooner, after [`FAST_RERANK_MIN_MS`], once one subtable leads the vote of deep hits
+/// by this much (a busy subtable ranked behind others, e.g. created after them). Deep hits spread
+/// over many subtables (an attacker cycling through its masks) never reach it.
+const FAST_RERANK_VOTES: u32 = 64;
 /// Shortest interval between two re-ranks.
 const FAST_RERANK_MIN_MS: u64 = 10;
+/// Subtables searched before the signature-match cache: a flow of the top-ranked subtable costs
+/// one in-cache probe, cheaper than the cache's random access into a large table.
+const SMC_AFTER_RANKS: usize = 1;
 /// Spare buffers a context keeps between batches.
 const SPARE_LIMIT: usize = 2 * MAX_BURST;
 
@@ -80,8 +88,9 @@ enum GroupFlow {
     Cached(usize),
     /// A signature-match cache entry (not modified while the chunk is processed).
     Signature(usize),
-    /// A classifier hit (an owned reference).
-    Classified(Arc<Megaflow>),
+    /// A classifier hit (an owned reference), and whether it was found after the subtables
+    /// searched before the signature-match cache (then it enters that cache).
+    Classified(Arc<Megaflow>, bool),
 }
 
 /// The flows hit by a batch: one group per flow.
@@ -108,8 +117,8 @@ pub(crate) struct PmdContext {
     emc: Emc<Megaflow>,
     emc_inv_prob: u32,
     smc: Smc<Megaflow>,
-    /// Subtables searched beyond the first by classifier hits since the last re-rank.
-    rank_misses: u64,
+    /// Which subtable the deep classifier hits since the last re-rank were in, by majority vote.
+    deep_hits: DeepHitVote,
     stats: StatsWriter,
     counters: Arc<PmdCounters>,
     exec: Executor,
@@ -179,7 +188,7 @@ impl PmdContext {
             emc: Emc::new(inv_prob, seed),
             emc_inv_prob: inv_prob,
             smc: Smc::new(),
-            rank_misses: 0,
+            deep_hits: DeepHitVote::default(),
             stats: shared.stats.register_writer()?,
             counters: shared.counters.register(),
             exec: Executor::new(shared.extract_options, seed.rotate_left(16)),
@@ -286,15 +295,15 @@ impl PmdContext {
         }
     }
 
-    /// Re-ranks once a second, or after [`FAST_RERANK_MIN_MS`] when hits went deep into the
-    /// subtable lists (a busy subtable behind idle ones, e.g. created after many others).
+    /// Re-ranks once a second, or after [`FAST_RERANK_MIN_MS`] when one subtable deep in a list
+    /// took most of the deep hits (a busy subtable behind idle ones, e.g. created after them).
     fn maybe_rerank(&mut self, shared: &Shared, now_ms: u64) {
         let elapsed = now_ms.saturating_sub(self.last_rerank_ms);
         let due = elapsed >= RERANK_INTERVAL_MS
-            || (elapsed >= FAST_RERANK_MIN_MS && self.rank_misses >= FAST_RERANK_PROBES);
+            || (elapsed >= FAST_RERANK_MIN_MS && self.deep_hits.lead >= FAST_RERANK_VOTES);
         if due && shared.try_rerank() {
             self.last_rerank_ms = now_ms;
-            self.rank_misses = 0;
+            self.deep_hits = DeepHitVote::default();
         }
     }
 
@@ -361,7 +370,18 @@ impl PmdContext {
                 hit[i] = true;
                 continue;
             }
-            if emc_on && let Some(slot) = self.smc.lookup_slot(key, *hash) {
+            // The input port's classifier (looked up once per run of equal in_ports): its
+            // top-ranked subtable, then the signature-match cache, then the other subtables.
+            let in_port = item.md.in_port;
+            if cls.as_ref().is_none_or(|(p, _)| *p != in_port) {
+                cls = Some((in_port, shared.classifier(in_port)));
+            }
+            let classifier = cls.as_ref().and_then(|(_, c)| c.as_ref());
+            let top = classifier.and_then(|c| c.lookup_ranked_in(key, 0..SMC_AFTER_RANKS));
+            if top.is_none()
+                && emc_on
+                && let Some(slot) = self.smc.lookup_slot(key, *hash)
+            {
                 counts.cache_hit += 1;
                 counts.hit += 1;
                 let id = self.smc.target(slot).map_or(0, |f| Arc::as_ptr(f) as usize);
@@ -376,24 +396,21 @@ impl PmdContext {
                 hit[i] = true;
                 continue;
             }
-            // The input port's classifier (looked up once per run of equal in_ports).
-            let in_port = item.md.in_port;
-            if cls.as_ref().is_none_or(|(p, _)| *p != in_port) {
-                cls = Some((in_port, shared.classifier(in_port)));
-            }
-            let found = cls
-                .as_ref()
-                .and_then(|(_, c)| c.as_ref())
-                .and_then(|c| c.lookup_ranked(key));
+            let found = top.or_else(|| {
+                classifier.and_then(|c| c.lookup_ranked_in(key, SMC_AFTER_RANKS..usize::MAX))
+            });
             if let Some((flow, searched)) = found {
                 counts.hit += 1;
                 counts.mask_hit += searched as u64;
-                self.rank_misses += searched.saturating_sub(1) as u64;
+                if searched > FAST_RERANK_DEPTH {
+                    self.deep_hits.vote(Arc::as_ptr(&flow.mask) as usize);
+                }
                 let id = Arc::as_ptr(&flow) as usize;
+                let deep = searched > SMC_AFTER_RANKS;
                 index.join(
                     &mut self.groups,
                     id,
-                    || GroupFlow::Classified(flow),
+                    || GroupFlow::Classified(flow, deep),
                     i,
                     item,
                     key,
@@ -430,7 +447,7 @@ impl PmdContext {
             let flow = match &group.flow {
                 GroupFlow::Cached(slot) => self.emc.target(*slot),
                 GroupFlow::Signature(slot) => self.smc.target(*slot),
-                GroupFlow::Classified(flow) => Some(flow),
+                GroupFlow::Classified(flow, _) => Some(flow),
             };
             let Some(flow) = flow else { continue };
             let n_packets = group.n_members as u64;
@@ -471,13 +488,15 @@ impl PmdContext {
         // Classifier hits go into the signature-match cache, and into the exact-match cache with
         // the insertion probability (both caches are off when the insertion probability is 0).
         for group in self.groups.iter().filter(|_| emc_on) {
-            let GroupFlow::Classified(flow) = &group.flow else {
+            let GroupFlow::Classified(flow, deep) = &group.flow else {
                 continue;
             };
             for &m in group.members.iter().take(group.n_members) {
                 let m = usize::from(m);
                 if let (Some(key), Some(&hash)) = (self.keys.get(m), self.hashes.get(m)) {
-                    self.smc.insert(hash, flow);
+                    if *deep {
+                        self.smc.insert(hash, flow);
+                    }
                     self.emc.probabilistic_insert(key, hash, flow);
                 }
             }
@@ -509,6 +528,28 @@ impl PmdContext {
     fn recycle(&mut self, packet: Packet) {
         if self.spare.len() < SPARE_LIMIT {
             self.spare.push(packet);
+        }
+    }
+}
+
+/// A Boyer–Moore majority vote over the subtables (identified by their shared mask) of deep
+/// classifier hits: `lead` grows only while one subtable takes more than half of them.
+#[derive(Default)]
+struct DeepHitVote {
+    candidate: usize,
+    lead: u32,
+}
+
+impl DeepHitVote {
+    #[inline]
+    fn vote(&mut self, subtable: usize) {
+        if self.lead == 0 {
+            self.candidate = subtable;
+        }
+        if self.candidate == subtable {
+            self.lead = self.lead.saturating_add(1);
+        } else {
+            self.lead = self.lead.saturating_sub(1);
         }
     }
 }

@@ -26,21 +26,36 @@ fn smc_config() -> DatapathConfig {
     }
 }
 
+/// Installs a busier flow (dropping its packets) under another mask, so that it is ranked first
+/// and the flows under test are found after it (and enter the signature cache); returns 20 of
+/// its frames.
+fn install_busier_flow(dp: &Datapath) -> Vec<Vec<u8>> {
+    let frame = frame_from(5, [1, 1]);
+    let mut mask = mask_dst();
+    mask.masks.nw_proto = u8::MAX;
+    mask.masks.tp_src = u16::MAX;
+    dp.flow_put(flow_put(PutFlags::CREATE, key_of(&frame, 1), mask, vec![]))
+        .expect("put");
+    vec![frame; 20]
+}
+
 #[test]
 fn signature_cache_serves_many_keys_of_one_flow_until_it_is_deleted() {
     let fx = fixture_with(3, smc_config());
-    let frames: Vec<Vec<u8>> = (0..16).map(|i| frame_from(1000 + i, [0, 7])).collect();
+    let busier = install_busier_flow(&fx.dp);
+    let frames: Vec<Vec<u8>> = (0..8).map(|i| frame_from(1000 + i, [0, 7])).collect();
     install(&fx.dp, &frames[0], 1, vec![OdpAction::Output(2)]);
+    let all: Vec<Vec<u8>> = busier.iter().chain(&frames).cloned().collect();
     let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
-    pmd.process_batch(1, &mut batch(&frames), 1000);
+    pmd.process_batch(1, &mut batch(&all), 1000);
     let d = fx.dp.dp_stats();
-    assert_eq!((d.n_hit, d.n_cache_hit, d.n_mask_hit), (16, 0, 16));
+    assert_eq!((d.n_hit, d.n_cache_hit, d.n_mask_hit), (28, 0, 20 + 2 * 8));
     // Every key found its flow in the signature cache (the EMC took none of them).
     assert_eq!(pmd.emc_occupied(), 0);
-    pmd.process_batch(1, &mut batch(&frames), 1001);
+    pmd.process_batch(1, &mut batch(&all), 1001);
     let d = fx.dp.dp_stats();
-    assert_eq!((d.n_hit, d.n_cache_hit, d.n_mask_hit), (32, 16, 16));
-    assert_eq!(fx.sent(2).len(), 32);
+    assert_eq!((d.n_hit, d.n_cache_hit), (56, 8));
+    assert_eq!(fx.sent(2).len(), 16);
     // Deleted: no packet may use the cached record.
     fx.dp
         .flow_del(FlowDel {
@@ -48,35 +63,50 @@ fn signature_cache_serves_many_keys_of_one_flow_until_it_is_deleted() {
             pmd_id: PMD_ID_NULL,
         })
         .expect("del");
-    pmd.process_batch(1, &mut batch(&frames), 1002);
+    pmd.process_batch(1, &mut batch(&all), 1002);
     let d = fx.dp.dp_stats();
-    assert_eq!((d.n_hit, d.n_missed), (32, 16));
+    assert_eq!((d.n_hit, d.n_cache_hit, d.n_missed), (76, 8, 8));
     assert!(fx.sent(2).is_empty());
     // Re-installed with other actions: the new record, found by the classifier first.
     install(&fx.dp, &frames[0], 1, vec![OdpAction::Output(3)]);
-    pmd.process_batch(1, &mut batch(&frames), 1003);
+    pmd.process_batch(1, &mut batch(&all), 1003);
     let d = fx.dp.dp_stats();
-    assert_eq!((d.n_hit, d.n_cache_hit, d.n_mask_hit), (48, 16, 32));
-    assert_eq!(fx.sent(3).len(), 16);
+    assert_eq!((d.n_hit, d.n_cache_hit), (104, 8));
+    assert_eq!(fx.sent(3).len(), 8);
     assert!(fx.sent(2).is_empty());
-    pmd.process_batch(1, &mut batch(&frames), 1004);
-    assert_eq!(fx.dp.dp_stats().n_cache_hit, 32);
-    assert_eq!(fx.sent(3).len(), 16);
+    pmd.process_batch(1, &mut batch(&all), 1004);
+    assert_eq!(fx.dp.dp_stats().n_cache_hit, 16);
+    assert_eq!(fx.sent(3).len(), 8);
+}
+
+#[test]
+fn a_flow_of_the_top_ranked_subtable_stays_out_of_the_signature_cache() {
+    let fx = fixture_with(2, smc_config());
+    let frames: Vec<Vec<u8>> = (0..16).map(|i| frame_from(1000 + i, [0, 7])).collect();
+    install(&fx.dp, &frames[0], 1, vec![OdpAction::Output(2)]);
+    let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
+    pmd.process_batch(1, &mut batch(&frames), 1000);
+    pmd.process_batch(1, &mut batch(&frames), 1001);
+    let d = fx.dp.dp_stats();
+    assert_eq!((d.n_hit, d.n_cache_hit, d.n_mask_hit), (32, 0, 32));
 }
 
 #[test]
 fn signature_cache_never_crosses_input_ports() {
     let fx = fixture_with(3, smc_config());
+    let busier = install_busier_flow(&fx.dp);
     let frame = frame_from(1000, [0, 7]);
     install(&fx.dp, &frame, 1, vec![OdpAction::Output(2)]);
+    let mut all = busier;
+    all.push(frame.clone());
     let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
-    pmd.process_batch(1, &mut batch(std::slice::from_ref(&frame)), 1000);
-    pmd.process_batch(1, &mut batch(std::slice::from_ref(&frame)), 1001);
+    pmd.process_batch(1, &mut batch(&all), 1000);
+    pmd.process_batch(1, &mut batch(&all), 1001);
     assert_eq!(fx.dp.dp_stats().n_cache_hit, 1);
     // The same frame on port 3 has another key (in_port) and no flow: a miss.
     pmd.process_batch(3, &mut batch(std::slice::from_ref(&frame)), 1002);
     let d = fx.dp.dp_stats();
-    assert_eq!((d.n_hit, d.n_missed), (2, 1));
+    assert_eq!((d.n_hit, d.n_missed), (42, 1));
 }
 
 /// 160 flows with distinct masks (nw_dst exact, nw_src and tp_src prefixes), none of which matches
