@@ -171,3 +171,38 @@ fn a_busy_subtable_created_last_is_ranked_first_within_milliseconds() {
         (32, 32)
     );
 }
+
+#[test]
+fn deep_hits_spread_over_many_subtables_do_not_re_rank_early() {
+    // Caches off: every packet goes through the classifier.
+    let fx = fixture_with(
+        2,
+        DatapathConfig {
+            emc_insert_inv_prob: 0,
+            ..config()
+        },
+    );
+    let n_masks = install_many_masks(&fx.dp);
+    let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
+    // The once-a-second re-rank happens now, with no hits: insertion order stays.
+    pmd.process_batch(1, &mut batch(&[frame_from(1, [9, 9])]), 1000);
+    // An attacker's pattern: each packet in another deep subtable (flows 100..132).
+    let frames: Vec<Vec<u8>> = (100..132u8).map(|n| frame_from(1000, [1, n])).collect();
+    let searched = |pmd: &mut crate::datapath::ForwardingThread, now: u64| {
+        let before = fx.dp.dp_stats();
+        pmd.process_batch(1, &mut batch(&frames), now);
+        let d = fx.dp.dp_stats();
+        assert_eq!(d.n_hit - before.n_hit, 32);
+        d.n_mask_hit - before.n_mask_hit
+    };
+    let first = searched(&mut pmd, 1001);
+    assert_eq!(first, (101..133).sum::<u64>());
+    for now in 1002..1100 {
+        searched(&mut pmd, now);
+    }
+    assert_eq!(searched(&mut pmd, 1100), first, "no early re-rank");
+    // The once-a-second re-rank still puts them first.
+    searched(&mut pmd, 2000);
+    assert!(searched(&mut pmd, 2001) <= (1..=32).sum::<u64>());
+    assert!(n_masks > 132);
+}
