@@ -6,11 +6,15 @@
 //! 1. Frames shorter than 14 bytes are dropped (`datapath_drop_rx_invalid_packet`).
 //! 2. Each frame is extracted (metadata: the input port; `vlan_limit` from the configuration) and
 //!    hashed over its whole flow key.
-//! 3. Exact-match cache lookup (unless the cache is off), then the classifier of the input port.
-//!    Classifier hits enter the cache (each packet with the configured probability) after the
-//!    batch is executed, as OVS inserts after its batch lookup; until then the cache is not
-//!    modified, so cached flows are referred to by slot without touching their reference counts
-//!    (no shared write per packet).
+//! 3. Exact-match cache lookup, then the top-ranked subtable of the input port's classifier, then
+//!    the signature-match cache (both caches are off when `emc-insert-inv-prob` is 0), then the
+//!    other subtables. Classifier hits enter the signature cache (every packet found after the
+//!    top-ranked subtable) and the exact-match cache (each packet with the configured
+//!    probability) after the batch is executed, as OVS inserts after its batch lookup; until then
+//!    the caches are not modified, so cached flows are referred to by slot without touching their
+//!    reference counts (no shared write per packet). Signature hits count as cache hits.
+//!    Classifier subtables are re-ranked once a second, and after 10 ms when one subtable took
+//!    most hits deeper than 8 subtables (a busy subtable behind idle ones, e.g. created after them).
 //! 4. Misses are queued, **each packet on its own** (as the kernel datapath does, not only the
 //!    first of identical flows): the handler executes every missed packet, so none is lost while
 //!    its flow is being installed. There is no second classifier lookup for later misses of the
@@ -42,7 +46,7 @@ use super::ports::{Port, PortTable};
 use super::{MAX_RECIRC_DEPTH, Shared};
 use crate::dpcls::Dpcls;
 use crate::dpif::{Upcall, UpcallKind};
-use crate::emc::{Emc, flow_hash};
+use crate::emc::{Covers, Emc, Smc, flow_hash};
 use crate::execute::{ExecPacket, ExecSink, Executor, Headers};
 use crate::stats::StatsWriter;
 
@@ -50,8 +54,24 @@ use crate::stats::StatsWriter;
 const EMC_SWEEP_PER_BATCH: usize = 32;
 /// Exact-match cache slots an idle context sweeps per call.
 const IDLE_EMC_SWEEP: usize = 1024;
+/// Signature-match cache entries the slow sweep visits per batch (a full pass every 4096 batches).
+const SMC_SWEEP_PER_BATCH: usize = 64;
+/// Signature-match cache entries an idle context sweeps per call.
+const IDLE_SMC_SWEEP: usize = 8192;
 /// How often a context re-ranks the classifiers' subtables (OVS's `DPCLS_OPTIMIZATION_INTERVAL`).
 const RERANK_INTERVAL_MS: u64 = 1000;
+/// Classifier hits deeper than this many subtables vote for their subtable (see
+/// [`DeepHitVote`]); hits this shallow are cheap enough.
+const FAST_RERANK_DEPTH: usize = 8;
+/// Re-rank sooner, after [`FAST_RERANK_MIN_MS`], once one subtable leads the vote of deep hits
+/// by this much (a busy subtable ranked behind others, e.g. created after them). Deep hits spread
+/// over many subtables (an attacker cycling through its masks) never reach it.
+const FAST_RERANK_VOTES: u32 = 64;
+/// Shortest interval between two re-ranks.
+const FAST_RERANK_MIN_MS: u64 = 10;
+/// Subtables searched before the signature-match cache: a flow of the top-ranked subtable costs
+/// one in-cache probe, cheaper than the cache's random access into a large table.
+const SMC_AFTER_RANKS: usize = 1;
 /// Spare buffers a context keeps between batches.
 const SPARE_LIMIT: usize = 2 * MAX_BURST;
 
@@ -66,8 +86,11 @@ struct WorkItem {
 enum GroupFlow {
     /// An exact-match cache slot (not modified while the chunk is processed).
     Cached(usize),
-    /// A classifier hit (an owned reference).
-    Classified(Arc<Megaflow>),
+    /// A signature-match cache entry (not modified while the chunk is processed).
+    Signature(usize),
+    /// A classifier hit (an owned reference), and whether it was found after the subtables
+    /// searched before the signature-match cache (then it enters that cache).
+    Classified(Arc<Megaflow>, bool),
 }
 
 /// The flows hit by a batch: one group per flow.
@@ -93,6 +116,9 @@ pub(crate) struct PmdContext {
     pmd_id: u32,
     emc: Emc<Megaflow>,
     emc_inv_prob: u32,
+    smc: Smc<Megaflow>,
+    /// Which subtable the deep classifier hits since the last re-rank were in, by majority vote.
+    deep_hits: DeepHitVote,
     stats: StatsWriter,
     counters: Arc<PmdCounters>,
     exec: Executor,
@@ -137,6 +163,7 @@ impl ForwardingThread {
     pub fn idle(&mut self, now_ms: u64) {
         self.ctx.maybe_rerank(&self.shared, now_ms);
         self.ctx.emc.sweep_dead(IDLE_EMC_SWEEP);
+        self.ctx.smc.sweep_dead(IDLE_SMC_SWEEP);
     }
 
     /// The context's id (given at creation).
@@ -160,6 +187,8 @@ impl PmdContext {
             pmd_id,
             emc: Emc::new(inv_prob, seed),
             emc_inv_prob: inv_prob,
+            smc: Smc::new(),
+            deep_hits: DeepHitVote::default(),
             stats: shared.stats.register_writer()?,
             counters: shared.counters.register(),
             exec: Executor::new(shared.extract_options, seed.rotate_left(16)),
@@ -204,6 +233,7 @@ impl PmdContext {
             batch.recycle(packet);
         }
         self.emc.sweep_dead(EMC_SWEEP_PER_BATCH);
+        self.smc.sweep_dead(SMC_SWEEP_PER_BATCH);
         self.maybe_rerank(shared, now_ms);
     }
 
@@ -258,13 +288,22 @@ impl PmdContext {
             .load(std::sync::atomic::Ordering::Relaxed);
         if inv_prob != self.emc_inv_prob {
             self.emc.set_insert_inv_prob(inv_prob);
+            if inv_prob == 0 {
+                self.smc.clear();
+            }
             self.emc_inv_prob = inv_prob;
         }
     }
 
+    /// Re-ranks once a second, or after [`FAST_RERANK_MIN_MS`] when one subtable deep in a list
+    /// took most of the deep hits (a busy subtable behind idle ones, e.g. created after them).
     fn maybe_rerank(&mut self, shared: &Shared, now_ms: u64) {
-        if now_ms.saturating_sub(self.last_rerank_ms) >= RERANK_INTERVAL_MS && shared.try_rerank() {
+        let elapsed = now_ms.saturating_sub(self.last_rerank_ms);
+        let due = elapsed >= RERANK_INTERVAL_MS
+            || (elapsed >= FAST_RERANK_MIN_MS && self.deep_hits.lead >= FAST_RERANK_VOTES);
+        if due && shared.try_rerank() {
             self.last_rerank_ms = now_ms;
+            self.deep_hits = DeepHitVote::default();
         }
     }
 
@@ -331,23 +370,47 @@ impl PmdContext {
                 hit[i] = true;
                 continue;
             }
-            // The input port's classifier (looked up once per run of equal in_ports).
+            // The input port's classifier (looked up once per run of equal in_ports): its
+            // top-ranked subtable, then the signature-match cache, then the other subtables.
             let in_port = item.md.in_port;
             if cls.as_ref().is_none_or(|(p, _)| *p != in_port) {
                 cls = Some((in_port, shared.classifier(in_port)));
             }
-            let found = cls
-                .as_ref()
-                .and_then(|(_, c)| c.as_ref())
-                .and_then(|c| c.lookup_ranked(key));
-            if let Some((flow, searched)) = found {
+            let classifier = cls.as_ref().and_then(|(_, c)| c.as_ref());
+            let top = classifier.and_then(|c| c.lookup_ranked_in(key, 0..SMC_AFTER_RANKS));
+            if top.is_none()
+                && emc_on
+                && let Some(slot) = self.smc.lookup_slot(key, *hash)
+            {
+                counts.cache_hit += 1;
                 counts.hit += 1;
-                counts.mask_hit += searched as u64;
-                let id = Arc::as_ptr(&flow) as usize;
+                let id = self.smc.target(slot).map_or(0, |f| Arc::as_ptr(f) as usize);
                 index.join(
                     &mut self.groups,
                     id,
-                    || GroupFlow::Classified(flow),
+                    || GroupFlow::Signature(slot),
+                    i,
+                    item,
+                    key,
+                );
+                hit[i] = true;
+                continue;
+            }
+            let found = top.or_else(|| {
+                classifier.and_then(|c| c.lookup_ranked_in(key, SMC_AFTER_RANKS..usize::MAX))
+            });
+            if let Some((flow, searched)) = found {
+                counts.hit += 1;
+                counts.mask_hit += searched as u64;
+                if searched > FAST_RERANK_DEPTH {
+                    self.deep_hits.vote(Arc::as_ptr(&flow.mask) as usize);
+                }
+                let id = Arc::as_ptr(&flow) as usize;
+                let deep = searched > SMC_AFTER_RANKS;
+                index.join(
+                    &mut self.groups,
+                    id,
+                    || GroupFlow::Classified(flow, deep),
                     i,
                     item,
                     key,
@@ -383,7 +446,8 @@ impl PmdContext {
         for group in &self.groups {
             let flow = match &group.flow {
                 GroupFlow::Cached(slot) => self.emc.target(*slot),
-                GroupFlow::Classified(flow) => Some(flow),
+                GroupFlow::Signature(slot) => self.smc.target(*slot),
+                GroupFlow::Classified(flow, _) => Some(flow),
             };
             let Some(flow) = flow else { continue };
             let n_packets = group.n_members as u64;
@@ -421,17 +485,19 @@ impl PmdContext {
                 );
             }
         }
-        // Classifier hits go into the exact-match cache, each packet with the insertion probability.
-        if emc_on {
-            for group in &self.groups {
-                let GroupFlow::Classified(flow) = &group.flow else {
-                    continue;
-                };
-                for &m in group.members.iter().take(group.n_members) {
-                    let m = usize::from(m);
-                    if let (Some(key), Some(&hash)) = (self.keys.get(m), self.hashes.get(m)) {
-                        self.emc.probabilistic_insert(key, hash, flow);
+        // Classifier hits go into the signature-match cache, and into the exact-match cache with
+        // the insertion probability (both caches are off when the insertion probability is 0).
+        for group in self.groups.iter().filter(|_| emc_on) {
+            let GroupFlow::Classified(flow, deep) = &group.flow else {
+                continue;
+            };
+            for &m in group.members.iter().take(group.n_members) {
+                let m = usize::from(m);
+                if let (Some(key), Some(&hash)) = (self.keys.get(m), self.hashes.get(m)) {
+                    if *deep {
+                        self.smc.insert(hash, flow);
                     }
+                    self.emc.probabilistic_insert(key, hash, flow);
                 }
             }
         }
@@ -463,6 +529,44 @@ impl PmdContext {
         if self.spare.len() < SPARE_LIMIT {
             self.spare.push(packet);
         }
+    }
+}
+
+/// A Boyer–Moore majority vote over the subtables (identified by their shared mask) of deep
+/// classifier hits: `lead` grows only while one subtable takes more than half of them.
+#[derive(Default)]
+struct DeepHitVote {
+    candidate: usize,
+    lead: u32,
+}
+
+impl DeepHitVote {
+    #[inline]
+    fn vote(&mut self, subtable: usize) {
+        if self.lead == 0 {
+            self.candidate = subtable;
+        }
+        if self.candidate == subtable {
+            self.lead = self.lead.saturating_add(1);
+        } else {
+            self.lead = self.lead.saturating_sub(1);
+        }
+    }
+}
+
+impl Covers for Megaflow {
+    /// The packet arrived on the flow's input port (whose classifier holds it) and agrees with
+    /// the flow's key on every bit of its mask.
+    #[inline]
+    fn covers(&self, packet: &Flow) -> bool {
+        packet.in_port == self.key.in_port
+            && packet
+                .words()
+                .iter()
+                .zip(self.key.words())
+                .zip(self.mask.masks.words())
+                .fold(0u64, |acc, ((p, k), m)| acc | ((p ^ k) & m))
+                == 0
     }
 }
 

@@ -78,6 +78,29 @@ impl<T: Send + Sync + 'static> Dpcls<T> {
         })
     }
 
+    /// Like [`Dpcls::lookup_ranked`], searching only the subtables at rank positions `ranks`
+    /// (0-based); the count returned is still from the first subtable (so `ranks.start + 1` for
+    /// a hit in the first one searched).
+    #[inline]
+    pub fn lookup_ranked_in(
+        &self,
+        flow: &Flow,
+        ranks: std::ops::Range<usize>,
+    ) -> Option<(Arc<T>, usize)> {
+        let subtables = self.subtables.load();
+        let start = ranks.start;
+        subtables
+            .iter()
+            .enumerate()
+            .skip(start)
+            .take(ranks.end.saturating_sub(start))
+            .find_map(|(i, st)| {
+                let hit = st.lookup(flow)?;
+                st.hits.fetch_add(1, Ordering::Relaxed);
+                Some((hit, i + 1))
+            })
+    }
+
     /// Inserts `entry` under `mask` for the packet `key` (the key is masked here).
     pub fn insert(&self, key: &Flow, mask: &Wildcards, entry: Arc<T>) -> Result<(), InsertError> {
         let current = self.subtables.load_full();

@@ -69,6 +69,43 @@ impl papaya::Equivalent<StoredKey> for KeyRef<'_> {
     }
 }
 
+/// A packet's key under a subtable's mask, computed word by word while hashing and comparing
+/// (no copy of the key): hashes and compares exactly as the [`StoredKey`] of the same words.
+struct MaskedRef<'a> {
+    flow: &'a [u64; FLOW_WORDS],
+    mask: &'a [u64; FLOW_WORDS],
+    word_index: &'a [u8],
+}
+
+impl MaskedRef<'_> {
+    #[inline]
+    fn words(&self) -> impl Iterator<Item = u64> + '_ {
+        self.word_index.iter().map(|&w| {
+            let w = usize::from(w);
+            match (self.flow.get(w), self.mask.get(w)) {
+                (Some(f), Some(m)) => f & m,
+                _ => 0,
+            }
+        })
+    }
+}
+
+impl Hash for MaskedRef<'_> {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        for w in self.words() {
+            state.write_u64(w);
+        }
+    }
+}
+
+impl papaya::Equivalent<StoredKey> for MaskedRef<'_> {
+    #[inline]
+    fn equivalent(&self, key: &StoredKey) -> bool {
+        key.0.len() == self.word_index.len() && self.words().zip(key.0.iter()).all(|(a, &b)| a == b)
+    }
+}
+
 #[inline]
 fn hash_words<H: Hasher>(words: &[u64], state: &mut H) {
     for w in words {
@@ -121,9 +158,13 @@ impl<T: Send + Sync + 'static> Subtable<T> {
     /// The entry whose masked key equals `flow & mask`, if any.
     #[inline]
     pub fn lookup(&self, flow: &Flow) -> Option<Arc<T>> {
-        let key = MiniKey::of(flow, &self.mask, &self.word_index);
+        let key = MaskedRef {
+            flow: flow.words(),
+            mask: self.mask.masks.words(),
+            word_index: &self.word_index,
+        };
         let guard = self.entries.guard();
-        self.entries.get(&KeyRef(key.as_slice()), &guard).cloned()
+        self.entries.get(&key, &guard).cloned()
     }
 
     pub(super) fn insert(&self, flow: &Flow, entry: Arc<T>) -> Result<(), InsertError> {

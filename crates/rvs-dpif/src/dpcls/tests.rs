@@ -55,6 +55,27 @@ fn insert_lookup_remove() {
 }
 
 #[test]
+fn lookup_ranked_in_searches_only_its_ranks_and_counts_from_the_first() {
+    let cls: Dpcls<u32> = Dpcls::new();
+    cls.insert(&pkt(1, 0x0a00_0000), &mask_dst_prefix(8), Arc::new(1))
+        .expect("insert");
+    cls.insert(&pkt(1, 0x0b00_0000), &mask_dst_prefix(16), Arc::new(2))
+        .expect("insert");
+    let in_second = pkt(1, 0x0b00_0001);
+    assert!(cls.lookup_ranked_in(&in_second, 0..1).is_none());
+    let (hit, searched) = cls
+        .lookup_ranked_in(&in_second, 1..usize::MAX)
+        .expect("second subtable");
+    assert_eq!((*hit, searched), (2, 2));
+    let (hit, searched) = cls
+        .lookup_ranked_in(&pkt(1, 0x0a01_0101), 0..1)
+        .expect("first subtable");
+    assert_eq!((*hit, searched), (1, 1));
+    assert!(cls.lookup_ranked_in(&pkt(1, 0x0a01_0101), 1..9).is_none());
+    assert!(cls.lookup_ranked_in(&in_second, 5..usize::MAX).is_none());
+}
+
+#[test]
 fn rerank_puts_busiest_subtable_first() {
     let cls: Dpcls<u32> = Dpcls::new();
     cls.insert(&pkt(1, 0x0a00_0000), &mask_dst_prefix(8), Arc::new(1))

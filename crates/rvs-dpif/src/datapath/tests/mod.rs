@@ -4,6 +4,7 @@
 mod concurrency;
 mod flow_table;
 mod forwarding;
+mod lookup_caches;
 mod ports_show;
 
 use std::sync::Arc;

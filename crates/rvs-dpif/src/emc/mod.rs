@@ -21,9 +21,13 @@
 //!   return a wrong target.
 //! * Owned by one thread (`&mut self` to insert); no locks, no atomics except the target's liveness.
 
+mod smc;
+
 use std::sync::Arc;
 
 use rvs_flow::Flow;
+
+pub use smc::{Covers, SMC_ENTRIES, SMC_WAYS, Smc};
 
 /// Number of entries of one cache.
 pub const EMC_ENTRIES: usize = 1 << EMC_HASH_BITS;
