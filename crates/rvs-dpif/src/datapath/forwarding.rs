@@ -559,14 +559,7 @@ impl Covers for Megaflow {
     /// the flow's key on every bit of its mask.
     #[inline]
     fn covers(&self, packet: &Flow) -> bool {
-        packet.in_port == self.key.in_port
-            && packet
-                .words()
-                .iter()
-                .zip(self.key.words())
-                .zip(self.mask.masks.words())
-                .fold(0u64, |acc, ((p, k), m)| acc | ((p ^ k) & m))
-                == 0
+        self.covers_packet(packet)
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Megaflow {
     pub(crate) mask: Arc<Wildcards>,
     /// The unmasked key, exactly as installed, packed.
     key: PackedFlow,
+    /// The key's input port (kept unpacked: the signature cache checks it on every hit).
+    in_port: u32,
     /// Where the statistics id goes when the record is dropped.
     release: Sender<StatsId>,
 }
@@ -62,6 +64,7 @@ impl Megaflow {
         Megaflow {
             ufid,
             key: PackedFlow::new(&key),
+            in_port: key.in_port,
             mask,
             actions: ArcSwap::from_pointee(actions),
             stats_id,
@@ -83,6 +86,13 @@ impl Megaflow {
     /// The unmasked key, exactly as installed.
     pub(crate) fn key(&self) -> Flow {
         self.key.unpack()
+    }
+
+    /// True when `packet` arrived on the flow's input port and agrees with the flow's key on
+    /// every bit of its mask (without unpacking the key).
+    #[inline]
+    pub(crate) fn covers_packet(&self, packet: &Flow) -> bool {
+        packet.in_port == self.in_port && self.key.agrees_under(packet, &self.mask.masks)
     }
 
     /// The current actions.
@@ -158,6 +168,23 @@ impl PackedFlow {
         Flow::from_words(out)
     }
 
+    /// True when `packet` equals this key on every bit set in `mask` (words absent from the
+    /// packed map are zero in the key).
+    #[inline]
+    pub(crate) fn agrees_under(&self, packet: &Flow, mask: &Flow) -> bool {
+        let mut packed = self.words.iter();
+        let mut diff = 0u64;
+        for (i, (p, m)) in packet.words().iter().zip(mask.words()).enumerate() {
+            let k = if self.map & (1 << i) != 0 {
+                packed.next().copied().unwrap_or(0)
+            } else {
+                0
+            };
+            diff |= (p ^ k) & m;
+        }
+        diff == 0
+    }
+
     /// Heap bytes used besides the struct itself.
     #[cfg(test)]
     fn heap_bytes(&self) -> usize {
@@ -179,6 +206,28 @@ mod tests {
             let p = PackedFlow::new(&key);
             prop_assert_eq!(p.unpack(), key);
             prop_assert_eq!(p.heap_bytes(), 8 * k.iter().filter(|w| **w != 0).count());
+        }
+
+        #[test]
+        fn agrees_under_is_masked_equality_with_the_unpacked_key(
+            k in prop::array::uniform30(prop_oneof![3 => Just(0u64), 1 => any::<u64>()]),
+            m in prop::array::uniform30(prop_oneof![1 => Just(0u64), 1 => Just(u64::MAX), 1 => any::<u64>()]),
+            flips in prop::array::uniform30(prop_oneof![4 => Just(0u64), 1 => any::<u64>()]),
+        ) {
+            let key = Flow::from_words(k);
+            let mask = Flow::from_words(m);
+            let mut pw = k;
+            for (w, f) in pw.iter_mut().zip(flips) {
+                *w ^= f;
+            }
+            let packet = Flow::from_words(pw);
+            let expected = key
+                .words()
+                .iter()
+                .zip(packet.words())
+                .zip(mask.words())
+                .all(|((k, p), m)| (k ^ p) & m == 0);
+            prop_assert_eq!(PackedFlow::new(&key).agrees_under(&packet, &mask), expected);
         }
     }
 }
