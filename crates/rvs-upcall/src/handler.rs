@@ -122,7 +122,7 @@ impl Udpif {
         self.upcall_counts
             .handled
             .fetch_add(n_upcalls, Ordering::Release);
-        self.wake.ring();
+        self.handled_wake.ring();
         report
     }
 

@@ -58,7 +58,7 @@ impl UpcallCallback for InlineUpcalls {
                 .upcall_counts
                 .handled
                 .fetch_add(n as u64, Ordering::Release);
-            udpif.wake.ring();
+            udpif.handled_wake.ring();
         }
     }
 }
