@@ -272,7 +272,7 @@ pub struct DpStats {
     /// Packets that missed and were queued to a handler or handled by the inline callback.
     pub n_missed: u64,
     /// Packets that missed and were dropped because an upcall queue was full (or there was no
-    /// handler); as in dpif-netdev, `n_hit + n_missed + n_lost` is the number of packets looked up.
+    /// handler) or their inline upcall failed; as in dpif-netdev, `n_hit + n_missed + n_lost` is the number of packets looked up.
     pub n_lost: u64,
     /// Installed flows.
     pub n_flows: u64,
@@ -402,15 +402,25 @@ pub struct MissUpcall<'a> {
 /// semantics of [`DpifOp::Put`]).
 pub type FlowInstaller<'a> = dyn FnMut(&FlowPut) -> Result<(), DpifError> + 'a;
 
+/// What an inline miss came to.
+#[derive(Clone, Debug)]
+pub enum MissOutcome {
+    /// Execute these actions on the packet (none: drop it). Counted as missed.
+    Execute(Option<Actions>),
+    /// The upcall failed (no translation, unknown port, engine gone): the packet is dropped and
+    /// counted lost (`datapath_drop_upcall_error`), as dpif-netdev counts an upcall error.
+    Failed,
+}
+
 /// The engine's inline miss handler (OVS's upcall callback), called by forwarding threads.
 ///
 /// Contract: `miss` runs on the forwarding thread that missed, possibly on several threads at
 /// once (for the same flow too). It may call `install` at most once; the datapath executes the
-/// returned actions on the packet (`None`: the packet is dropped) and does not count the packet
-/// in any flow. After each batch in which it handled misses, the thread calls `batch_done` once.
+/// actions of [`MissOutcome::Execute`] on the packet and does not count the packet in any flow.
+/// After each batch in which it handled misses, the thread calls `batch_done` once.
 pub trait UpcallCallback: Send + Sync {
-    /// Handles one miss; returns the actions to execute on its packet.
-    fn miss(&self, miss: &MissUpcall<'_>, install: &mut FlowInstaller<'_>) -> Option<Actions>;
+    /// Handles one miss.
+    fn miss(&self, miss: &MissUpcall<'_>, install: &mut FlowInstaller<'_>) -> MissOutcome;
 
     /// `n` misses of one batch were handled by [`UpcallCallback::miss`].
     fn batch_done(&self, n: usize);

@@ -22,13 +22,18 @@
 //!   OPERATIONAL.
 //! * Every inline miss counts as handled ([`Udpif::upcalls_handled`]), once per batch, before
 //!   the datapath publishes the batch's `missed` counter.
-//! * The callback holds the engine weakly: no reference cycle datapath → engine → datapath; once
-//!   the engine is gone, misses are dropped (and still counted as missed by the datapath).
+//! * A miss whose translation failed (or whose port belongs to no bridge, or that came after the
+//!   engine was dropped) is reported as failed: the datapath drops the packet and counts it lost,
+//!   as dpif-netdev does for an upcall error. Deviation: dpif-netdev also counts as lost a miss
+//!   refused by the flow limit or whose ukey was a duplicate (its `ENOSPC`, the packet is still
+//!   executed); rvs counts those as missed (they are executed and credited like any miss), and
+//!   they show in `upcall_flow_limit_hit` / `handler_duplicate_upcall`.
+//! * The callback holds the engine weakly: no reference cycle datapath → engine → datapath.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 
-use rvs_dpif::dpif::{Actions, FlowInstaller, MissUpcall, UpcallCallback};
+use rvs_dpif::dpif::{FlowInstaller, MissOutcome, MissUpcall, UpcallCallback};
 
 use crate::udpif::Udpif;
 
@@ -48,8 +53,11 @@ impl InlineUpcalls {
 }
 
 impl UpcallCallback for InlineUpcalls {
-    fn miss(&self, miss: &MissUpcall<'_>, install: &mut FlowInstaller<'_>) -> Option<Actions> {
-        self.udpif.upgrade()?.handle_miss_inline(miss, install)
+    fn miss(&self, miss: &MissUpcall<'_>, install: &mut FlowInstaller<'_>) -> MissOutcome {
+        match self.udpif.upgrade() {
+            Some(udpif) => udpif.handle_miss_inline(miss, install),
+            None => MissOutcome::Failed,
+        }
     }
 
     fn batch_done(&self, n: usize) {
@@ -78,21 +86,27 @@ impl Udpif {
 
     /// Handles one miss on the calling (forwarding) thread: translate, create and install the
     /// ukey, put the flow through `install`, settle the ukey's state; returns the actions to
-    /// execute the packet with.
+    /// execute the packet with, or a failure (no translation, unknown port).
     pub fn handle_miss_inline(
         &self,
         miss: &MissUpcall<'_>,
         install: &mut FlowInstaller<'_>,
-    ) -> Option<Actions> {
-        let plan = self.plan_upcall(true, miss.flow, miss.packet.len(), miss.ufid, miss.pmd_id)?;
+    ) -> MissOutcome {
+        let Some(plan) =
+            self.plan_upcall(true, miss.flow, miss.packet.len(), miss.ufid, miss.pmd_id)
+        else {
+            return MissOutcome::Failed;
+        };
         if let Some(put) = &plan.bare_put {
             // The drop flow of an unassociated port: nothing tracks it, a failure changes nothing.
+            // The packet itself is dropped as an upcall error, as in dpif-netdev.
             let _ = install(put);
+            return MissOutcome::Failed;
         }
         if let Some((put, ukey)) = &plan.install {
             let ok = install(put).is_ok();
             self.finish_install(ukey, ok);
         }
-        plan.execute
+        MissOutcome::Execute(plan.execute)
     }
 }

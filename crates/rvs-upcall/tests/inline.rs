@@ -206,3 +206,31 @@ fn flow_limit_and_disabled_megaflows_hold_inline() {
     assert_eq!(s.udpif.coverage().get(Counter::UpcallFlowLimitHit), 1);
     assert_eq!(s.xlate.credited_packets(), 3);
 }
+
+#[test]
+fn a_failed_inline_upcall_drops_the_packet_and_counts_it_lost() {
+    let s = setup();
+    let mut pmd = s.dp.forwarding_thread(0).expect("forwarding context");
+    s.xlate.set_fail_all(true);
+    send(&s, &mut pmd, &[frame(1, 1)]);
+    let stats = s.dp.dp_stats();
+    assert_eq!((stats.n_missed, stats.n_lost, stats.n_flows), (0, 1, 0));
+    assert!(s.p2.take_sent().is_empty(), "dropped");
+    assert_eq!(
+        s.udpif.upcall_counts().4,
+        1,
+        "counted as a translation failure"
+    );
+    assert_eq!(s.udpif.upcalls_handled(), 1);
+
+    // A port of no bridge: an exact drop flow stops its upcalls; the packet is lost.
+    s.xlate.set_fail_all(false);
+    s.xlate.set_port_unknown(1, true);
+    send(&s, &mut pmd, &[frame(2, 1)]);
+    let stats = s.dp.dp_stats();
+    assert_eq!((stats.n_missed, stats.n_lost, stats.n_flows), (0, 2, 1));
+    assert!(s.udpif.ukeys().is_empty(), "no ukey for the drop flow");
+    send(&s, &mut pmd, &[frame(2, 1)]);
+    assert_eq!(s.dp.dp_stats().n_hit, 1, "the drop flow is hit");
+    assert_eq!(s.xlate.credited_packets(), 0);
+}

@@ -14,7 +14,8 @@
 //! 4. Misses, when an inline callback is registered ([`crate::dpif::UpcallCallback`], the default of
 //!    the daemon, as OVS's dpif-netdev): each is handed to the callback on this thread, which
 //!    translates it and may install its flow through a put; the packet is then executed here
-//!    with the actions the callback returned, not counted in any flow. Once a miss of the chunk
+//!    with the actions the callback returned, not counted in any flow (a failed upcall drops it
+//!    and counts it lost). Once a miss of the chunk
 //!    installed a flow, later misses are looked up again first, and a hit joins the groups of
 //!    step 5. Without a callback misses are queued, **each packet on its own** (as the kernel
 //!    datapath does, not only the first of identical flows): the handler executes every missed
@@ -47,7 +48,7 @@ use super::megaflow::Megaflow;
 use super::ports::{Port, PortTable};
 use super::{MAX_RECIRC_DEPTH, Shared};
 use crate::dpcls::Dpcls;
-use crate::dpif::{FlowPut, MissUpcall, Upcall, UpcallKind};
+use crate::dpif::{FlowPut, MissOutcome, MissUpcall, Upcall, UpcallKind};
 use crate::emc::{Emc, flow_hash};
 use crate::execute::{ExecPacket, ExecSink, Executor, Headers};
 use crate::stats::StatsWriter;
@@ -502,14 +503,23 @@ impl PmdContext {
                 pmd_id: Shared::table_pmd_id(),
             };
             let mut installed = false;
-            let actions = cb.0.miss(&miss, &mut |put: &FlowPut| {
+            let outcome = cb.0.miss(&miss, &mut |put: &FlowPut| {
                 let result = shared.put(put).map(|_| ());
                 installed |= result.is_ok();
                 result
             });
             installed_any |= installed;
-            counts.missed += 1;
             handled += 1;
+            let actions = match outcome {
+                MissOutcome::Execute(actions) => {
+                    counts.missed += 1;
+                    actions
+                }
+                MissOutcome::Failed => {
+                    counts.lost += 1;
+                    None
+                }
+            };
             match actions {
                 Some(actions) if !actions.is_empty() => {
                     let headers = self.layouts.get(i).map(|l| Headers::of(key, l));
