@@ -1,5 +1,7 @@
 //! Handlers: turn a batch of upcalls into ukeys, flow installs and packet executions
-//! (ovs-upcall.md §1.2, §1.4, §2.4, §4.2; seed 004).
+//! (ovs-upcall.md §1.2, §1.4, §2.4, §4.2; seed 004). This is the queued path; a datapath that
+//! takes an upcall callback has its misses handled inline instead ([`crate::inline`]), through
+//! the same per-upcall decision (`Udpif::plan_upcall`) and the same ukey state rule.
 //!
 //! # Invariants
 //! * One batch (at most [`UPCALL_MAX_BATCH`] upcalls) makes exactly one `Dpif::operate` call, with

@@ -11,7 +11,7 @@
 //! threads stay for `userspace()` action upcalls (slow path, controller, samples) and for
 //! datapaths without callback support (the fake dpif of [`crate::testing`]), which keep queueing.
 //!
-//! # Invariants (the same as the queued path's, same code: [`Udpif::plan_upcall`])
+//! # Invariants (the same as the queued path's, same code: `Udpif::plan_upcall`)
 //! * `reval_seq` is read before translating; the miss packet is credited once, through the
 //!   translation's cache, and executed (by the forwarding thread) even when no flow is installed.
 //! * A flow is put only if the flow limit allows it and its ukey went into the map, so two
