@@ -13,7 +13,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use rvs_dpif::dpif::FlowStats;
-use rvs_ofproto::xlate::{Translator as BridgeTranslator, XlateInput, XlateStats};
+use rvs_ofproto::mac_learning::LearnContext;
+use rvs_ofproto::table::Rule;
+use rvs_ofproto::xlate::{NormalLearn, Translator as BridgeTranslator, XlateInput, XlateStats};
 use rvs_upcall::xlate::{
     SLOW_ACTION, Translator, XlateCache, XlateError, XlateOutput, XlateRequest,
 };
@@ -23,18 +25,21 @@ use super::bridge::BridgeState;
 
 /// What a translation must replay when its datapath flow gathers statistics: the rules it hit
 /// and NORMAL's learning (OVS's `xlate_cache` with `XC_RULE` and `XC_NORMAL` entries).
+///
+/// Only those two side effects are kept (not the whole translation output, whose mask alone is
+/// 240 bytes): every ukey holds one, and it is built on every upcall.
 pub struct DpifXlateCache {
     bridge: Arc<BridgeState>,
-    /// Only `rules_hit` and `normal_learn` are kept.
-    effects: rvs_ofproto::xlate::XlateOutput,
+    rules_hit: Vec<Arc<Rule>>,
+    normal_learn: Option<NormalLearn>,
 }
 
 impl std::fmt::Debug for DpifXlateCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DpifXlateCache")
             .field("bridge", &self.bridge.name)
-            .field("rules", &self.effects.rules_hit.len())
-            .field("normal_learn", &self.effects.normal_learn)
+            .field("rules", &self.rules_hit.len())
+            .field("normal_learn", &self.normal_learn)
             .finish()
     }
 }
@@ -47,7 +52,28 @@ impl DpifXlateCache {
 
     /// How many rules the translation hit (each is credited by `push_stats`).
     pub fn n_rules(&self) -> usize {
-        self.effects.rules_hit.len()
+        self.rules_hit.len()
+    }
+
+    /// Replays the side effects for `stats` (as `XlateOutput::push_stats` of rvs-ofproto does):
+    /// credits every rule hit and lets NORMAL learn the source again. Nothing for zero packets.
+    fn replay(&self, stats: XlateStats, now_ms: u64) {
+        if stats.packets == 0 {
+            return;
+        }
+        for rule in &self.rules_hit {
+            rule.credit(stats.packets, stats.bytes, stats.used_ms);
+        }
+        if let Some(learn) = &self.normal_learn {
+            let ctx = LearnContext {
+                gratuitous_arp: learn.gratuitous_arp,
+                from_bond: false,
+            };
+            let _ = self
+                .bridge
+                .mac
+                .learn(&learn.dl_src, learn.vlan, learn.in_port, ctx, now_ms);
+        }
     }
 }
 
@@ -102,18 +128,14 @@ impl Translator for OfprotoDpif {
         } else {
             0
         };
-        let effects = rvs_ofproto::xlate::XlateOutput {
-            rules_hit: out.rules_hit,
-            normal_learn: out.normal_learn,
-            ..Default::default()
-        };
         Ok(XlateOutput {
             actions: Arc::from(out.odp_actions),
             wc: out.wc,
             slow_path,
             xcache: Some(Box::new(DpifXlateCache {
                 bridge: br,
-                effects,
+                rules_hit: out.rules_hit,
+                normal_learn: out.normal_learn,
             })),
         })
     }
@@ -130,7 +152,7 @@ impl Translator for OfprotoDpif {
             used_ms: i64::try_from(used).unwrap_or(i64::MAX),
         };
         let generation = cache.bridge.mac.generation();
-        cache.effects.push_stats(stats, &cache.bridge.mac, now);
+        cache.replay(stats, now);
         if cache.bridge.mac.generation() != generation {
             self.notify();
         }
