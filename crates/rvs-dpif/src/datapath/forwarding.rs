@@ -15,9 +15,8 @@
 //!    the daemon, as OVS's dpif-netdev): each is handed to the callback on this thread, which
 //!    translates it and may install its flow through a put; the packet is then executed here
 //!    with the actions the callback returned, not counted in any flow (a failed upcall drops it
-//!    and counts it lost). Once a miss of the chunk
-//!    installed a flow, later misses are looked up again first, and a hit joins the groups of
-//!    step 5. Without a callback misses are queued, **each packet on its own** (as the kernel
+//!    and counts it lost). Once a miss of the chunk installed a flow, later misses are looked up
+//!    again first, and a hit joins the groups of step 5. Without a callback misses are queued, **each packet on its own** (as the kernel
 //!    datapath does, not only the first of identical flows): the handler executes every missed
 //!    packet, so none is lost while its flow is being installed. There is then no second lookup
 //!    (handlers install asynchronously). A full queue drops the packet and counts it lost.
@@ -28,8 +27,8 @@
 //!    packets are processed again (up to [`MAX_RECIRC_DEPTH`](super::MAX_RECIRC_DEPTH)) before that.
 //!
 //! # Invariants
-//! * Deterministic: the result depends only on the packets, `now`, the flow table and the context's
-//!   own state (cache contents, seeded random generators).
+//! * Deterministic: the result depends only on the packets, `now`, the flow table, the inline
+//!   callback's answers and the context's own state (cache contents, seeded random generators).
 //! * No lock is taken on the hit path; the only shared writes are upcall queue pushes and this
 //!   context's counters. An inline miss takes the flow mutex for its put (and whatever the
 //!   callback itself takes).
