@@ -234,3 +234,55 @@ fn a_failed_inline_upcall_drops_the_packet_and_counts_it_lost() {
     assert_eq!(s.dp.dp_stats().n_hit, 1, "the drop flow is hit");
     assert_eq!(s.xlate.credited_packets(), 0);
 }
+
+#[test]
+fn inline_installs_racing_revalidation_rounds_credit_every_packet_once() {
+    const ROUNDS: u16 = 200;
+    let s = setup();
+    // No flow is deleted meanwhile (max-idle 10 s): a hit racing a delete can lose its
+    // statistics in the datapath (they are added after the delete read them), on the queued
+    // path as well; that race is the datapath's, not the upcall path's.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for t in 0..2u32 {
+            let s = &s;
+            scope.spawn(move || {
+                let mut pmd = s.dp.forwarding_thread(t).expect("forwarding context");
+                for round in 0..ROUNDS {
+                    // New flows and flows seen before, from both threads.
+                    let frames: Vec<Vec<u8>> =
+                        (0..16u16).map(|i| frame(9, round * 4 + i)).collect();
+                    send(s, &mut pmd, &frames);
+                    std::thread::yield_now();
+                }
+            });
+        }
+        let (s, done) = (&s, &done);
+        scope.spawn(move || {
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                s.clock.advance(5);
+                s.udpif.run_round(1);
+            }
+        });
+        // The forwarding threads end first; then the revalidator loop is stopped.
+        while s.dp.dp_stats().n_hit + s.dp.dp_stats().n_missed < 2 * 16 * u64::from(ROUNDS) {
+            std::thread::yield_now();
+        }
+        done.store(true, std::sync::atomic::Ordering::Release);
+    });
+    let sent = 2 * 16 * u64::from(ROUNDS);
+    let stats = s.dp.dp_stats();
+    assert_eq!(stats.n_hit + stats.n_missed, sent);
+    assert_eq!(stats.n_lost, 0);
+    s.clock.advance(5);
+    s.udpif.run_round(1);
+    assert_eq!(
+        s.xlate.credited_packets(),
+        sent,
+        "Σ rule packets == packets sent"
+    );
+    assert_eq!(s.udpif.ukeys().len() as u64, s.dp.dp_stats().n_flows);
+    let cov = s.udpif.coverage();
+    assert_eq!(cov.get(Counter::UkeyStateInvalid), 0);
+    assert_eq!(cov.get(Counter::UkeyStateBackwards), 0);
+}

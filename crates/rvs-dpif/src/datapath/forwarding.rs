@@ -361,24 +361,22 @@ impl PmdContext {
                 hit[i] = true;
             }
         }
+        // Hits: one statistics update per flow, before the misses (an inline miss can take a
+        // while, and a revalidator deciding on a flow meanwhile should see its latest hits).
+        self.add_group_stats(0, now_ms);
+        let classified = self.groups.len();
         // Misses: handled inline if a callback is registered, else queued one by one.
         let mut items = std::mem::take(&mut self.chunk);
         self.handle_misses(shared, ports, &hit, &mut items, &mut index, counts);
-        // Hits: one statistics update per flow, then the actions on each packet.
+        // Groups of flows that inline misses installed.
+        self.add_group_stats(classified, now_ms);
+        // Then the actions on each packet.
         for group in &self.groups {
             let flow = match &group.flow {
                 GroupFlow::Cached(slot) => self.emc.target(*slot),
                 GroupFlow::Classified(flow) => Some(flow),
             };
             let Some(flow) = flow else { continue };
-            let n_packets = group.n_members as u64;
-            self.stats.add(
-                flow.stats_id,
-                n_packets,
-                group.n_bytes,
-                now_ms,
-                group.tcp_flags,
-            );
             let actions = flow.actions.load();
             for &m in group.members.iter().take(group.n_members) {
                 let m = usize::from(m);
@@ -423,6 +421,24 @@ impl PmdContext {
         self.groups.clear();
         items.clear();
         self.chunk = items;
+    }
+
+    /// Adds each group's statistics (from group `from` on) to its flow: one update per flow.
+    fn add_group_stats(&mut self, from: usize, now_ms: u64) {
+        for group in self.groups.iter().skip(from) {
+            let flow = match &group.flow {
+                GroupFlow::Cached(slot) => self.emc.target(*slot),
+                GroupFlow::Classified(flow) => Some(flow),
+            };
+            let Some(flow) = flow else { continue };
+            self.stats.add(
+                flow.stats_id,
+                group.n_members as u64,
+                group.n_bytes,
+                now_ms,
+                group.tcp_flags,
+            );
+        }
     }
 
     /// Deals with the chunk's misses (`hit[i]` false), taking their items out of `items`.
