@@ -15,6 +15,10 @@
 //!   A terse dump returns only UFID, statistics and attributes.
 //! * Upcalls: every miss (and every `userspace()` action) is queued to one handler's bounded queue;
 //!   handlers fetch them with [`Dpif::recv`]. A full queue drops the packet and counts it as lost.
+//!   A datapath may instead hand misses **inline** to an [`UpcallCallback`] registered with
+//!   [`Dpif::register_upcall_cb`] (OVS's `dpif_register_upcall_cb`): the forwarding thread that
+//!   missed calls it, installs the flow it asks for and executes the packet itself; no queue, no
+//!   loss. Datapaths without that support keep queueing.
 //!
 //! # Invariants
 //! * Statistics are absolute counters since the flow was created (or last zeroed); `used` is a time in
@@ -265,10 +269,10 @@ pub struct Upcall {
 pub struct DpStats {
     /// Packets that matched a flow.
     pub n_hit: u64,
-    /// Packets that missed and were queued to a handler.
+    /// Packets that missed and were queued to a handler or handled by the inline callback.
     pub n_missed: u64,
     /// Packets that missed and were dropped because an upcall queue was full (or there was no
-    /// handler); as in dpif-netdev, `n_hit + n_missed + n_lost` is the number of packets looked up.
+    /// handler) or their inline upcall failed; as in dpif-netdev, `n_hit + n_missed + n_lost` is the number of packets looked up.
     pub n_lost: u64,
     /// Installed flows.
     pub n_flows: u64,
@@ -396,6 +400,13 @@ pub trait Dpif: Send + Sync {
     /// Sets the number of handler queues upcalls are spread over.
     fn handlers_set(&self, n_handlers: usize);
 
+    /// Registers (`Some`) or removes (`None`) the inline miss handler. Returns false if the
+    /// datapath cannot call one (the default): its misses keep going to the handler queues.
+    fn register_upcall_cb(&self, cb: Option<Arc<dyn UpcallCallback>>) -> bool {
+        drop(cb);
+        false
+    }
+
     /// Installs or modifies one flow.
     fn flow_put(&self, put: FlowPut) -> Result<FlowStats, DpifError> {
         single(self.operate(vec![DpifOp::Put(put)]))
@@ -424,6 +435,47 @@ pub trait Dpif: Send + Sync {
     fn execute(&self, exec: Execute) -> Result<(), DpifError> {
         single(self.operate(vec![DpifOp::Execute(exec)])).map(|_| ())
     }
+}
+
+/// A miss handed to an [`UpcallCallback`]: borrowed from the forwarding thread, nothing copied.
+#[derive(Clone, Copy, Debug)]
+pub struct MissUpcall<'a> {
+    /// The frame.
+    pub packet: &'a [u8],
+    /// The packet's flow, with metadata.
+    pub flow: &'a Flow,
+    /// UFID of the unmasked flow (what a flow installed for it is named).
+    pub ufid: Ufid,
+    /// The flow table the packet missed in (as [`Upcall::pmd_id`]).
+    pub pmd_id: u32,
+}
+
+/// Installs one flow for an inline miss, in the datapath and table that missed (a put with the
+/// semantics of [`DpifOp::Put`]).
+pub type FlowInstaller<'a> = dyn FnMut(&FlowPut) -> Result<(), DpifError> + 'a;
+
+/// What an inline miss came to.
+#[derive(Clone, Debug)]
+pub enum MissOutcome {
+    /// Execute these actions on the packet (none: drop it). Counted as missed.
+    Execute(Option<Actions>),
+    /// The upcall failed (no translation, unknown port, engine gone): the packet is dropped and
+    /// counted lost (`datapath_drop_upcall_error`), as dpif-netdev counts an upcall error.
+    Failed,
+}
+
+/// The engine's inline miss handler (OVS's upcall callback), called by forwarding threads.
+///
+/// Contract: `miss` runs on the forwarding thread that missed, possibly on several threads at
+/// once (for the same flow too). It may call `install` at most once; the datapath executes the
+/// actions of [`MissOutcome::Execute`] on the packet and does not count the packet in any flow.
+/// After each batch in which it handled misses, the thread calls `batch_done` once.
+pub trait UpcallCallback: Send + Sync {
+    /// Handles one miss.
+    fn miss(&self, miss: &MissUpcall<'_>, install: &mut FlowInstaller<'_>) -> MissOutcome;
+
+    /// `n` misses of one batch were handled by [`UpcallCallback::miss`].
+    fn batch_done(&self, n: usize);
 }
 
 fn single(mut results: Vec<OpResult>) -> Result<FlowStats, DpifError> {

@@ -1,5 +1,7 @@
 //! Handlers: turn a batch of upcalls into ukeys, flow installs and packet executions
-//! (ovs-upcall.md §1.2, §1.4, §2.4, §4.2; seed 004).
+//! (ovs-upcall.md §1.2, §1.4, §2.4, §4.2; seed 004). This is the queued path; a datapath that
+//! takes an upcall callback has its misses handled inline instead ([`crate::inline`]), through
+//! the same per-upcall decision (`Udpif::plan_upcall`) and the same ukey state rule.
 //!
 //! # Invariants
 //! * One batch (at most [`UPCALL_MAX_BATCH`] upcalls) makes exactly one `Dpif::operate` call, with
@@ -17,9 +19,10 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use rvs_dpif::dpif::{DpifOp, Execute, FlowPut, FlowStats, PutFlags, Upcall, UpcallKind};
-use rvs_flow::Wildcards;
+use rvs_dpif::dpif::{Actions, DpifOp, Execute, FlowPut, FlowStats, PutFlags, Upcall, UpcallKind};
 use rvs_flow::odp::{CookieKind, UserdataCookie};
+use rvs_flow::ufid::Ufid;
+use rvs_flow::{Flow, Wildcards};
 
 use crate::config::UPCALL_MAX_BATCH;
 use crate::coverage::Counter;
@@ -58,6 +61,17 @@ pub fn classify(upcall: &Upcall) -> UpcallClass {
             },
         },
     }
+}
+
+/// What to do for one translated upcall.
+#[derive(Default)]
+pub(crate) struct UpcallPlan {
+    /// A put without a ukey (the drop flow of an unassociated port).
+    pub(crate) bare_put: Option<FlowPut>,
+    /// The flow to install and its ukey, already in the map (VISIBLE).
+    pub(crate) install: Option<(FlowPut, Arc<Ukey>)>,
+    /// The actions to execute the packet with.
+    pub(crate) execute: Option<Actions>,
 }
 
 /// What one handler batch did.
@@ -110,7 +124,7 @@ impl Udpif {
         self.upcall_counts
             .handled
             .fetch_add(n_upcalls, Ordering::Release);
-        self.wake.ring();
+        self.handled_wake.ring();
         report
     }
 
@@ -137,15 +151,10 @@ impl Udpif {
         let results = self.dpif.operate(ops);
         for (ukey, result) in op_ukeys.iter().zip(results.iter()) {
             let Some(ukey) = ukey else { continue };
-            let mut g = ukey.lock();
             if result.error.is_some() {
                 report.put_errors += 1;
-                if g.state() < UkeyState::Operational {
-                    ukey.transition(&mut g, UkeyState::Evicted, "handle_upcalls", &self.env);
-                }
-            } else if g.state() < UkeyState::Operational {
-                ukey.transition(&mut g, UkeyState::Operational, "handle_upcalls", &self.env);
             }
+            self.finish_install(ukey, result.error.is_none());
         }
         report
     }
@@ -182,10 +191,53 @@ impl Udpif {
             }
         };
 
+        let Some(plan) = self.plan_upcall(
+            is_miss,
+            &upcall.flow,
+            upcall.packet.len(),
+            upcall.ufid,
+            upcall.pmd_id,
+        ) else {
+            return;
+        };
+        if let Some(put) = plan.bare_put {
+            ops.push(DpifOp::Put(put));
+            op_ukeys.push(None);
+        }
+        if let Some((put, ukey)) = plan.install {
+            ops.push(DpifOp::Put(put));
+            op_ukeys.push(Some(ukey));
+        }
+        if let Some(actions) = plan.execute {
+            ops.push(DpifOp::Execute(Execute {
+                packet: upcall.packet,
+                flow: upcall.flow,
+                actions,
+                probe: false,
+            }));
+            op_ukeys.push(None);
+        }
+    }
+
+    /// Translates one upcall's flow and decides what to do with it (shared by the queued and the
+    /// inline path): for a miss, credits the packet to what it hit, creates the ukey and, if the
+    /// flow may be installed and the ukey went into the map, the put; the actions to execute the
+    /// packet with (`None` if there is nothing to do). `None` if the translation failed (counted
+    /// and logged).
+    pub(crate) fn plan_upcall(
+        &self,
+        is_miss: bool,
+        flow: &Flow,
+        packet_len: usize,
+        ufid: Ufid,
+        pmd_id: u32,
+    ) -> Option<UpcallPlan> {
+        let counts = &self.upcall_counts;
+        let mut plan = UpcallPlan::default();
         let reval_seq = self.reval_seq();
         let req = XlateRequest {
-            flow: &upcall.flow,
-            tcp_flags: upcall.flow.tcp_flags,
+            flow,
+            tcp_flags: flow.tcp_flags,
             for_revalidation: false,
             tables_version: self.xlate.tables_version(),
         };
@@ -194,28 +246,27 @@ impl Udpif {
             Err(XlateError::NoOfproto(port)) => {
                 if is_miss {
                     // A drop flow for the exact packet, so the port stops upcalling.
-                    ops.push(DpifOp::Put(FlowPut {
+                    plan.bare_put = Some(FlowPut {
                         flags: PutFlags::CREATE,
-                        key: upcall.flow,
+                        key: *flow,
                         mask: exact_datapath_wildcards(),
                         actions: Arc::from(Vec::new()),
-                        ufid: Some(upcall.ufid),
-                        pmd_id: upcall.pmd_id,
-                    }));
-                    op_ukeys.push(None);
+                        ufid: Some(ufid),
+                        pmd_id,
+                    });
                 }
                 self.env.log_rl(
                     &self.env.rl.common,
                     Level::Info,
                     format!("received packet on unassociated datapath port {port}"),
                 );
-                return;
+                return Some(plan);
             }
             Err(e) => {
                 counts.xlate_failed.fetch_add(1, Ordering::Relaxed);
                 self.env
                     .log_rl(&self.env.rl.common, Level::Warn, format!("upcall: {e}"));
-                return;
+                return None;
             }
         };
 
@@ -224,9 +275,9 @@ impl Udpif {
             if let Some(xcache) = out.xcache.as_deref() {
                 let one = FlowStats {
                     n_packets: 1,
-                    n_bytes: upcall.packet.len() as u64,
+                    n_bytes: packet_len as u64,
                     used: self.env.now(),
-                    tcp_flags: upcall.flow.tcp_flags,
+                    tcp_flags: flow.tcp_flags,
                 };
                 self.xlate.push_stats(xcache, &one);
             }
@@ -236,18 +287,15 @@ impl Udpif {
                 exact_datapath_wildcards()
             };
             let put_actions = if out.slow_path != 0 {
-                self.xlate.slow_path_actions(&upcall.flow, out.slow_path)
+                self.xlate.slow_path_actions(flow, out.slow_path)
             } else {
                 out.actions.clone()
             };
             let ukey = Arc::new(Ukey::new(
                 UkeyParams {
-                    key: upcall.flow,
+                    key: *flow,
                     mask,
-                    id: UkeyId {
-                        ufid: upcall.ufid,
-                        pmd_id: upcall.pmd_id,
-                    },
+                    id: UkeyId { ufid, pmd_id },
                     ufid_present: true,
                     actions: put_actions.clone(),
                     reval_seq,
@@ -257,26 +305,35 @@ impl Udpif {
                 "ukey_create_from_upcall",
             ));
             if self.should_install_flow() && self.ukeys.install(&ukey, &self.env).installed() {
-                ops.push(DpifOp::Put(FlowPut {
+                let put = FlowPut {
                     flags: PutFlags::CREATE,
-                    key: upcall.flow,
+                    key: *flow,
                     mask,
                     actions: put_actions,
-                    ufid: Some(upcall.ufid),
-                    pmd_id: upcall.pmd_id,
-                }));
-                op_ukeys.push(Some(ukey));
+                    ufid: Some(ufid),
+                    pmd_id,
+                };
+                plan.install = Some((put, ukey));
             }
         }
 
         if !out.actions.is_empty() {
-            ops.push(DpifOp::Execute(Execute {
-                packet: upcall.packet,
-                flow: upcall.flow,
-                actions: out.actions,
-                probe: false,
-            }));
-            op_ukeys.push(None);
+            plan.execute = Some(out.actions);
+        }
+        Some(plan)
+    }
+
+    /// Moves a ukey whose put was attempted on: OPERATIONAL if it succeeded, EVICTED if not, in
+    /// both cases only if it is still below OPERATIONAL (a revalidator may have moved it on).
+    pub(crate) fn finish_install(&self, ukey: &Ukey, put_ok: bool) {
+        let mut g = ukey.lock();
+        if g.state() < UkeyState::Operational {
+            let to = if put_ok {
+                UkeyState::Operational
+            } else {
+                UkeyState::Evicted
+            };
+            ukey.transition(&mut g, to, "handle_upcalls", &self.env);
         }
     }
 

@@ -5,6 +5,8 @@
 //!   counters). Its methods are the sans-IO core: [`udpif::Udpif::handle_upcalls`] runs one
 //!   handler batch, [`udpif::Udpif::begin_round`] / [`udpif::Udpif::run_round`] run a
 //!   revalidation round step by step on the calling thread.
+//! * [`inline::InlineUpcalls`] lets a datapath's forwarding threads handle misses themselves
+//!   (translate, install, execute; no queue), as OVS's userspace datapath does.
 //! * [`threads::UpcallEngine`] runs the same code in handler and revalidator threads (fixed leader,
 //!   three barriers, pause/resume/purge/wait, thread-count changes without losing ukeys).
 //! * [`xlate::Translator`] is what the engine needs from OpenFlow translation.
@@ -21,6 +23,7 @@ pub mod config;
 pub mod coverage;
 pub mod env;
 pub mod handler;
+pub mod inline;
 pub mod log;
 pub mod notify;
 pub mod revalidator;

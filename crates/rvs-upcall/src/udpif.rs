@@ -8,6 +8,8 @@
 //! * The datapath flow count is a cache refreshed at most every [`N_FLOWS_CACHE_MS`] by whoever
 //!   wins a try-lock; everyone else reads the cached value (OVS's `udpif_get_n_flows`).
 //! * Nothing here blocks on a datapath call while holding a lock other than the n_flows try-lock.
+//! * Handled upcalls ring `handled_wake`, never `wake`: the leader sleeping between rounds is not
+//!   woken by every handler batch or inline miss batch.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -70,6 +72,9 @@ pub struct Udpif {
     pub(crate) avg_n_flows: AtomicU64,
     pub(crate) dump_duration: AtomicU64,
     pub(crate) wake: Notifier,
+    /// Rung when upcalls were handled; only [`Udpif::wait_upcalls_handled`] sleeps on it, so
+    /// handling a batch does not wake the revalidator leader (which sleeps on `wake`).
+    pub(crate) handled_wake: Notifier,
     pub(crate) controller_tx: Sender<ControllerUpcall>,
     controller_rx: Receiver<ControllerUpcall>,
     pub(crate) upcall_counts: UpcallCounts,
@@ -122,6 +127,7 @@ impl Udpif {
             avg_n_flows: AtomicU64::new(0),
             dump_duration: AtomicU64::new(0),
             wake: Notifier::default(),
+            handled_wake: Notifier::default(),
             controller_tx,
             controller_rx,
             upcall_counts: UpcallCounts::default(),
@@ -284,7 +290,7 @@ impl Udpif {
 
     /// Sleeps up to `timeout` until at least `n` upcalls have been handled since start; true if so.
     pub fn wait_upcalls_handled(&self, n: u64, timeout: std::time::Duration) -> bool {
-        self.wake
+        self.handled_wake
             .wait_until(timeout, || self.upcalls_handled() >= n)
     }
 

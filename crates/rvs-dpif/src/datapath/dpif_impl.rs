@@ -7,6 +7,7 @@
 //!   otherwise runs the actions in the non-PMD context (outputs sent before it returns); the packet
 //!   is not counted in any flow.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rvs_netdev::Packet;
@@ -16,7 +17,7 @@ use super::forwarding::PmdContext;
 use super::{Datapath, Shared};
 use crate::dpif::{
     Capabilities, DpPort, DpStats, Dpif, DpifError, DpifOp, Execute, FlowDump, FlowStats, OpResult,
-    Upcall,
+    Upcall, UpcallCallback,
 };
 
 /// Largest frame `execute` accepts.
@@ -120,6 +121,11 @@ impl Dpif for Datapath {
 
     fn recv_wait(&self, handler_id: usize, timeout: Duration) {
         self.shared.upcalls.wait(handler_id, timeout);
+    }
+
+    fn register_upcall_cb(&self, cb: Option<Arc<dyn UpcallCallback>>) -> bool {
+        self.shared.upcalls.set_callback(cb);
+        true
     }
 
     fn handlers_set(&self, n_handlers: usize) {

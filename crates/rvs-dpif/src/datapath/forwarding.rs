@@ -1,6 +1,6 @@
 //! Forwarding contexts (OVS's PMD threads): receive a batch, classify it (exact-match cache, then the
 //! in_port's megaflow classifier), execute the actions of each flow on its packets, count statistics
-//! once per (batch, flow), and queue misses to the handlers.
+//! once per (batch, flow), and hand misses to the inline callback or queue them to the handlers.
 //!
 //! # Packet path of [`ForwardingThread::process_batch`]
 //! 1. Frames shorter than 14 bytes are dropped (`datapath_drop_rx_invalid_packet`).
@@ -15,11 +15,16 @@
 //!    reference counts (no shared write per packet). Signature hits count as cache hits.
 //!    Classifier subtables are re-ranked once a second, and after 10 ms when one subtable took
 //!    most hits deeper than 8 subtables (a busy subtable behind idle ones, e.g. created after them).
-//! 4. Misses are queued, **each packet on its own** (as the kernel datapath does, not only the
-//!    first of identical flows): the handler executes every missed packet, so none is lost while
-//!    its flow is being installed. There is no second classifier lookup for later misses of the
-//!    same batch: flows are installed by handlers, asynchronously, so none can appear mid-batch
-//!    from this thread's own upcalls. A full queue drops the packet and counts it lost.
+//! 4. Misses, when an inline callback is registered ([`crate::dpif::UpcallCallback`], the default of
+//!    the daemon, as OVS's dpif-netdev): each is handed to the callback on this thread, which
+//!    translates it and may install its flow through a put; the packet is then executed here
+//!    with the actions the callback returned, not counted in any flow (a failed upcall drops it
+//!    and counts it lost). Once a miss of the chunk installed a flow, later misses are looked up
+//!    again first, and a hit joins the groups of step 5. Without a callback misses are queued,
+//!    **each packet on its own** (as the kernel datapath does, not only the first of identical
+//!    flows): the handler executes every missed packet, so none is lost while its flow is being
+//!    installed. There is then no second lookup (handlers install asynchronously). A full queue
+//!    drops the packet and counts it lost.
 //! 5. Hits are grouped by flow, in order of first appearance; each group's actions run on its
 //!    packets in arrival order, and the flow's statistics get one update for the group (packets,
 //!    bytes before any rewrite, OR of the flow keys' `tcp_flags` field, `now`).
@@ -27,9 +32,11 @@
 //!    packets are processed again (up to [`MAX_RECIRC_DEPTH`](super::MAX_RECIRC_DEPTH)) before that.
 //!
 //! # Invariants
-//! * Deterministic: the result depends only on the packets, `now`, the flow table and the context's
-//!   own state (cache contents, seeded random generators).
-//! * No lock is taken; the only shared writes are upcall queue pushes and this context's counters.
+//! * Deterministic: the result depends only on the packets, `now`, the flow table, the inline
+//!   callback's answers and the context's own state (cache contents, seeded random generators).
+//! * No lock is taken on the hit path; the only shared writes are upcall queue pushes and this
+//!   context's counters. An inline miss takes the flow mutex for its put (and whatever the
+//!   callback itself takes).
 //! * Every packet is either sent, queued as an upcall, or dropped and counted; buffers of dropped
 //!   and sent packets go back to the batch's spare pool.
 
@@ -45,7 +52,7 @@ use super::megaflow::Megaflow;
 use super::ports::{Port, PortTable};
 use super::{MAX_RECIRC_DEPTH, Shared};
 use crate::dpcls::Dpcls;
-use crate::dpif::{Upcall, UpcallKind};
+use crate::dpif::{FlowPut, MissOutcome, MissUpcall, Upcall, UpcallKind};
 use crate::emc::{Covers, Emc, Smc, flow_hash};
 use crate::execute::{ExecPacket, ExecSink, Executor, Headers};
 use crate::stats::StatsWriter;
@@ -418,31 +425,16 @@ impl PmdContext {
                 hit[i] = true;
             }
         }
-        // Misses: one upcall per packet.
+        // Hits: one statistics update per flow, before the misses (an inline miss can take a
+        // while, and a revalidator deciding on a flow meanwhile should see its latest hits).
+        self.add_group_stats(0, now_ms);
+        let classified = self.groups.len();
+        // Misses: handled inline if a callback is registered, else queued one by one.
         let mut items = std::mem::take(&mut self.chunk);
-        for (i, slot) in items.iter_mut().enumerate() {
-            if hit[i] {
-                continue;
-            }
-            let Some(item) = slot.take() else { continue };
-            let (Some(key), Some(&hash)) = (self.keys.get(i), self.hashes.get(i)) else {
-                continue;
-            };
-            let upcall = Upcall {
-                kind: UpcallKind::Miss,
-                packet: item.packet.to_vec(),
-                flow: *key,
-                ufid: shared.config.ufid_generator.ufid_of_flow(key),
-                pmd_id: Shared::table_pmd_id(),
-            };
-            if shared.upcalls.push(hash, upcall) {
-                counts.missed += 1;
-            } else {
-                counts.lost += 1;
-            }
-            self.recycle(item.packet);
-        }
-        // Hits: one statistics update per flow, then the actions on each packet.
+        self.handle_misses(shared, ports, &hit, &mut items, &mut index, counts);
+        // Groups of flows that inline misses installed.
+        self.add_group_stats(classified, now_ms);
+        // Then the actions on each packet.
         for group in &self.groups {
             let flow = match &group.flow {
                 GroupFlow::Cached(slot) => self.emc.target(*slot),
@@ -450,14 +442,6 @@ impl PmdContext {
                 GroupFlow::Classified(flow, _) => Some(flow),
             };
             let Some(flow) = flow else { continue };
-            let n_packets = group.n_members as u64;
-            self.stats.add(
-                flow.stats_id,
-                n_packets,
-                group.n_bytes,
-                now_ms,
-                group.tcp_flags,
-            );
             let actions = flow.actions.load();
             for &m in group.members.iter().take(group.n_members) {
                 let m = usize::from(m);
@@ -506,6 +490,149 @@ impl PmdContext {
         self.chunk = items;
     }
 
+    /// Adds each group's statistics (from group `from` on) to its flow: one update per flow.
+    fn add_group_stats(&mut self, from: usize, now_ms: u64) {
+        for group in self.groups.iter().skip(from) {
+            let flow = match &group.flow {
+                GroupFlow::Cached(slot) => self.emc.target(*slot),
+                GroupFlow::Signature(slot) => self.smc.target(*slot),
+                GroupFlow::Classified(flow, _) => Some(flow),
+            };
+            let Some(flow) = flow else { continue };
+            self.stats.add(
+                flow.stats_id,
+                group.n_members as u64,
+                group.n_bytes,
+                now_ms,
+                group.tcp_flags,
+            );
+        }
+    }
+
+    /// Deals with the chunk's misses (`hit[i]` false), taking their items out of `items`.
+    ///
+    /// With an inline callback: each miss is first looked up again if an earlier miss of this
+    /// chunk installed a flow (a hit then joins the groups executed next, as in OVS's
+    /// `fast_path_processing`); otherwise the callback translates it and may install its flow,
+    /// and the packet is executed here with the returned actions, not counted in any flow.
+    /// Without one: one upcall per packet is queued (or counted lost).
+    fn handle_misses(
+        &mut self,
+        shared: &Shared,
+        ports: &PortTable,
+        hit: &[bool; MAX_BURST],
+        items: &mut [Option<WorkItem>],
+        index: &mut GroupIndex,
+        counts: &mut Counts,
+    ) {
+        let any_miss = items
+            .iter()
+            .zip(hit.iter())
+            .any(|(item, &h)| item.is_some() && !h);
+        if !any_miss {
+            return;
+        }
+        let callback = shared.upcalls.callback();
+        let mut handled = 0usize;
+        let mut installed_any = false;
+        for (i, slot) in items.iter_mut().enumerate() {
+            if hit.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let (Some(key), Some(&hash)) = (self.keys.get(i), self.hashes.get(i)) else {
+                continue;
+            };
+            let Some(cb) = &callback else {
+                let Some(item) = slot.take() else { continue };
+                let upcall = Upcall {
+                    kind: UpcallKind::Miss,
+                    packet: item.packet.to_vec(),
+                    flow: *key,
+                    ufid: shared.config.ufid_generator.ufid_of_flow(key),
+                    pmd_id: Shared::table_pmd_id(),
+                };
+                if shared.upcalls.push(hash, upcall) {
+                    counts.missed += 1;
+                } else {
+                    counts.lost += 1;
+                }
+                recycle_into(&mut self.spare, item.packet);
+                continue;
+            };
+            if installed_any
+                && let Some(item) = slot.as_ref()
+                && let Some((flow, searched)) = shared
+                    .classifier(item.md.in_port)
+                    .and_then(|c| c.lookup_ranked(key))
+            {
+                counts.hit += 1;
+                counts.mask_hit += searched as u64;
+                let id = Arc::as_ptr(&flow) as usize;
+                let deep = searched > SMC_AFTER_RANKS;
+                index.join(
+                    &mut self.groups,
+                    id,
+                    || GroupFlow::Classified(flow, deep),
+                    i,
+                    item,
+                    key,
+                );
+                continue;
+            }
+            let Some(item) = slot.take() else { continue };
+            let miss = MissUpcall {
+                packet: item.packet.data(),
+                flow: key,
+                ufid: shared.config.ufid_generator.ufid_of_flow(key),
+                pmd_id: Shared::table_pmd_id(),
+            };
+            let mut installed = false;
+            let outcome = cb.0.miss(&miss, &mut |put: &FlowPut| {
+                let result = shared.put(put).map(|_| ());
+                installed |= result.is_ok();
+                result
+            });
+            installed_any |= installed;
+            handled += 1;
+            let actions = match outcome {
+                MissOutcome::Execute(actions) => {
+                    counts.missed += 1;
+                    actions
+                }
+                MissOutcome::Failed => {
+                    counts.lost += 1;
+                    None
+                }
+            };
+            match actions {
+                Some(actions) if !actions.is_empty() => {
+                    let headers = self.layouts.get(i).map(|l| Headers::of(key, l));
+                    let mut sink = Sink {
+                        shared,
+                        ports,
+                        out: &mut self.out,
+                        recirc: &mut self.recirc,
+                        spare: &mut self.spare,
+                        counts: &mut *counts,
+                        depth: item.depth,
+                        scratch: &mut self.scratch,
+                    };
+                    self.exec.execute(
+                        ExecPacket::new(item.packet, item.md, headers),
+                        &actions,
+                        &mut sink,
+                    );
+                }
+                _ => recycle_into(&mut self.spare, item.packet),
+            }
+        }
+        if let Some(cb) = &callback
+            && handled > 0
+        {
+            cb.0.batch_done(handled);
+        }
+    }
+
     /// Sends every port's pending packets; their buffers return to the spare pool.
     fn flush_outputs(&mut self, counts: &mut Counts) {
         for (port, packets) in &mut self.out.ports {
@@ -526,9 +653,14 @@ impl PmdContext {
     }
 
     fn recycle(&mut self, packet: Packet) {
-        if self.spare.len() < SPARE_LIMIT {
-            self.spare.push(packet);
-        }
+        recycle_into(&mut self.spare, packet);
+    }
+}
+
+/// Keeps `packet`'s buffer in `spare` unless the pool is full.
+fn recycle_into(spare: &mut Vec<Packet>, packet: Packet) {
+    if spare.len() < SPARE_LIMIT {
+        spare.push(packet);
     }
 }
 

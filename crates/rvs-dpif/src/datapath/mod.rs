@@ -37,7 +37,7 @@
 //!   flows hand their statistics id back through a lock-free channel (freed by the next writer).
 //! * Writers (puts, deletes, flushes, classifier re-ranking) are serialised by the flow mutex.
 //! * A deleted flow is marked dead before it leaves the classifier, so exact-match caches ignore it.
-//! * The packet that caused a miss is not counted in any flow (the handler executes it).
+//! * The packet that caused a miss is not counted in any flow (the upcall path executes it).
 
 mod counters;
 mod dpif_impl;

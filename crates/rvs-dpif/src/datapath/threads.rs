@@ -4,8 +4,9 @@
 //! * Thread `t` of `n` polls the ports at positions `t, t + n, ...` of the current port list (re-read
 //!   every round, so ports added or deleted later are picked up); each port is polled by one thread.
 //! * A thread receives at most [`MAX_BURST`] frames per port per round and processes them before
-//!   polling the next port; when a whole round brings nothing it waits briefly on its ports instead
-//!   of spinning.
+//!   polling the next port; when a whole round brings nothing it waits briefly instead of
+//!   spinning (on the port that received last; the others are polled every round), and does its
+//!   idle housekeeping once every [`IDLE_ROUNDS_PER_HOUSEKEEPING`] idle rounds.
 //! * [`ForwardingThreads::stop`] (or dropping the handle) stops every thread after its current round
 //!   and joins it.
 
@@ -16,10 +17,15 @@ use std::time::Duration;
 
 use rvs_netdev::{MAX_BURST, PacketBatch};
 
+use super::ports::{Port, PortTable};
 use super::{Datapath, ForwardingThread};
 
 /// How long an idle thread waits for its ports per round, in total.
 const IDLE_WAIT: Duration = Duration::from_millis(1);
+/// Idle housekeeping (cache sweep, classifier re-ranking) runs once in this many idle rounds
+/// (about every 10 ms of idleness; counted in rounds, so a stopped clock does not stop it): doing
+/// it every round (each millisecond) cost an idle daemon several percent of a core.
+const IDLE_ROUNDS_PER_HOUSEKEEPING: u32 = 10;
 
 /// Running forwarding threads.
 pub struct ForwardingThreads {
@@ -87,38 +93,60 @@ impl Datapath {
 /// The loop of forwarding thread `index` of `n`.
 fn poll_loop(dp: &Datapath, mut ctx: ForwardingThread, index: usize, n: usize, stop: &AtomicBool) {
     let mut batch = PacketBatch::new();
+    let mut table = dp.shared.ports.load_full();
+    let mut mine = my_ports(&table, index, n);
+    // Position in `mine` of the port that received last: waited on first when idle.
+    let mut last_active = 0;
+    let mut idle_rounds = 0u32;
     while !stop.load(Ordering::Acquire) {
-        let ports = dp.shared.ports.load_full();
-        let mine: Vec<_> = ports
-            .iter()
-            .skip(index)
-            .step_by(n.max(1))
-            .cloned()
-            .collect();
+        let current = dp.shared.ports.load_full();
+        if !Arc::ptr_eq(&current, &table) {
+            table = current;
+            mine = my_ports(&table, index, n);
+            last_active = 0;
+        }
         let mut received = 0;
-        for port in &mine {
+        for (pos, port) in mine.iter().enumerate() {
             // A port that fails to receive is skipped this round (its counters say why).
             let got = port.netdev.rx_batch(&mut batch).unwrap_or(0);
             if got > 0 {
                 received += got;
+                last_active = pos;
                 ctx.process_batch(port.port_no, &mut batch, dp.shared.clock.now_ms());
             }
             batch.clear();
         }
         if received == 0 {
-            ctx.idle(dp.shared.clock.now_ms());
-            let per_port = IDLE_WAIT / u32::try_from(mine.len().max(1)).unwrap_or(1);
-            match mine.first() {
-                Some(_) => {
-                    for port in &mine {
-                        if port.netdev.wait_readable(per_port).unwrap_or(false) {
-                            break;
-                        }
-                    }
-                }
-                None => std::thread::sleep(IDLE_WAIT),
+            if idle_rounds.is_multiple_of(IDLE_ROUNDS_PER_HOUSEKEEPING) {
+                ctx.idle(dp.shared.clock.now_ms());
             }
+            idle_rounds = idle_rounds.wrapping_add(1);
+            wait_for_ports(&mine, last_active);
         }
         debug_assert!(batch.len() <= MAX_BURST);
+    }
+}
+
+/// The ports thread `index` of `n` polls: positions `index, index + n, ...` of `table`.
+fn my_ports(table: &PortTable, index: usize, n: usize) -> Vec<Arc<Port>> {
+    table
+        .iter()
+        .skip(index)
+        .step_by(n.max(1))
+        .cloned()
+        .collect()
+}
+
+/// Waits up to [`IDLE_WAIT`] for the port at `active` (the last to receive, most likely to
+/// receive next) to become readable. The other ports are polled at the start of every round, so a
+/// frame on them waits at most [`IDLE_WAIT`]; one wait per round (instead of one per port) keeps
+/// an idle thread's wake-ups to about one a millisecond.
+fn wait_for_ports(ports: &[Arc<Port>], active: usize) {
+    match ports.get(active).or_else(|| ports.first()) {
+        Some(port) => {
+            // A port that cannot wait (an error) is polled again next round.
+            let _ = port.netdev.wait_readable(IDLE_WAIT);
+        }
+        None => std::thread::sleep(IDLE_WAIT),
     }
 }

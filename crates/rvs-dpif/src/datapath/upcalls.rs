@@ -9,15 +9,18 @@
 //!   what no longer fits is dropped and reported.
 //! * `recv_wait` that receives an upcall keeps it in the handler's stash, which `recv` returns first:
 //!   waiting never loses or reorders anything.
+//! * While an inline callback is registered, forwarding threads hand misses to it instead of
+//!   pushing them (`userspace()` action upcalls are still queued); registering or removing it never
+//!   touches what is queued.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use arc_swap::ArcSwap;
+use arc_swap::{ArcSwap, ArcSwapOption};
 use crossbeam_channel::{Receiver, Sender, bounded};
 use parking_lot::Mutex;
 
-use crate::dpif::Upcall;
+use crate::dpif::{Upcall, UpcallCallback};
 use crate::emc::flow_hash;
 
 /// One handler's queue.
@@ -39,11 +42,15 @@ impl HandlerQueue {
     }
 }
 
-/// Every handler's queue.
+/// A registered inline miss handler.
+pub(crate) struct InlineCallback(pub(crate) Arc<dyn UpcallCallback>);
+
+/// Every handler's queue, and the inline callback if one is registered.
 pub(crate) struct UpcallQueues {
     queues: ArcSwap<Vec<HandlerQueue>>,
     capacity: usize,
     resize: Mutex<()>,
+    inline: ArcSwapOption<InlineCallback>,
 }
 
 impl UpcallQueues {
@@ -58,7 +65,18 @@ impl UpcallQueues {
             ),
             capacity,
             resize: Mutex::new(()),
+            inline: ArcSwapOption::empty(),
         }
+    }
+
+    /// The inline miss handler, if one is registered.
+    pub(crate) fn callback(&self) -> Option<Arc<InlineCallback>> {
+        self.inline.load_full()
+    }
+
+    /// Registers (`Some`) or removes (`None`) the inline miss handler.
+    pub(crate) fn set_callback(&self, cb: Option<Arc<dyn UpcallCallback>>) {
+        self.inline.store(cb.map(|cb| Arc::new(InlineCallback(cb))));
     }
 
     /// Queues `upcall` for the handler chosen by `hash`; false (the upcall is dropped) if that queue

@@ -15,6 +15,11 @@
 //!   value or answered with an error text, and a failed command changes nothing.
 //! * The engine's translator holds the bridges; the bridges reach the engine only through a weak
 //!   reference (their change hook), so dropping the daemon frees everything.
+//! * Misses are handled inline by the forwarding thread that missed (the engine's callback
+//!   registered with the datapath, as OVS's dpif-netdev does): no upcall is queued or lost for a
+//!   miss. Handler threads still run, for `userspace()` action upcalls. The environment variable
+//!   `RVS_UPCALL_MODE=queued` selects the queued path for misses too (for comparisons); the
+//!   datapath holds the callback weakly, so dropping the daemon still frees everything.
 
 mod commands;
 mod dpif_cmds;
@@ -51,6 +56,9 @@ pub use ports::PortEntry;
 
 /// Upcalls each handler's queue holds before further misses are counted as lost.
 const UPCALL_QUEUE_LEN: usize = 16_384;
+/// The environment variable that selects how misses reach the engine: `queued` (handler threads)
+/// or anything else / unset (inline, the default).
+const UPCALL_MODE_ENV: &str = "RVS_UPCALL_MODE";
 
 /// The version string `version` replies with (as `ovs-vswitchd (Open vSwitch) 3.1.0`).
 pub fn version_text() -> String {
@@ -198,6 +206,9 @@ impl Daemon {
             Arc::clone(&clock),
             upcall_config,
         ));
+        if std::env::var(UPCALL_MODE_ENV).as_deref() != Ok("queued") {
+            udpif.enable_inline_upcalls();
+        }
         let weak = Arc::downgrade(&udpif);
         ofproto.set_change_hook(Box::new(move || {
             if let Some(udpif) = weak.upgrade() {
