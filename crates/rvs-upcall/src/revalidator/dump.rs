@@ -72,9 +72,6 @@ pub struct RevalidatorDump<'d> {
     ids: Vec<UkeyId>,
     /// Which of `flows` were KEPT in place (reused per batch).
     kept: Vec<bool>,
-    /// The ukeys the batch call found but did not keep (reused per batch): the full path starts
-    /// from them instead of looking them up again.
-    found: Vec<Option<Arc<Ukey>>>,
     /// Ukeys the full path KEPT (reused per batch): settled for the sweep right away.
     settled: Vec<UkeyId>,
     kill_warned: bool,
@@ -101,7 +98,6 @@ impl<'d> RevalidatorDump<'d> {
             terse: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             ids: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kept: Vec::with_capacity(REVALIDATE_MAX_BATCH),
-            found: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             settled: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kill_warned: false,
             adaptive: AdaptiveDump::for_round(udpif, &ctx),
@@ -168,7 +164,6 @@ impl<'d> RevalidatorDump<'d> {
         let terse = std::mem::take(&mut self.terse);
         let mut ids = std::mem::take(&mut self.ids);
         let mut kept = std::mem::take(&mut self.kept);
-        let mut found = std::mem::take(&mut self.found);
         let mut settled = std::mem::take(&mut self.settled);
         settled.clear();
         ids.clear();
@@ -179,19 +174,13 @@ impl<'d> RevalidatorDump<'d> {
         kept.clear();
         if !kill_them_all {
             // The steady case of the whole batch first, under the batch's shard locks.
-            udpif.ukeys.with_ukeys_stamp(
-                &ids,
-                self.ctx.dump_seq,
-                &mut kept,
-                Some(&mut found),
-                |i, ukey, g| {
+            udpif
+                .ukeys
+                .with_ukeys_stamp(&ids, self.ctx.dump_seq, &mut kept, |i, ukey, g| {
                     terse
                         .get(i)
                         .is_some_and(|f| self.keep_in_place(ukey, g, f, max_idle, now))
-                },
-            );
-        } else {
-            found.clear();
+                });
         }
         for (i, t) in terse.iter().enumerate() {
             if kept.get(i).copied().unwrap_or(false) {
@@ -205,8 +194,7 @@ impl<'d> RevalidatorDump<'d> {
                     &built
                 }
             };
-            let ukey = found.get_mut(i).and_then(Option::take);
-            if self.revalidate_flow(f, ukey, kill_them_all, max_idle, now, &mut ops)
+            if self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops)
                 && let Some(id) = ids.get(i)
             {
                 settled.push(*id);
@@ -218,7 +206,7 @@ impl<'d> RevalidatorDump<'d> {
             let dump_seq = self.ctx.dump_seq;
             udpif
                 .ukeys
-                .with_ukeys_stamp(&settled, dump_seq, &mut kept, None, |_, _, g| {
+                .with_ukeys_stamp(&settled, dump_seq, &mut kept, |_, _, g| {
                     if g.state() == UkeyState::Operational && g.dump_seq == dump_seq {
                         g.missed_dumps = 0;
                         true
@@ -231,8 +219,6 @@ impl<'d> RevalidatorDump<'d> {
         self.terse = terse;
         self.ids = ids;
         self.kept = kept;
-        found.clear();
-        self.found = found;
         self.settled = settled;
         if !ops.is_empty() {
             udpif.push_dp_ops(ops);
@@ -241,13 +227,10 @@ impl<'d> RevalidatorDump<'d> {
     }
 
     /// The full path for one dumped flow; true if it KEPT an OPERATIONAL ukey (handled in this
-    /// dump), which the caller may then settle for the sweep. `found` is the flow's ukey as the
-    /// batch call found it in the maps (`None`: look it up, or adopt the flow); if that ukey has
-    /// been deleted since, the flow is handled as if it had not been found.
+    /// dump), which the caller may then settle for the sweep.
     fn revalidate_flow(
         &self,
         f: &DpifFlow,
-        found: Option<Arc<Ukey>>,
         kill_them_all: bool,
         max_idle: u64,
         now: u64,
@@ -255,12 +238,7 @@ impl<'d> RevalidatorDump<'d> {
     ) -> bool {
         let udpif = self.udpif;
         let env = &udpif.env;
-        let from_batch = found.is_some();
-        let acquired = match found {
-            Some(ukey) => Ok(ukey),
-            None => udpif.ukey_acquire(f),
-        };
-        let ukey = match acquired {
+        let ukey = match udpif.ukey_acquire(f) {
             Ok(ukey) => ukey,
             Err(AcquireError::Busy) => {
                 env.coverage.inc(Counter::UpcallUkeyContention);
@@ -285,12 +263,6 @@ impl<'d> RevalidatorDump<'d> {
             env.coverage.inc(Counter::UpcallUkeyContention);
             return false;
         };
-        if from_batch && g.state() >= UkeyState::Deleted {
-            // Replaced or removed since the batch call found it: look the name up again.
-            drop(g);
-            drop(ukey);
-            return self.revalidate_flow(f, None, kill_them_all, max_idle, now, ops);
-        }
         g.offloaded = f.attrs.offloaded;
         let layer = f.attrs.dp_layer;
         match g.dp_layer {

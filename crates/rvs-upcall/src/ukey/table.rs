@@ -264,8 +264,8 @@ impl UkeyTable {
     }
 
     /// The ukey in slot `slot` (an index from [`UkeyTable::find_slot`] since the last change).
-    pub(crate) fn ukey_at(&self, slot: usize) -> Option<&Arc<Ukey>> {
-        self.slots.get(slot)?.ukey.as_ref()
+    pub(crate) fn ukey_at(&self, slot: usize) -> Option<&Ukey> {
+        self.slots.get(slot)?.ukey.as_deref()
     }
 
     /// Stamps slot `slot` (an index from [`UkeyTable::find_slot`] since the last change) with

@@ -30,16 +30,6 @@ use crate::sync::{Mutex, MutexGuard};
 
 type Shard = UkeyTable;
 
-/// A ukey locked by [`UkeyMaps::with_ukeys_stamp`]: (guard index, slot, flow index, ukey, its
-/// locked inner part).
-type LockedInBatch<'a> = (
-    usize,
-    usize,
-    usize,
-    &'a Arc<Ukey>,
-    MutexGuard<'a, UkeyInner>,
-);
-
 /// What an install attempt did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InstallOutcome {
@@ -128,10 +118,6 @@ impl UkeyMaps {
     /// the ukey named `ids[i]`, if there is one and its lock was free (`inner` is its locked inner
     /// part), and `kept[i]` (resized to `ids.len()`) records whether it returned true (the slot is
     /// then stamped with `dump_seq`). `f` must not touch the maps or lock other ukeys.
-    /// With `found`, `found[i]` (resized to `ids.len()`) gets a reference to the ukey `f` was
-    /// called on and returned false for (`None` for the others), so that the caller's full path
-    /// need not look it up again; the reference is taken only for those (no atomic operation on
-    /// a kept ukey).
     ///
     /// The batch's shards are try-locked once each, in flow order (a busy shard's flows are left
     /// out: `f` is not called for them and their `kept` stays false, so the caller takes its
@@ -147,15 +133,10 @@ impl UkeyMaps {
         ids: &[UkeyId],
         dump_seq: u64,
         kept: &mut Vec<bool>,
-        mut found: Option<&mut Vec<Option<Arc<Ukey>>>>,
         mut f: impl FnMut(usize, &Ukey, &mut UkeyInner) -> bool,
     ) {
         kept.clear();
         kept.resize(ids.len(), false);
-        if let Some(found) = found.as_deref_mut() {
-            found.clear();
-            found.resize(ids.len(), None);
-        }
         // Per shard, 1 + the index of its guard in `guards`, or 0 (not tried yet) or NOT_LOCKED.
         const NOT_LOCKED: u8 = u8::MAX;
         let mut guard_of = vec![0u8; self.shards.len()];
@@ -201,7 +182,7 @@ impl UkeyMaps {
         // (guard index, slot, flow index) of the kept ukeys, stamped once the ukeys are unlocked.
         let mut stamps: Vec<(usize, usize, usize)> = Vec::with_capacity(flows.len());
         {
-            let mut locked: Vec<LockedInBatch<'_>> = flows
+            let mut locked: Vec<(usize, usize, usize, &Ukey, MutexGuard<'_, UkeyInner>)> = flows
                 .iter()
                 .filter_map(|&(g, i)| {
                     let map = guards.get(g)?;
@@ -225,8 +206,6 @@ impl UkeyMaps {
             for (g, slot, i, ukey, inner) in &mut locked {
                 if f(*i, ukey, inner) {
                     stamps.push((*g, *slot, *i));
-                } else if let Some(entry) = found.as_deref_mut().and_then(|v| v.get_mut(*i)) {
-                    *entry = Some(Arc::clone(ukey));
                 }
             }
         }
@@ -410,8 +389,7 @@ mod tests {
         let held_shard = maps.shards[busy_shard].lock();
         let mut kept = Vec::new();
         let mut called = Vec::new();
-        let mut found = Vec::new();
-        maps.with_ukeys_stamp(&ids, 5, &mut kept, Some(&mut found), |i, u, _inner| {
+        maps.with_ukeys_stamp(&ids, 5, &mut kept, |i, u, _inner| {
             assert_eq!(u.id(), &ids[i]);
             called.push(i);
             i % 2 == 0
@@ -423,11 +401,6 @@ mod tests {
             let expect_call = i < ukeys.len() && i != busy_ukey && maps.shard_of(id) != busy_shard;
             assert_eq!(called.contains(&i), expect_call, "flow {i}");
             assert_eq!(kept[i], expect_call && i % 2 == 0, "flow {i}");
-            assert_eq!(
-                found[i].as_ref().map(|u| u.id()),
-                (expect_call && i % 2 == 1).then_some(id),
-                "flow {i}"
-            );
             let stamp = maps.shards[maps.shard_of(id)].lock().stamp_of(id);
             if i < ukeys.len() {
                 assert_eq!(stamp, Some(if kept[i] { 5 } else { 0 }), "flow {i}");
