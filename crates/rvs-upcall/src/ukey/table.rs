@@ -237,18 +237,6 @@ impl UkeyTable {
         Some(stamped)
     }
 
-    /// Reads the first UFID word of the ukey in the home slot of `id` (whichever ukey it is), so
-    /// that the ukey's first cache line (its id, `Arc` counters and lock) is on its way before
-    /// [`UkeyTable::find_slot`] compares ids. Call it after [`UkeyTable::touch`] for the whole
-    /// batch: it has no branch that depends on the loaded value, so the misses of a batch overlap.
-    /// The value means nothing.
-    pub(crate) fn touch_home_ukey(&self, id: &UkeyId) -> u64 {
-        self.slots
-            .get(home(id, self.bits))
-            .and_then(|slot| slot.ukey.as_ref())
-            .map_or(0, |u| u64::from(u.id().ufid.parts[0]))
-    }
-
     /// Reads the home slot of `id` and returns its metadata word, so that the slot's cache line
     /// is on its way before [`UkeyTable::find_slot`] needs it (a batch touches all its slots first,
     /// then their misses overlap). The value means nothing.

@@ -171,14 +171,6 @@ impl UkeyMaps {
             }
         }
         std::hint::black_box(touched);
-        // Then the ukeys those slots point to (their first line: id and lock).
-        let mut touched = 0u64;
-        for &(g, i) in &flows {
-            if let (Some(map), Some(id)) = (guards.get(g), ids.get(i)) {
-                touched = touched.wrapping_add(map.touch_home_ukey(id));
-            }
-        }
-        std::hint::black_box(touched);
         // (guard index, slot, flow index) of the kept ukeys, stamped once the ukeys are unlocked.
         let mut stamps: Vec<(usize, usize, usize)> = Vec::with_capacity(flows.len());
         {
