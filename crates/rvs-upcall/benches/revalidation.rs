@@ -5,7 +5,8 @@
 //! * `RVS_BENCH_PARTS=mem,fake,datapath` which parts run (default all three, in this order);
 //! * `RVS_BENCH_ROUNDS=5` rounds measured per (size, revalidators, phase); medians are printed
 //!   next to every raw value;
-//! * `RVS_BENCH_HANDLERS=1,2` handler threads for the flow-setup part.
+//! * `RVS_BENCH_HANDLERS=1,2` handler threads for the flow-setup part;
+//! * `RVS_BENCH_REVALIDATORS=1,2` and `RVS_BENCH_PHASES=steady,flow_mod` which rounds run.
 //!
 //! Parts:
 //! * `mem`: bytes per ukey (RSS growth while building N ukeys in a fresh `UkeyMaps`, plus
@@ -132,8 +133,10 @@ fn unlimited(udpif: &Udpif) {
 /// Steady and flow-mod rounds with 1 and 2 revalidators; one JSON line per series.
 fn rounds(udpif: &Udpif, dpif: &str, n: u32, reps: usize) {
     udpif.run_round(1); // stamps every ukey with a dump_seq
-    for revalidators in [1usize, 2] {
-        for phase in ["steady", "flow_mod"] {
+    let revalidator_counts = env_numbers("RVS_BENCH_REVALIDATORS", &[1, 2]);
+    let phases = env_list("RVS_BENCH_PHASES", &["steady", "flow_mod"]);
+    for revalidators in revalidator_counts.iter().map(|&r| r as usize) {
+        for phase in phases.iter().map(String::as_str) {
             let mut wall = Vec::new();
             let mut cpu = Vec::new();
             for _ in 0..reps {

@@ -27,7 +27,7 @@ use crate::config::REVALIDATE_MAX_BATCH;
 use crate::coverage::Counter;
 use crate::log::Level;
 use crate::udpif::Udpif;
-use crate::ukey::{Ukey, UkeyId, UkeyInner, UkeyParams, UkeyState};
+use crate::ukey::{Ukey, UkeyId, UkeyInner, UkeyParams, UkeyState, layer_code};
 
 /// Why no ukey could be acquired for a dumped flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -266,11 +266,11 @@ impl<'d> RevalidatorDump<'d> {
         g.offloaded = f.attrs.offloaded;
         let layer = f.attrs.dp_layer;
         match g.dp_layer {
-            None => g.dp_layer = Some(layer),
+            None => g.set_dp_layer(layer),
             Some(old) if layer_change_resets_stats(old, layer) => {
                 env.coverage.inc(Counter::UkeyDpChange);
                 g.stats = FlowStats::default();
-                g.dp_layer = Some(layer);
+                g.set_dp_layer(layer);
             }
             Some(_) => {}
         }
@@ -361,7 +361,7 @@ impl RevalidatorDump<'_> {
         if g.state() != UkeyState::Operational
             || g.dump_seq == self.ctx.dump_seq
             || g.reval_seq != self.ctx.reval_seq
-            || g.dp_layer != Some(f.attrs.dp_layer)
+            || !g.same_layer_code(layer_code(f.attrs.dp_layer))
         {
             return false;
         }

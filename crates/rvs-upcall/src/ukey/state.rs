@@ -58,10 +58,10 @@ pub enum Transition {
     Invalid,
 }
 
-/// The mutable debug trail of transitions.
+/// The mutable debug trail of transitions: who moved the state last, and where (the state itself
+/// is a separate field of the ukey, on its hot cache line).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct StateTrail {
-    pub(crate) state: UkeyState,
     pub(crate) thread: u64,
     pub(crate) location: &'static str,
 }
@@ -69,7 +69,6 @@ pub(crate) struct StateTrail {
 impl StateTrail {
     pub(crate) fn new(location: &'static str) -> StateTrail {
         StateTrail {
-            state: UkeyState::Created,
             thread: thread_id(),
             location,
         }
@@ -84,15 +83,17 @@ pub fn is_legal(from: UkeyState, to: UkeyState) -> bool {
         || (from == UkeyState::Operational && to == UkeyState::Evicting)
 }
 
-/// Moves `trail` to `dst` if legal; `label` names the ukey in messages; `location` says who asked.
+/// Moves `state` to `dst` if legal, updating `trail`; `label` names the ukey in messages;
+/// `location` says who asked.
 pub(crate) fn transition(
+    state: &mut UkeyState,
     trail: &mut StateTrail,
     dst: UkeyState,
     label: &dyn fmt::Display,
     location: &'static str,
     env: &Env,
 ) -> Transition {
-    let src = trail.state;
+    let src = *state;
     if dst < src {
         env.coverage.inc(Counter::UkeyStateBackwards);
         env.log.write(
@@ -108,7 +109,7 @@ pub(crate) fn transition(
         return Transition::Done;
     }
     let result = if is_legal(src, dst) {
-        trail.state = dst;
+        *state = dst;
         Transition::Done
     } else {
         env.coverage.inc(Counter::UkeyStateInvalid);
@@ -179,13 +180,13 @@ mod tests {
             for t in ALL {
                 let env = env();
                 let mut trail = StateTrail::new("test");
-                trail.state = f;
-                let r = transition(&mut trail, t, &"u", "here", &env);
+                let mut state = f;
+                let r = transition(&mut state, &mut trail, t, &"u", "here", &env);
                 let backwards = env.coverage.get(Counter::UkeyStateBackwards);
                 let invalid = env.coverage.get(Counter::UkeyStateInvalid);
                 if t < f {
                     assert_eq!(
-                        (r, trail.state, backwards, invalid),
+                        (r, state, backwards, invalid),
                         (Transition::Backwards, f, 1, 0)
                     );
                     assert_eq!(
@@ -193,13 +194,10 @@ mod tests {
                         "a refused backwards move keeps the trail"
                     );
                 } else if f == t && t == Operational || is_legal(f, t) {
-                    assert_eq!(
-                        (r, trail.state, backwards, invalid),
-                        (Transition::Done, t, 0, 0)
-                    );
+                    assert_eq!((r, state, backwards, invalid), (Transition::Done, t, 0, 0));
                 } else {
                     assert_eq!(
-                        (r, trail.state, backwards, invalid),
+                        (r, state, backwards, invalid),
                         (Transition::Invalid, f, 0, 1)
                     );
                     assert_eq!(trail.location, "here");

@@ -190,9 +190,8 @@ impl UkeyMaps {
                 acc ^ inner.dump_seq
                     ^ inner.reval_seq
                     ^ inner.stats.n_packets
-                    ^ inner.created
                     ^ u64::from(inner.missed_dumps)
-                    ^ inner.dp_layer.map_or(0, |l| l.len() as u64)
+                    ^ u64::from(inner.layer_code)
                     ^ inner.state() as u64
             });
             std::hint::black_box(touched);
