@@ -137,6 +137,11 @@ impl DatapathConfig {
     }
 }
 
+/// Flows the UFID index holds before its first resize: dpif-netdev's per-thread flow table limit
+/// (`MAX_FLOWS`). A burst of new flows then installs without stopping to copy the index (about
+/// 1 MiB of table, touched only as it fills).
+const UFID_INDEX_CAPACITY: usize = 65_536;
+
 /// What the flow mutex protects.
 #[derive(Default)]
 pub(crate) struct WriterState {
@@ -215,6 +220,7 @@ impl Datapath {
             by_ufid: papaya::HashMap::builder()
                 .hasher(foldhash::fast::RandomState::default())
                 .resize_mode(papaya::ResizeMode::Blocking)
+                .capacity(UFID_INDEX_CAPACITY)
                 .build(),
             slots: FlowSlots::new(),
             stats: FlowStatsTable::new(),

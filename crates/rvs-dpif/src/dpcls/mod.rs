@@ -17,6 +17,7 @@
 //! * Ranking: every subtable counts its hits; [`Dpcls::rerank`] republishes the list sorted by hits since
 //!   the previous re-rank (busiest first) and resets the counts.
 
+mod keys;
 mod subtable;
 
 use std::sync::Arc;

@@ -3,9 +3,9 @@
 //! # Invariants
 //! * `word_index` lists, in increasing order, the flow words where the mask is non-zero; a [`MiniKey`] is
 //!   `flow[w] & mask[w]` for exactly those words, so two flows have the same key iff they agree on the mask.
-//! * `entries` maps keys to entries; at most one entry per key.
+//! * `entries` maps keys to entries; at most one entry per key. Keys are hashed once, with the
+//!   subtable's own random seed (see the `keys` module), so growing the map re-hashes nothing.
 
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
@@ -13,6 +13,7 @@ use crossbeam_utils::CachePadded;
 use rvs_flow::{FLOW_WORDS, Flow, Wildcards};
 
 use super::InsertError;
+use super::keys::{MaskedWords, PassThroughState, Probe, StoredKey};
 
 /// The masked words of a flow under one subtable's mask, stored inline (no allocation on lookup).
 #[derive(Clone, Copy)]
@@ -44,80 +45,13 @@ impl MiniKey {
     }
 }
 
-/// Stored form of a key: just the words in use.
-#[derive(Clone, PartialEq, Eq)]
-struct StoredKey(Box<[u64]>);
-
-impl Hash for StoredKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_words(&self.0, state);
-    }
-}
-
-/// Borrowed form used for lookups, hashing exactly as [`StoredKey`].
-struct KeyRef<'a>(&'a [u64]);
-
-impl Hash for KeyRef<'_> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        hash_words(self.0, state);
-    }
-}
-
-impl papaya::Equivalent<StoredKey> for KeyRef<'_> {
-    fn equivalent(&self, key: &StoredKey) -> bool {
-        *self.0 == *key.0
-    }
-}
-
-/// A packet's key under a subtable's mask, computed word by word while hashing and comparing
-/// (no copy of the key): hashes and compares exactly as the [`StoredKey`] of the same words.
-struct MaskedRef<'a> {
-    flow: &'a [u64; FLOW_WORDS],
-    mask: &'a [u64; FLOW_WORDS],
-    word_index: &'a [u8],
-}
-
-impl MaskedRef<'_> {
-    #[inline]
-    fn words(&self) -> impl Iterator<Item = u64> + '_ {
-        self.word_index.iter().map(|&w| {
-            let w = usize::from(w);
-            match (self.flow.get(w), self.mask.get(w)) {
-                (Some(f), Some(m)) => f & m,
-                _ => 0,
-            }
-        })
-    }
-}
-
-impl Hash for MaskedRef<'_> {
-    #[inline]
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        for w in self.words() {
-            state.write_u64(w);
-        }
-    }
-}
-
-impl papaya::Equivalent<StoredKey> for MaskedRef<'_> {
-    #[inline]
-    fn equivalent(&self, key: &StoredKey) -> bool {
-        key.0.len() == self.word_index.len() && self.words().zip(key.0.iter()).all(|(a, &b)| a == b)
-    }
-}
-
-#[inline]
-fn hash_words<H: Hasher>(words: &[u64], state: &mut H) {
-    for w in words {
-        state.write_u64(*w);
-    }
-}
-
 /// All entries that share one mask.
 pub struct Subtable<T: Send + Sync + 'static> {
     mask: Wildcards,
     word_index: Box<[u8]>,
-    entries: papaya::HashMap<StoredKey, Arc<T>, foldhash::fast::RandomState>,
+    /// Hashes the masked words of keys and probes (random per subtable).
+    seed: foldhash::fast::RandomState,
+    entries: papaya::HashMap<StoredKey, Arc<T>, PassThroughState>,
     /// Hits since the last re-rank.
     pub(super) hits: CachePadded<AtomicU64>,
 }
@@ -129,12 +63,13 @@ impl<T: Send + Sync + 'static> Subtable<T> {
             .filter(|i| map & (1 << i) != 0)
             .collect();
         let entries = papaya::HashMap::builder()
-            .hasher(foldhash::fast::RandomState::default())
+            .hasher(PassThroughState)
             .resize_mode(papaya::ResizeMode::Blocking)
             .build();
         Subtable {
             mask,
             word_index,
+            seed: foldhash::fast::RandomState::default(),
             entries,
             hits: CachePadded::new(AtomicU64::new(0)),
         }
@@ -158,18 +93,21 @@ impl<T: Send + Sync + 'static> Subtable<T> {
     /// The entry whose masked key equals `flow & mask`, if any.
     #[inline]
     pub fn lookup(&self, flow: &Flow) -> Option<Arc<T>> {
-        let key = MaskedRef {
-            flow: flow.words(),
-            mask: self.mask.masks.words(),
-            word_index: &self.word_index,
-        };
+        let key = Probe::masked(
+            MaskedWords {
+                flow: flow.words(),
+                mask: self.mask.masks.words(),
+                word_index: &self.word_index,
+            },
+            &self.seed,
+        );
         let guard = self.entries.guard();
         self.entries.get(&key, &guard).cloned()
     }
 
     pub(super) fn insert(&self, flow: &Flow, entry: Arc<T>) -> Result<(), InsertError> {
         let key = MiniKey::of(flow, &self.mask, &self.word_index);
-        let stored = StoredKey(key.as_slice().into());
+        let stored = StoredKey::new(key.as_slice(), &self.seed);
         let guard = self.entries.guard();
         match self.entries.try_insert(stored, entry, &guard) {
             Ok(_) => Ok(()),
@@ -181,7 +119,7 @@ impl<T: Send + Sync + 'static> Subtable<T> {
         let key = MiniKey::of(flow, &self.mask, &self.word_index);
         let guard = self.entries.guard();
         self.entries
-            .remove(&KeyRef(key.as_slice()), &guard)
+            .remove(&Probe::of_words(key.as_slice(), &self.seed), &guard)
             .is_some()
     }
 

@@ -46,9 +46,15 @@ const TPACKET_V3: i32 = 2;
 
 /// How an [`AfPacketNetdev`] is set up.
 ///
-/// The defaults give a 16 MiB ring (64 blocks of 256 KiB). A frame takes its length plus 82 bytes
-/// of header, rounded up to 16: a 64-byte frame 160 bytes, a 1514-byte frame 1600 bytes. So the
-/// ring holds about 10,000 full-size or 100,000 minimum-size frames that nobody reads in time.
+/// The defaults give a 16 MiB ring (128 blocks of 128 KiB). A frame takes its length plus 82
+/// bytes of header, rounded up to 16: a 64-byte frame 160 bytes, a 1514-byte frame 1600 bytes. So
+/// the ring holds about 10,000 full-size or 100,000 minimum-size frames that nobody reads in time.
+///
+/// The kernel hands a block over when it is full *or* `block_timeout_ms` after it was opened, so
+/// under a burst that the reader cannot keep up with, each block holds at most one timeout's worth
+/// of frames: at 400 kpps and 1 ms, 400 frames of 160 bytes (64 KiB). What bounds the backlog is
+/// then the number of blocks, not their size; so the blocks are only as large as a 64 KiB GSO
+/// frame needs (128 KiB), and there are many of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AfPacketConfig {
     /// Bytes per ring block: a multiple of the page size (a power of two wastes no memory).
@@ -79,8 +85,8 @@ pub struct AfPacketConfig {
 impl Default for AfPacketConfig {
     fn default() -> Self {
         AfPacketConfig {
-            block_size: 256 * 1024,
-            block_count: 64,
+            block_size: 128 * 1024,
+            block_count: 128,
             frame_size: 2048,
             block_timeout_ms: 1,
             rcvbuf: Some(4 * 1024 * 1024),
