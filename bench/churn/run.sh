@@ -18,6 +18,8 @@
 #   APPEND=0  1: append to an existing raw file instead of starting a new one
 #   OUT=bench/results/churn-<date>.md  (RAW = OUT with .raw.jsonl, SVG = OUT with -60k.svg)
 #   OVS_CHURN_HARNESS  the shared OVS harness (default ../shared/ovs-baseline/churn beside the repo)
+#   SWITCHES="ovs rvs"  which switches to run (e.g. SWITCHES=rvs for a quick look at rvs alone;
+#             the report's ratios need both)
 #   OVSB=/tmp/rvschurn NS=rvschurn  state dir and netns this script creates and removes
 #   NICE=-10  scheduling priority of this script and everything it starts (generator, both
 #             switches, samplers): the machine is shared, and at the default priority other
@@ -158,7 +160,7 @@ print("  %s %s %s: kept %s [%s..%s] limit %s dump %s ms installs/s %s lost/s %s 
 
 echo "### $(date -Is) $(uname -r) $(nproc) cpus; $(uptime); nice $(nice); autogroup $AUTOGROUP" >> "$LOG"
 if [ "$CHECK" = 1 ]; then
-    for sw in ovs rvs; do
+    for sw in ${SWITCHES:-ovs rvs}; do
         start_switch "$sw"
         pid=$(switch_pid "$sw")
         drv "$sw" 120 --check > "$OVSB/drv.out" 2>>"$LOG" || true
@@ -175,7 +177,7 @@ for c in "${cfgs[@]}"; do
     flow_limit=200000
     for kv in $other; do case $kv in flow-limit=*) flow_limit=${kv#flow-limit=} ;; esac; done
     for rate in ${rates//,/ }; do
-        for sw in ovs rvs; do
+        for sw in ${SWITCHES:-ovs rvs}; do
             log "$name rate $rate: $sw"
             # shellcheck disable=SC2086
             start_switch "$sw" $other
