@@ -240,7 +240,7 @@ fn inline_installs_racing_revalidation_rounds_credit_every_packet_once() {
     const ROUNDS: u16 = 200;
     let s = setup();
     // Flows idle for 20 ms (4 revalidator rounds of the virtual clock) are deleted while the
-    // forwarding threads keep hitting a window of 64 flows that moves by 4 flows a round, so hits
+    // forwarding threads keep hitting a window of 16 of 32 flows that moves by 4 flows a round (a flow is idle for 4 rounds, right at max-idle), so hits
     // race deletes (the datapath's grace period makes the deletes' final statistics exact) and
     // deleted flows are installed again inline.
     s.udpif.config().set_max_idle_ms(20);
@@ -251,10 +251,16 @@ fn inline_installs_racing_revalidation_rounds_credit_every_packet_once() {
             let s = &s;
             scope.spawn(move || {
                 let mut pmd = s.dp.forwarding_thread(t).expect("forwarding context");
+                let start_ms = s.clock.now_ms();
                 for round in 0..ROUNDS {
+                    // Paced by the revalidator rounds (one per 5 ms of the virtual clock), so that
+                    // flows do go idle and get deleted.
+                    while s.clock.now_ms() < start_ms + 5 * u64::from(round) {
+                        std::thread::yield_now();
+                    }
                     // New flows and flows seen before, from both threads.
                     let frames: Vec<Vec<u8>> =
-                        (0..16u16).map(|i| frame(9, (round * 4 + i) % 64)).collect();
+                        (0..16u16).map(|i| frame(9, (round * 4 + i) % 32)).collect();
                     send(s, &mut pmd, &frames);
                     std::thread::yield_now();
                 }

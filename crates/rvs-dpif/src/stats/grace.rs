@@ -5,28 +5,35 @@
 //! # Protocol
 //! * A global `epoch` starts at 1 and is only increased (one read-modify-write per grace period,
 //!   never on the packet path).
-//! * Each forwarding context owns a [`QuiescentReader`]: one cache-padded word that only it stores
-//!   to. `0` means *offline* (idle, waiting for packets, inside a blocking callback: it holds no
+//! * Each forwarding context owns a [`QuiescentReader`]: one cache-padded word that only it
+//!   changes. `0` means *offline* (idle, waiting for packets, inside a blocking callback: it holds no
 //!   flow it has classified without having counted it); any other value is the epoch the context
 //!   read at its last *quiescent point* (the start of a batch).
-//! * [`QuiescentReader::enter`] is that quiescent point: an online context loads the epoch
-//!   (Acquire) and stores it (Release) only if it changed — no read-modify-write, no shared store.
-//!   Going online from offline swaps the word (an RMW on the context's own line), see below.
-//! * [`QuiescentReader::leave`] stores 0 (Release) after the context added the statistics of
+//! * [`QuiescentReader::enter`] is that quiescent point: the context loads the epoch (Acquire; a
+//!   line written once per grace period) and, only if it changed or the context was offline, swaps
+//!   it into its word (AcqRel). The packet path thus costs one load and a compare per chunk: no
+//!   shared write, and no RMW except once per grace period on the context's own line.
+//! * [`QuiescentReader::leave`] swaps 0 in (Release) after the context added the statistics of
 //!   everything it classified.
+//! * Every write to a word is an RMW (swaps by the owner, `fetch_or(0)` by waiters). Plain stores
+//!   would do for the owner in the memory model, but loom 0.7 can place a plain store before RMWs
+//!   that read the value it overwrote, and then cannot check the models.
 //! * [`GracePeriods::synchronize`], called after the flows were marked dead and taken out of the
 //!   classifiers: bumps the epoch to `target`, then for every registered word does one RMW
-//!   (`fetch_or(0)`, which reads the latest value) and waits until it reads 0 or a value ≥ `target`.
+//!   (`fetch_or(0)`, which reads the latest value) until it reads 0 or a value ≥ `target`.
 //!
 //! # Why it is exact
 //! * Reading `v ≥ target`: the context loaded the epoch after the bump (Acquire on the epoch pairs
 //!   with the bump's Release), so everything it classifies after that store misses the deleted
-//!   flows; the Release store of `v` publishes every statistics update it made before.
-//! * Reading 0: the context's updates before `leave` are published by that Release store. If it comes
+//!   flows; the Release swap of `v` publishes every statistics update it made before.
+//! * Reading 0: the context's updates before `leave` are published by that Release swap. If it comes
 //!   back online, its swap is after the waiter's RMW in the word's modification order (the waiter
 //!   read 0), so the swap reads the waiter's write (or a later one) and synchronizes with it: the
 //!   context sees the removal.
-//! * Reading `0 < v < target`: the waiter waits, re-reading with plain Acquire loads.
+//! * Reading `0 < v < target`: the waiter waits and decides again on an RMW, not on a load: a load
+//!   could return an OFFLINE that was already followed by the context going online again at an old
+//!   epoch (it read the epoch before the bump) and classifying to a deleted flow. The RMWs write a
+//!   context's line only while a delete waits for that context.
 //!
 //! # Invariants
 //! * Only the owning context stores to its word; the waiter's RMW writes back the value it read.
@@ -35,8 +42,9 @@
 //!   land on a later flow.
 //! * The wait is bounded: after [`GracePeriods::synchronize`]'s timeout it gives up on the contexts
 //!   still online and returns `false`, and the caller counts it (`datapath_grace_period_timeout`);
-//!   the statistics it then reads may miss the updates of those contexts' current batch. Under loom
-//!   there is no timeout.
+//!   the statistics it then reads may miss the updates of those contexts' current batch.
+//! * The loom models (`grace_loom.rs`) check the decision of [`GraceWait::poll`] (a spin loop of
+//!   RMWs is beyond loom 0.7: it reports a livelock), the stress tests the waiting.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -103,37 +111,58 @@ impl GracePeriods {
     /// point or gone offline. Call it after the flows were made unreachable (dead, out of the
     /// classifiers): when it returns `true`, no context can add to their statistics any more.
     ///
-    /// Busy-waits briefly, then yields; gives up after `timeout` and returns `false` (never under
-    /// loom). Never call it from an online context (it would wait for itself).
+    /// Busy-waits briefly, then yields; gives up after `timeout` and returns `false`. Never call it
+    /// from an online context (it would wait for itself).
     pub fn synchronize(&self, timeout: Duration) -> bool {
-        let target = self.shared.epoch.fetch_add(1, Ordering::AcqRel) + 1;
-        let readers: Vec<_> = self.shared.readers.lock().clone();
+        let mut wait = self.begin();
         let started = Instant::now();
-        let mut complete = true;
-        for word in &readers {
-            // An RMW reads the latest value of the word (see the module documentation).
-            let mut seen = word.fetch_or(0, Ordering::AcqRel);
-            let mut spins = 0u32;
-            while seen != OFFLINE && seen < target {
-                if spins < SPINS_BEFORE_YIELD || cfg!(loom) {
-                    spins += 1;
-                    spin_wait();
-                } else {
-                    if started.elapsed() >= timeout {
-                        complete = false;
-                        break;
-                    }
-                    std::thread::yield_now();
-                }
-                seen = word.load(Ordering::Acquire);
+        let mut spins = 0u32;
+        while !wait.poll() {
+            if spins < SPINS_BEFORE_YIELD {
+                spins += 1;
+                spin_wait();
+            } else if started.elapsed() >= timeout {
+                return false;
+            } else {
+                std::thread::yield_now();
             }
         }
-        complete
+        true
+    }
+
+    /// Starts a grace period: bumps the epoch. [`GraceWait::poll`] then tells whether it is over.
+    pub(crate) fn begin(&self) -> GraceWait {
+        let target = self.shared.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        let pending = self.shared.readers.lock().clone();
+        GraceWait { target, pending }
     }
 
     /// Number of registered contexts.
     pub fn readers(&self) -> usize {
         self.shared.readers.lock().len()
+    }
+}
+
+/// A grace period in progress (see [`GracePeriods::begin`]).
+#[derive(Debug)]
+pub(crate) struct GraceWait {
+    /// The epoch the contexts must reach (or be offline).
+    target: u64,
+    /// The words of the contexts not yet seen past the grace period.
+    pending: Vec<Arc<CachePadded<AtomicU64>>>,
+}
+
+impl GraceWait {
+    /// True once every context was seen offline or at an epoch ≥ the target. Decides only on
+    /// values read by an RMW (`fetch_or(0)`), which reads the latest value of a word (see the
+    /// module documentation); a context seen past the grace period is not looked at again.
+    pub(crate) fn poll(&mut self) -> bool {
+        let target = self.target;
+        self.pending.retain(|word| {
+            let seen = word.fetch_or(0, Ordering::AcqRel);
+            seen != OFFLINE && seen < target
+        });
+        self.pending.is_empty()
     }
 }
 
@@ -148,17 +177,18 @@ impl QuiescentReader {
             self.word.swap(epoch, Ordering::AcqRel);
             self.announced = epoch;
         } else if epoch != self.announced {
-            self.word.store(epoch, Ordering::Release);
+            // Once per grace period: an RMW on the context's own line, like every write to it.
+            self.word.swap(epoch, Ordering::Release);
             self.announced = epoch;
         }
     }
 
-    /// Goes offline: the context counted everything it classified and will not use a classified
+    /// Goes offline (a no-op when already offline): the context counted everything it classified and will not use a classified
     /// flow again before its next [`QuiescentReader::enter`].
     #[inline]
     pub fn leave(&mut self) {
         if self.announced != OFFLINE {
-            self.word.store(OFFLINE, Ordering::Release);
+            self.word.swap(OFFLINE, Ordering::Release);
             self.announced = OFFLINE;
         }
     }
