@@ -239,29 +239,42 @@ fn a_failed_inline_upcall_drops_the_packet_and_counts_it_lost() {
 fn inline_installs_racing_revalidation_rounds_credit_every_packet_once() {
     const ROUNDS: u16 = 200;
     let s = setup();
-    // No flow is deleted meanwhile (max-idle 10 s): a hit racing a delete can lose its
-    // statistics in the datapath (they are added after the delete read them), on the queued
-    // path as well; that race is the datapath's, not the upcall path's.
+    // Flows idle for 20 ms (4 revalidator rounds of the virtual clock) are deleted while the
+    // forwarding threads keep hitting a window of 16 of 32 flows that moves by 4 flows a round (a flow is idle for 4 rounds, right at max-idle), so hits
+    // race deletes (the datapath's grace period makes the deletes' final statistics exact) and
+    // deleted flows are installed again inline.
+    s.udpif.config().set_max_idle_ms(20);
     let done = std::sync::atomic::AtomicBool::new(false);
+    let deleted_some = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         for t in 0..2u32 {
             let s = &s;
             scope.spawn(move || {
                 let mut pmd = s.dp.forwarding_thread(t).expect("forwarding context");
+                let start_ms = s.clock.now_ms();
                 for round in 0..ROUNDS {
+                    // Paced by the revalidator rounds (one per 5 ms of the virtual clock), so that
+                    // flows do go idle and get deleted.
+                    while s.clock.now_ms() < start_ms + 5 * u64::from(round) {
+                        std::thread::yield_now();
+                    }
                     // New flows and flows seen before, from both threads.
                     let frames: Vec<Vec<u8>> =
-                        (0..16u16).map(|i| frame(9, round * 4 + i)).collect();
+                        (0..16u16).map(|i| frame(9, (round * 4 + i) % 32)).collect();
                     send(s, &mut pmd, &frames);
                     std::thread::yield_now();
                 }
             });
         }
-        let (s, done) = (&s, &done);
+        let (s, done, deleted_some) = (&s, &done, &deleted_some);
         scope.spawn(move || {
             while !done.load(std::sync::atomic::Ordering::Acquire) {
+                let before = s.dp.dp_stats().n_flows;
                 s.clock.advance(5);
                 s.udpif.run_round(1);
+                if s.dp.dp_stats().n_flows < before {
+                    deleted_some.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
             }
         });
         // The forwarding threads end first; then the revalidator loop is stopped.
@@ -271,6 +284,10 @@ fn inline_installs_racing_revalidation_rounds_credit_every_packet_once() {
         done.store(true, std::sync::atomic::Ordering::Release);
     });
     let sent = 2 * 16 * u64::from(ROUNDS);
+    assert!(
+        deleted_some.load(std::sync::atomic::Ordering::Relaxed),
+        "the revalidator deleted flows"
+    );
     let stats = s.dp.dp_stats();
     assert_eq!(stats.n_hit + stats.n_missed, sent);
     assert_eq!(stats.n_lost, 0);

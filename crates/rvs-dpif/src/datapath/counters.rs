@@ -79,6 +79,8 @@ counters! {
     too_deep => "datapath_drop_nesting_too_deep",
     /// Frames a port refused to send (or sent with an error).
     tx_failed => "datapath_drop_tx_error",
+    /// Grace periods that gave up waiting for a forwarding context (deletes may then miss hits).
+    grace_timeout => "datapath_grace_period_timeout",
 }
 
 impl Counts {

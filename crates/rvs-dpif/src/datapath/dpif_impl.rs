@@ -3,6 +3,8 @@
 //! # Invariants
 //! * `operate` runs ops in order, each under its own short hold of the flow mutex, and reports one
 //!   result per op; a failed put, delete or get reports zero statistics (OVS's `dpif_operate`).
+//!   The deletes of one `operate` share one grace period, after the whole batch ran: each returns
+//!   its flow's final statistics, including every hit classified before the flow was unlinked.
 //! * `execute` rejects frames under 14 or over 65535 bytes (`EINVAL`), does nothing for probes, and
 //!   otherwise runs the actions in the non-PMD context (outputs sent before it returns); the packet
 //!   is not counted in any flow.
@@ -52,6 +54,42 @@ impl Shared {
         Ok(())
     }
 
+    /// Runs `ops` in order; the deletes' flows are unlinked in turn and their statistics read after
+    /// one grace period for the whole batch.
+    fn operate(&self, ops: &[DpifOp]) -> Vec<OpResult> {
+        let mut results = Vec::with_capacity(ops.len());
+        let mut unlinked = Vec::new();
+        for op in ops {
+            match op {
+                DpifOp::Del(del) => match self.unlink(&del.flow) {
+                    Ok(flow) => {
+                        unlinked.push((results.len(), flow));
+                        results.push(OpResult {
+                            error: None,
+                            stats: FlowStats::default(),
+                            flow: None,
+                        });
+                    }
+                    Err(e) => results.push(OpResult {
+                        error: Some(e),
+                        stats: FlowStats::default(),
+                        flow: None,
+                    }),
+                },
+                _ => results.push(self.run_op(op)),
+            }
+        }
+        if !unlinked.is_empty() {
+            self.grace_period();
+            for (i, flow) in unlinked {
+                if let Some(result) = results.get_mut(i) {
+                    result.stats = self.flow_stats(&flow);
+                }
+            }
+        }
+        results
+    }
+
     fn run_op(&self, op: &DpifOp) -> OpResult {
         let result = match op {
             DpifOp::Put(put) => self.put(put).map(|stats| (stats, None)),
@@ -87,7 +125,7 @@ impl Dpif for Datapath {
     }
 
     fn operate(&self, ops: Vec<DpifOp>) -> Vec<OpResult> {
-        ops.iter().map(|op| self.shared.run_op(op)).collect()
+        self.shared.operate(&ops)
     }
 
     fn flow_flush(&self) {

@@ -4,7 +4,8 @@
 //! # Invariants
 //! * Every write runs under the flow mutex. An install publishes the flow in the classifier, then
 //!   the UFID index, then the dump slots; a delete marks it dead first, then takes it out of the
-//!   index, the classifier and the slots.
+//!   index, the classifier and the slots. A delete reads the final statistics only after a grace
+//!   period, taken without the mutex (see `stats::grace`).
 //! * Statistics ids of dropped records are freed only here, under the mutex (they arrive through
 //!   a lock-free channel from wherever the last reference was dropped).
 //! * A failed operation changes nothing, except a modify with zero-stats, which swaps the actions
@@ -20,6 +21,10 @@ use super::megaflow::Megaflow;
 use super::{Shared, WriterState};
 use crate::dpcls::{Dpcls, InsertError};
 use crate::dpif::{DpifError, DpifFlow, FlowAttrs, FlowPut, FlowRef, FlowStats, TerseFlow};
+
+/// How long a delete waits for a forwarding context to pass a quiescent point before it gives up
+/// (and counts it): far longer than a batch, long enough for a descheduled thread to run again.
+const GRACE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// `dp_layer` of every flow of the userspace datapath.
 const DP_LAYER: &str = "ovs";
@@ -145,8 +150,16 @@ impl Shared {
         Ok(())
     }
 
-    /// Deletes the flow named by `flow`; returns its final statistics.
+    /// Deletes the flow named by `flow`; returns its final statistics (after a grace period).
     pub(crate) fn del(&self, flow: &FlowRef) -> Result<FlowStats, DpifError> {
+        let flow = self.unlink(flow)?;
+        self.grace_period();
+        Ok(self.flow_stats(&flow))
+    }
+
+    /// First half of a delete: takes the flow named by `flow` out of the index, the classifier and
+    /// the slots (dead first). Its statistics are final only after [`Shared::grace_period`].
+    pub(crate) fn unlink(&self, flow: &FlowRef) -> Result<Arc<Megaflow>, DpifError> {
         let ufid = self.ufid_of(flow);
         let mut writer = self.flow_mutex.lock();
         self.free_released();
@@ -154,12 +167,23 @@ impl Shared {
         let Some(flow) = removed else {
             return Err(DpifError::NotFound);
         };
-        Ok(self.retire(&mut writer, &flow))
+        self.retire(&mut writer, &flow);
+        Ok(flow)
     }
 
-    /// Takes an installed flow out of the classifier and the slots (its index entry is already gone);
-    /// returns its statistics. Flow mutex held.
-    fn retire(&self, writer: &mut WriterState, flow: &Arc<Megaflow>) -> FlowStats {
+    /// Waits (without the flow mutex) until no forwarding context can still add to the statistics
+    /// of a flow unlinked before the call; a timeout is counted (`datapath_grace_period_timeout`).
+    pub(crate) fn grace_period(&self) {
+        if !self.grace.synchronize(GRACE_TIMEOUT) {
+            self.control
+                .grace_timeout
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// Takes an installed flow out of the classifier and the slots (its index entry is already
+    /// gone). Flow mutex held.
+    fn retire(&self, writer: &mut WriterState, flow: &Arc<Megaflow>) {
         flow.kill();
         let key = flow.key();
         if let Some(cls) = self.classifier(key.in_port) {
@@ -170,7 +194,6 @@ impl Shared {
         if Arc::strong_count(&flow.mask) <= 2 {
             writer.masks.remove(&*flow.mask);
         }
-        self.flow_stats(flow)
     }
 
     /// The flow named by `flow`.
@@ -182,7 +205,8 @@ impl Shared {
             .ok_or(DpifError::NotFound)
     }
 
-    /// Deletes every flow.
+    /// Deletes every flow. Their statistics are dropped, so no grace period is needed (ids are
+    /// freed only when the last reference, e.g. a forwarding context's, drops).
     pub(crate) fn flush(&self) {
         let mut writer = self.flow_mutex.lock();
         let all: Vec<Arc<Megaflow>> = self.by_ufid.pin().values().cloned().collect();

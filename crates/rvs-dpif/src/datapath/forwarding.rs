@@ -39,6 +39,12 @@
 //!   callback itself takes).
 //! * Every packet is either sent, queued as an upcall, or dropped and counted; buffers of dropped
 //!   and sent packets go back to the batch's spare pool.
+//! * Grace periods (`stats::grace`): the start of each chunk is a quiescent point (the context goes
+//!   online there); every hit classified is added to its flow's statistics before the context goes
+//!   offline (before an inline miss callback, at the end of [`ForwardingThread::process_batch`], when
+//!   a polling thread idles). So a delete that waited for a grace period reads final statistics.
+//!   Hits joining a group after its statistics were added (a second lookup after inline installs)
+//!   are added too: each group counts what it has not counted yet.
 
 use std::sync::Arc;
 
@@ -55,7 +61,7 @@ use crate::dpcls::Dpcls;
 use crate::dpif::{FlowPut, MissOutcome, MissUpcall, Upcall, UpcallKind};
 use crate::emc::{Covers, Emc, Smc, flow_hash};
 use crate::execute::{ExecPacket, ExecSink, Executor, Headers};
-use crate::stats::StatsWriter;
+use crate::stats::{QuiescentReader, StatsWriter};
 
 /// Exact-match cache slots the slow sweep visits per batch.
 const EMC_SWEEP_PER_BATCH: usize = 32;
@@ -108,6 +114,8 @@ struct Group {
     /// Indices (into the current chunk) of the group's packets: `members[..n_members]`.
     members: [u8; MAX_BURST],
     n_members: usize,
+    /// Members, bytes and OR-ed TCP flags not yet added to the flow's statistics.
+    uncounted: u64,
     n_bytes: u64,
     tcp_flags: u16,
 }
@@ -127,6 +135,9 @@ pub(crate) struct PmdContext {
     /// Which subtable the deep classifier hits since the last re-rank were in, by majority vote.
     deep_hits: DeepHitVote,
     stats: StatsWriter,
+    /// This context's quiescent state: online from its first classification until the statistics
+    /// of every flow it classified are added (see `stats::grace`).
+    quiescent: QuiescentReader,
     counters: Arc<PmdCounters>,
     exec: Executor,
     last_rerank_ms: u64,
@@ -163,6 +174,23 @@ impl ForwardingThread {
     /// dropped and sent packets in its spare pool.
     pub fn process_batch(&mut self, port_no: u32, batch: &mut PacketBatch, now_ms: u64) {
         self.ctx.process_batch(&self.shared, port_no, batch, now_ms);
+        self.ctx.quiescent.leave();
+    }
+
+    /// [`ForwardingThread::process_batch`] for the polling loop: the context stays online after the
+    /// batch (the next batch's start is its quiescent point) until [`ForwardingThread::go_offline`].
+    pub(crate) fn process_batch_staying_online(
+        &mut self,
+        port_no: u32,
+        batch: &mut PacketBatch,
+        now_ms: u64,
+    ) {
+        self.ctx.process_batch(&self.shared, port_no, batch, now_ms);
+    }
+
+    /// Tells deletes not to wait for this context (it is about to wait for packets).
+    pub(crate) fn go_offline(&mut self) {
+        self.ctx.quiescent.leave();
     }
 
     /// Housekeeping when idle: re-ranks classifiers once a second (if no writer is busy) and
@@ -197,6 +225,7 @@ impl PmdContext {
             smc: Smc::new(),
             deep_hits: DeepHitVote::default(),
             stats: shared.stats.register_writer()?,
+            quiescent: shared.grace.register(),
             counters: shared.counters.register(),
             exec: Executor::new(shared.extract_options, seed.rotate_left(16)),
             last_rerank_ms: 0,
@@ -286,6 +315,7 @@ impl PmdContext {
         std::mem::swap(&mut self.work, &mut self.recirc);
         self.run(shared, now_ms, counts);
         self.spare.clear();
+        self.quiescent.leave();
     }
 
     /// Follows the configuration knobs that may change at run time.
@@ -341,6 +371,8 @@ impl PmdContext {
         now_ms: u64,
         counts: &mut Counts,
     ) {
+        // A quiescent point: every flow classified so far has its statistics added.
+        self.quiescent.enter();
         self.groups.clear();
         let mut index = GroupIndex::default();
         let mut hit = [false; MAX_BURST];
@@ -427,13 +459,12 @@ impl PmdContext {
         }
         // Hits: one statistics update per flow, before the misses (an inline miss can take a
         // while, and a revalidator deciding on a flow meanwhile should see its latest hits).
-        self.add_group_stats(0, now_ms);
-        let classified = self.groups.len();
+        self.add_group_stats(now_ms);
         // Misses: handled inline if a callback is registered, else queued one by one.
         let mut items = std::mem::take(&mut self.chunk);
-        self.handle_misses(shared, ports, &hit, &mut items, &mut index, counts);
-        // Groups of flows that inline misses installed.
-        self.add_group_stats(classified, now_ms);
+        self.handle_misses(shared, ports, &hit, &mut items, &mut index, counts, now_ms);
+        // Hits of the second lookup after inline installs.
+        self.add_group_stats(now_ms);
         // Then the actions on each packet.
         for group in &self.groups {
             let flow = match &group.flow {
@@ -490,23 +521,15 @@ impl PmdContext {
         self.chunk = items;
     }
 
-    /// Adds each group's statistics (from group `from` on) to its flow: one update per flow.
-    fn add_group_stats(&mut self, from: usize, now_ms: u64) {
-        for group in self.groups.iter().skip(from) {
-            let flow = match &group.flow {
-                GroupFlow::Cached(slot) => self.emc.target(*slot),
-                GroupFlow::Signature(slot) => self.smc.target(*slot),
-                GroupFlow::Classified(flow, _) => Some(flow),
-            };
-            let Some(flow) = flow else { continue };
-            self.stats.add(
-                flow.stats_id,
-                group.n_members as u64,
-                group.n_bytes,
-                now_ms,
-                group.tcp_flags,
-            );
-        }
+    /// Adds each group's uncounted packets to its flow's statistics: one update per flow.
+    fn add_group_stats(&mut self, now_ms: u64) {
+        count_groups(
+            &mut self.groups,
+            &self.emc,
+            &self.smc,
+            &mut self.stats,
+            now_ms,
+        );
     }
 
     /// Deals with the chunk's misses (`hit[i]` false), taking their items out of `items`.
@@ -516,6 +539,7 @@ impl PmdContext {
     /// `fast_path_processing`); otherwise the callback translates it and may install its flow,
     /// and the packet is executed here with the returned actions, not counted in any flow.
     /// Without one: one upcall per packet is queued (or counted lost).
+    #[allow(clippy::too_many_arguments)] // the chunk's state, borrowed apart from `self`
     fn handle_misses(
         &mut self,
         shared: &Shared,
@@ -524,6 +548,7 @@ impl PmdContext {
         items: &mut [Option<WorkItem>],
         index: &mut GroupIndex,
         counts: &mut Counts,
+        now_ms: u64,
     ) {
         let any_miss = items
             .iter()
@@ -587,11 +612,22 @@ impl PmdContext {
                 pmd_id: Shared::table_pmd_id(),
             };
             let mut installed = false;
+            // The callback may block (locks, the flow mutex, a revalidator's delete waiting for a
+            // grace period): count the hits classified so far and go offline meanwhile.
+            count_groups(
+                &mut self.groups,
+                &self.emc,
+                &self.smc,
+                &mut self.stats,
+                now_ms,
+            );
+            self.quiescent.leave();
             let outcome = cb.0.miss(&miss, &mut |put: &FlowPut| {
                 let result = shared.put(put).map(|_| ());
                 installed |= result.is_ok();
                 result
             });
+            self.quiescent.enter();
             installed_any |= installed;
             handled += 1;
             let actions = match outcome {
@@ -654,6 +690,35 @@ impl PmdContext {
 
     fn recycle(&mut self, packet: Packet) {
         recycle_into(&mut self.spare, packet);
+    }
+}
+
+/// Adds each group's uncounted packets to its flow's statistics (one update per flow) and marks
+/// them counted.
+fn count_groups(
+    groups: &mut [Group],
+    emc: &Emc<Megaflow>,
+    smc: &Smc<Megaflow>,
+    stats: &mut StatsWriter,
+    now_ms: u64,
+) {
+    for group in groups.iter_mut().filter(|g| g.uncounted > 0) {
+        let flow = match &group.flow {
+            GroupFlow::Cached(slot) => emc.target(*slot),
+            GroupFlow::Signature(slot) => smc.target(*slot),
+            GroupFlow::Classified(flow, _) => Some(flow),
+        };
+        let Some(flow) = flow else { continue };
+        stats.add(
+            flow.stats_id,
+            group.uncounted,
+            group.n_bytes,
+            now_ms,
+            group.tcp_flags,
+        );
+        group.uncounted = 0;
+        group.n_bytes = 0;
+        group.tcp_flags = 0;
     }
 }
 
@@ -737,6 +802,7 @@ impl GroupIndex {
                     flow: flow(),
                     members: [0; MAX_BURST],
                     n_members: 0,
+                    uncounted: 0,
                     n_bytes: 0,
                     tcp_flags: 0,
                 });
@@ -752,6 +818,7 @@ impl GroupIndex {
         {
             *member = i as u8;
             group.n_members += 1;
+            group.uncounted += 1;
             group.n_bytes += item.packet.len() as u64;
             group.tcp_flags |= key.tcp_flags;
         }

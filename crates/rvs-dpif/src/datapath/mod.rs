@@ -37,6 +37,10 @@
 //!   flows hand their statistics id back through a lock-free channel (freed by the next writer).
 //! * Writers (puts, deletes, flushes, classifier re-ranking) are serialised by the flow mutex.
 //! * A deleted flow is marked dead before it leaves the classifier, so exact-match caches ignore it.
+//! * A delete reads the flow's final statistics only after a grace period (one per `operate`
+//!   batch): every forwarding context has since passed a quiescent point (the start of a batch) or
+//!   gone offline (idle, or inside an inline miss callback) with the statistics of everything it
+//!   classified added, so no hit of the flow is counted by nobody.
 //! * The packet that caused a miss is not counted in any flow (the upcall path executes it).
 
 mod counters;
@@ -76,7 +80,7 @@ use crate::clock::Clock;
 use crate::dpcls::Dpcls;
 use crate::dpif::{DpPort, DpifError, NON_PMD_CORE_ID};
 use crate::emc::DEFAULT_INSERT_INV_PROB;
-use crate::stats::{FlowStatsTable, StatsId};
+use crate::stats::{FlowStatsTable, GracePeriods, StatsId};
 use counters::CounterRegistry;
 use forwarding::PmdContext;
 use ports::PortTable;
@@ -166,6 +170,9 @@ pub(crate) struct Shared {
     slots: FlowSlots,
     /// Statistics of every flow.
     stats: FlowStatsTable,
+    /// Grace periods: deletes read a flow's final statistics only after every forwarding context
+    /// passed a quiescent point (`stats::grace`).
+    grace: GracePeriods,
     /// Statistics ids of dropped flow records, freed by the next writer.
     released_tx: Sender<StatsId>,
     released_rx: Receiver<StatsId>,
@@ -224,6 +231,7 @@ impl Datapath {
                 .build(),
             slots: FlowSlots::new(),
             stats: FlowStatsTable::new(),
+            grace: GracePeriods::new(),
             released_tx,
             released_rx,
             ports: ArcSwap::from_pointee(PortTable::default().with(local)),

@@ -7,6 +7,8 @@
 //!   polling the next port; when a whole round brings nothing it waits briefly instead of
 //!   spinning (on the port that received last; the others are polled every round), and does its
 //!   idle housekeeping once every [`IDLE_ROUNDS_PER_HOUSEKEEPING`] idle rounds.
+//! * A thread stays online for grace periods (`stats::grace`) while it receives packets, passing a
+//!   quiescent point at each batch, and goes offline before it idles.
 //! * [`ForwardingThreads::stop`] (or dropping the handle) stops every thread after its current round
 //!   and joins it.
 
@@ -112,11 +114,17 @@ fn poll_loop(dp: &Datapath, mut ctx: ForwardingThread, index: usize, n: usize, s
             if got > 0 {
                 received += got;
                 last_active = pos;
-                ctx.process_batch(port.port_no, &mut batch, dp.shared.clock.now_ms());
+                ctx.process_batch_staying_online(
+                    port.port_no,
+                    &mut batch,
+                    dp.shared.clock.now_ms(),
+                );
             }
             batch.clear();
         }
         if received == 0 {
+            // Deletes must not wait for an idle thread.
+            ctx.go_offline();
             if idle_rounds.is_multiple_of(IDLE_ROUNDS_PER_HOUSEKEEPING) {
                 ctx.idle(dp.shared.clock.now_ms());
             }

@@ -46,6 +46,9 @@
 //! * Each bucket has exactly one writer at a time; everything else only reads it.
 //! * Bucket totals only grow; baselines are values those sums actually had.
 //! * Nothing on the [`StatsWriter::add`] path blocks or allocates.
+//! * A flow's final statistics are read only after a grace period ([`GracePeriods`], `grace.rs`):
+//!   every forwarding context has passed a quiescent point or gone offline since the flow became
+//!   unreachable, so no update to it can still be in flight.
 //! * No `unsafe`; every payload is an atomic. The sequence locks are checked with `loom`
 //!   (`RUSTFLAGS="--cfg loom" cargo test -p rvs-dpif --release --lib stats::`), which swaps in its
 //!   atomics through `sync.rs`.
@@ -53,6 +56,7 @@
 mod bucket;
 mod flow_slot;
 mod flow_stats;
+mod grace;
 mod index_pool;
 mod segmented;
 mod sync;
@@ -60,10 +64,13 @@ mod table;
 mod writer;
 
 #[cfg(all(test, loom))]
+mod grace_loom;
+#[cfg(all(test, loom))]
 mod loom_models;
 #[cfg(all(test, not(loom)))]
 mod tests;
 
 pub use flow_stats::{FlowStats, TCP_FLAG_BITS, TCP_FLAGS_MASK};
+pub use grace::{GracePeriods, QuiescentReader};
 pub use table::{FlowStatsTable, StatsId};
 pub use writer::StatsWriter;

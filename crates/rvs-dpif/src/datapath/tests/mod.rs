@@ -4,6 +4,7 @@
 mod concurrency;
 mod flow_table;
 mod forwarding;
+mod grace;
 mod lookup_caches;
 mod ports_show;
 
