@@ -186,7 +186,7 @@ impl PackedFlow {
     }
 
     /// Heap bytes used besides the struct itself.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     fn heap_bytes(&self) -> usize {
         self.words.len() * 8
     }

@@ -56,6 +56,12 @@ use super::sync::{AtomicU64, Mutex, Ordering, spin_wait};
 /// The word of an offline context.
 const OFFLINE: u64 = 0;
 /// Busy-wait rounds before a waiter starts yielding its core.
+/// Yields before a waiting delete starts sleeping.
+const YIELDS_BEFORE_SLEEP: u32 = 8;
+/// First sleep of a waiting delete; doubled each time up to [`LONGEST_NAP`].
+const FIRST_NAP: Duration = Duration::from_micros(20);
+/// Longest sleep of a waiting delete.
+const LONGEST_NAP: Duration = Duration::from_micros(500);
 const SPINS_BEFORE_YIELD: u32 = 64;
 
 /// The grace-period state shared by the waiters and every context (see the module documentation).
@@ -111,20 +117,29 @@ impl GracePeriods {
     /// point or gone offline. Call it after the flows were made unreachable (dead, out of the
     /// classifiers): when it returns `true`, no context can add to their statistics any more.
     ///
-    /// Busy-waits briefly, then yields; gives up after `timeout` and returns `false`. Never call it
+    /// Busy-waits briefly, yields a few times, then sleeps (20 µs doubling to 0.5 ms); gives up after
+    /// `timeout` and returns `false`. Never call it
     /// from an online context (it would wait for itself).
     pub fn synchronize(&self, timeout: Duration) -> bool {
         let mut wait = self.begin();
         let started = Instant::now();
         let mut spins = 0u32;
+        let mut yields = 0u32;
+        let mut nap = FIRST_NAP;
         while !wait.poll() {
             if spins < SPINS_BEFORE_YIELD {
                 spins += 1;
                 spin_wait();
             } else if started.elapsed() >= timeout {
                 return false;
-            } else {
+            } else if yields < YIELDS_BEFORE_SLEEP {
+                yields += 1;
                 std::thread::yield_now();
+            } else {
+                // The context is descheduled or in a long batch: sleep instead of burning the
+                // CPU it may need to get there (2 cores are shared with the generator).
+                std::thread::sleep(nap);
+                nap = (nap * 2).min(LONGEST_NAP);
             }
         }
         true
