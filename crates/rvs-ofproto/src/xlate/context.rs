@@ -78,6 +78,27 @@ pub(super) fn run_traced(
     input: &XlateInput,
     traced: bool,
 ) -> (XlateOutput, Vec<TraceNode>, Flow) {
+    run_seeded(xlator, input, traced, Vec::new(), Vec::new())
+}
+
+/// Runs a whole translation into `out`, reusing the capacity of its action and rule vectors
+/// (everything else in `out` is overwritten, as by a fresh [`run`]).
+pub(super) fn run_into(xlator: &Translator<'_>, input: &XlateInput, out: &mut XlateOutput) {
+    let mut odp_actions = std::mem::take(&mut out.odp_actions);
+    let mut rules_hit = std::mem::take(&mut out.rules_hit);
+    odp_actions.clear();
+    rules_hit.clear();
+    *out = run_seeded(xlator, input, false, odp_actions, rules_hit).0;
+}
+
+/// [`run_traced`] with the (empty) vectors the output's actions and rules go into.
+fn run_seeded(
+    xlator: &Translator<'_>,
+    input: &XlateInput,
+    traced: bool,
+    odp_actions: Vec<OdpAction>,
+    rules_hit: Vec<Arc<Rule>>,
+) -> (XlateOutput, Vec<TraceNode>, Flow) {
     let mut wc = Wildcards::catchall();
     wc_init(&input.flow, &mut wc);
     let mut flow = input.flow;
@@ -94,6 +115,8 @@ pub(super) fn run_traced(
         wc,
         out: XlateOutput {
             ofp_in_port: in_port,
+            odp_actions,
+            rules_hit,
             ..XlateOutput::default()
         },
         depth: 0,
@@ -237,7 +260,7 @@ impl Ctx<'_> {
     /// Runs the actions of `rule`. `exit` ends the whole translation; a `dec_ttl` that
     /// expires ends only this list (as `do_xlate_actions` returns in OVS).
     fn do_actions(&mut self, rule: &Rule) {
-        if rule.actions.is_empty() {
+        if rule.actions.is_empty() && self.trace.is_some() {
             self.trace_action("drop".to_owned());
         }
         for action in &rule.actions {

@@ -151,26 +151,20 @@ impl Udpif {
             for_revalidation: true,
             tables_version: self.xlate.tables_version(),
         };
-        let out = match self.xlate.translate(&req) {
+        let out = match self.xlate.revalidate(&req, &g.actions, &mut g.xcache) {
             Ok(out) => out,
             Err(_) => {
                 g.xcache = None;
                 return RevalResult::Delete(DelReason::XlationError);
             }
         };
-        g.xcache = out.xcache;
         if g.xcache.is_none() {
             return RevalResult::Delete(DelReason::AvoidCaching);
         }
-        let actions = if out.slow_path != 0 {
-            self.xlate.slow_path_actions(&key, out.slow_path)
-        } else {
-            out.actions
-        };
         if datapath_wildcards(out.wc).has_extra(&ukey.mask()) {
             return RevalResult::Delete(DelReason::FlowWildcarded);
         }
-        if *actions != *g.actions {
+        if let Some(actions) = out.new_actions {
             return RevalResult::Modify(actions);
         }
         RevalResult::Keep
