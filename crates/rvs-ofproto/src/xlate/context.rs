@@ -32,6 +32,7 @@ use super::{
     MAX_DEPTH, MAX_RESUBMITS, SLOW_ACTION, Translator, XlateError, XlateInput, XlateOutput,
 };
 use crate::actions::{OfpAction, SetField, field};
+use crate::mac_learning::MacTags;
 use crate::table::Rule;
 use crate::vlan::is_vlan_ethertype;
 
@@ -48,7 +49,7 @@ pub(super) struct Ctx<'a> {
     /// The megaflow mask being built.
     pub(super) wc: Wildcards,
     /// Result being built.
-    pub(super) out: XlateOutput,
+    pub(super) out: &'a mut XlateOutput,
     /// Current resubmit depth.
     depth: u32,
     /// Resubmits so far.
@@ -78,27 +79,25 @@ pub(super) fn run_traced(
     input: &XlateInput,
     traced: bool,
 ) -> (XlateOutput, Vec<TraceNode>, Flow) {
-    run_seeded(xlator, input, traced, Vec::new(), Vec::new())
+    let mut out = XlateOutput::default();
+    let (trace, flow) = run_in(xlator, input, traced, &mut out);
+    (out, trace, flow)
 }
 
 /// Runs a whole translation into `out`, reusing the capacity of its action and rule vectors
-/// (everything else in `out` is overwritten, as by a fresh [`run`]).
+/// (every field of `out` is overwritten, as by a fresh [`run`]).
 pub(super) fn run_into(xlator: &Translator<'_>, input: &XlateInput, out: &mut XlateOutput) {
-    let mut odp_actions = std::mem::take(&mut out.odp_actions);
-    let mut rules_hit = std::mem::take(&mut out.rules_hit);
-    odp_actions.clear();
-    rules_hit.clear();
-    *out = run_seeded(xlator, input, false, odp_actions, rules_hit).0;
+    run_in(xlator, input, false, out);
 }
 
-/// [`run_traced`] with the (empty) vectors the output's actions and rules go into.
-fn run_seeded(
+/// [`run_traced`] writing the output in place: `out` is reset first (its vectors keep their
+/// capacity), so what it holds afterwards does not depend on what it held before.
+fn run_in(
     xlator: &Translator<'_>,
     input: &XlateInput,
     traced: bool,
-    odp_actions: Vec<OdpAction>,
-    rules_hit: Vec<Arc<Rule>>,
-) -> (XlateOutput, Vec<TraceNode>, Flow) {
+    out: &mut XlateOutput,
+) -> (Vec<TraceNode>, Flow) {
     let mut wc = Wildcards::catchall();
     wc_init(&input.flow, &mut wc);
     let mut flow = input.flow;
@@ -107,18 +106,33 @@ fn run_seeded(
         .by_odp_port(input.flow.in_port)
         .map(|p| p.ofport);
     flow.in_port = u32::from(in_port.unwrap_or(OFPP_NONE));
+    // Exhaustive, so that a new output field cannot be left over from a previous translation.
+    let XlateOutput {
+        odp_actions,
+        wc: _,
+        slow,
+        slow_reasons,
+        rules_hit,
+        mac_tags,
+        normal_learn,
+        ofp_in_port,
+        error,
+    } = out;
+    odp_actions.clear();
+    rules_hit.clear();
+    *slow = false;
+    *slow_reasons = 0;
+    *mac_tags = MacTags::default();
+    *normal_learn = None;
+    *ofp_in_port = in_port;
+    *error = None;
     let mut ctx = Ctx {
         xlator,
         input,
         flow,
         base: flow,
         wc,
-        out: XlateOutput {
-            ofp_in_port: in_port,
-            odp_actions,
-            rules_hit,
-            ..XlateOutput::default()
-        },
+        out,
         depth: 0,
         resubmits: 0,
         table_id: 0,
@@ -131,11 +145,9 @@ fn run_seeded(
         ctx.table_action(None, 0);
     }
     // Datapath port numbers again in the megaflow's in_port; the mask is exact either way.
-    let mut wc = ctx.wc;
-    wc_finish(&input.flow, &mut wc);
-    let mut out = ctx.out;
-    out.wc = wc;
-    (out, ctx.trace.unwrap_or_default(), ctx.flow)
+    wc_finish(&input.flow, &mut ctx.wc);
+    ctx.out.wc = ctx.wc;
+    (ctx.trace.unwrap_or_default(), ctx.flow)
 }
 
 /// Bits every translation examines (`xlate_wc_init`).

@@ -9,7 +9,7 @@
 //!   they (or `push_stats`) cause calls the change hook once, after every lock is released.
 
 use std::any::Any;
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -118,10 +118,14 @@ impl Translator for OfprotoDpif {
         installed: &Actions,
         xcache: &mut Option<Box<dyn XlateCache>>,
     ) -> Result<RevalidateOutput, XlateError> {
-        let mut scratch = SCRATCH.with(Cell::take);
-        let result = self.revalidate_with(req, installed, xcache, &mut scratch);
-        SCRATCH.with(|cell| cell.set(scratch));
-        result
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.revalidate_with(req, installed, xcache, &mut scratch),
+            // A revalidation nested in another one (from the change hook) on this thread.
+            Err(_) => {
+                let mut scratch = BridgeXlateOutput::default();
+                self.revalidate_with(req, installed, xcache, &mut scratch)
+            }
+        })
     }
 
     fn push_stats(&self, xcache: &dyn XlateCache, delta: &FlowStats) {
@@ -144,9 +148,9 @@ impl Translator for OfprotoDpif {
 }
 
 thread_local! {
-    /// Per-thread output buffers reused by revalidation translations (taken out while in use,
-    /// so a nested translation simply starts with empty ones).
-    static SCRATCH: Cell<BridgeXlateOutput> = Cell::new(BridgeXlateOutput::default());
+    /// Per-thread output buffers reused by revalidation translations (borrowed while in use;
+    /// a nested translation uses fresh ones).
+    static SCRATCH: RefCell<BridgeXlateOutput> = RefCell::new(BridgeXlateOutput::default());
 }
 
 /// The engine's slow-path bits for a bridge translation (0 = installable as is).
