@@ -238,16 +238,15 @@ impl Ctx<'_> {
             self.flow.tp_src = 0;
             self.flow.tp_dst = 0;
         }
-        let rule = self
-            .xlator
-            .tables
-            .lookup(
-                table_id,
-                &self.flow,
-                self.input.tables_version,
-                &mut self.wc,
-            )
-            .cloned();
+        // Borrowed from the tables (not from `self`): the only reference count taken is the
+        // one `rules_hit` keeps.
+        let tables = self.xlator.tables;
+        let rule = tables.lookup(
+            table_id,
+            &self.flow,
+            self.input.tables_version,
+            &mut self.wc,
+        );
         self.flow.in_port = saved_in_port;
         self.flow.tp_src = saved_tp_src;
         self.flow.tp_dst = saved_tp_dst;
@@ -258,12 +257,12 @@ impl Ctx<'_> {
         if let Some(stats) = self.input.resubmit_stats {
             rule.credit(stats.packets, stats.bytes, stats.used_ms);
         }
-        self.out.rules_hit.push(Arc::clone(&rule));
+        self.out.rules_hit.push(Arc::clone(rule));
         let saved_table = self.table_id;
         self.table_id = table_id;
         self.depth += 1;
-        let outer = self.trace_table(table_id, &rule);
-        self.do_actions(&rule);
+        let outer = self.trace_table(table_id, rule);
+        self.do_actions(rule);
         self.trace_end_table(outer);
         self.depth -= 1;
         self.table_id = saved_table;
