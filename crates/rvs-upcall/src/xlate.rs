@@ -7,6 +7,8 @@
 //!   exactly once: the miss packet by its handler, datapath hits by revalidators as deltas.
 //! * `for_revalidation = true` asks for a side-effect-free translation (OVS's revalidation xlate
 //!   with no packet counts); `false` is an upcall or a cache build, which may learn.
+//! * [`Translator::revalidate`] gives exactly what `translate` + slow-path substitution + a
+//!   compare with the installed actions would give; it may only save work (buffers, the cache).
 //! * The returned wildcards are datapath wildcards: bits of pipeline-only fields (`metadata`,
 //!   registers) are ignored by the engine, and `in_port` is always made exact.
 

@@ -8,7 +8,8 @@
 //! * A packet counter that went backwards (and is not a 64-bit wrap) is counted
 //!   (`ukey_invalid_stat_reset`), logged, and credits nothing; the baseline then follows the
 //!   datapath (it is not reset to zero). Deviation from OVS, which credits the wrapped difference.
-//! * A full revalidation is side-effect free; the new xlate cache replaces the ukey's.
+//! * A full revalidation is side-effect free; afterwards the ukey's xlate cache is the new
+//!   translation's (`Translator::revalidate` may keep the old one when it records the same).
 
 use rvs_dpif::dpif::{Actions, FlowStats};
 use rvs_flow::odp::format_actions;
