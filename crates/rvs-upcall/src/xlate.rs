@@ -7,6 +7,8 @@
 //!   exactly once: the miss packet by its handler, datapath hits by revalidators as deltas.
 //! * `for_revalidation = true` asks for a side-effect-free translation (OVS's revalidation xlate
 //!   with no packet counts); `false` is an upcall or a cache build, which may learn.
+//! * [`Translator::revalidate`] gives exactly what `translate` + slow-path substitution + a
+//!   compare with the installed actions would give; it may only save work (buffers, the cache).
 //! * The returned wildcards are datapath wildcards: bits of pipeline-only fields (`metadata`,
 //!   registers) are ignored by the engine, and `in_port` is always made exact.
 
@@ -51,6 +53,16 @@ pub struct XlateOutput {
     pub xcache: Option<Box<dyn XlateCache>>,
 }
 
+/// What a revalidation translation ([`Translator::revalidate`]) found.
+#[derive(Debug)]
+pub struct RevalidateOutput {
+    /// Every flow bit the translation looked at (as [`XlateOutput::wc`]).
+    pub wc: Wildcards,
+    /// The actions the flow must be installed with (for a slow-pathed flow: its
+    /// [`Translator::slow_path_actions`]), or `None` if they equal the installed ones.
+    pub new_actions: Option<Actions>,
+}
+
 /// Why a translation failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum XlateError {
@@ -75,6 +87,32 @@ pub trait Translator: Send + Sync {
 
     /// Translates a flow.
     fn translate(&self, req: &XlateRequest<'_>) -> Result<XlateOutput, XlateError>;
+
+    /// Re-translates an installed flow for revalidation (`req.for_revalidation` is true) and
+    /// compares the actions the flow needs with `installed`. On success `*xcache` holds the
+    /// new translation's cache (`None` = must not be cached), which an implementation may
+    /// produce by keeping or updating the given one in place when it is unchanged; the
+    /// outcome must equal [`Translator::translate`]'s. On error `*xcache` is unspecified.
+    ///
+    /// The default translates afresh and compares.
+    fn revalidate(
+        &self,
+        req: &XlateRequest<'_>,
+        installed: &Actions,
+        xcache: &mut Option<Box<dyn XlateCache>>,
+    ) -> Result<RevalidateOutput, XlateError> {
+        let out = self.translate(req)?;
+        *xcache = out.xcache;
+        let actions = if out.slow_path != 0 {
+            self.slow_path_actions(req.flow, out.slow_path)
+        } else {
+            out.actions
+        };
+        Ok(RevalidateOutput {
+            wc: out.wc,
+            new_actions: (*actions != **installed).then_some(actions),
+        })
+    }
 
     /// Credits `delta` to everything `xcache` recorded (rules, tables, ports, learn...).
     fn push_stats(&self, xcache: &dyn XlateCache, delta: &FlowStats);

@@ -32,6 +32,7 @@ use super::{
     MAX_DEPTH, MAX_RESUBMITS, SLOW_ACTION, Translator, XlateError, XlateInput, XlateOutput,
 };
 use crate::actions::{OfpAction, SetField, field};
+use crate::mac_learning::MacTags;
 use crate::table::Rule;
 use crate::vlan::is_vlan_ethertype;
 
@@ -48,7 +49,7 @@ pub(super) struct Ctx<'a> {
     /// The megaflow mask being built.
     pub(super) wc: Wildcards,
     /// Result being built.
-    pub(super) out: XlateOutput,
+    pub(super) out: &'a mut XlateOutput,
     /// Current resubmit depth.
     depth: u32,
     /// Resubmits so far.
@@ -78,6 +79,25 @@ pub(super) fn run_traced(
     input: &XlateInput,
     traced: bool,
 ) -> (XlateOutput, Vec<TraceNode>, Flow) {
+    let mut out = XlateOutput::default();
+    let (trace, flow) = run_in(xlator, input, traced, &mut out);
+    (out, trace, flow)
+}
+
+/// Runs a whole translation into `out`, reusing the capacity of its action and rule vectors
+/// (every field of `out` is overwritten, as by a fresh [`run`]).
+pub(super) fn run_into(xlator: &Translator<'_>, input: &XlateInput, out: &mut XlateOutput) {
+    run_in(xlator, input, false, out);
+}
+
+/// [`run_traced`] writing the output in place: `out` is reset first (its vectors keep their
+/// capacity), so what it holds afterwards does not depend on what it held before.
+fn run_in(
+    xlator: &Translator<'_>,
+    input: &XlateInput,
+    traced: bool,
+    out: &mut XlateOutput,
+) -> (Vec<TraceNode>, Flow) {
     let mut wc = Wildcards::catchall();
     wc_init(&input.flow, &mut wc);
     let mut flow = input.flow;
@@ -86,16 +106,33 @@ pub(super) fn run_traced(
         .by_odp_port(input.flow.in_port)
         .map(|p| p.ofport);
     flow.in_port = u32::from(in_port.unwrap_or(OFPP_NONE));
+    // Exhaustive, so that a new output field cannot be left over from a previous translation.
+    let XlateOutput {
+        odp_actions,
+        wc: _,
+        slow,
+        slow_reasons,
+        rules_hit,
+        mac_tags,
+        normal_learn,
+        ofp_in_port,
+        error,
+    } = out;
+    odp_actions.clear();
+    rules_hit.clear();
+    *slow = false;
+    *slow_reasons = 0;
+    *mac_tags = MacTags::default();
+    *normal_learn = None;
+    *ofp_in_port = in_port;
+    *error = None;
     let mut ctx = Ctx {
         xlator,
         input,
         flow,
         base: flow,
         wc,
-        out: XlateOutput {
-            ofp_in_port: in_port,
-            ..XlateOutput::default()
-        },
+        out,
         depth: 0,
         resubmits: 0,
         table_id: 0,
@@ -108,11 +145,9 @@ pub(super) fn run_traced(
         ctx.table_action(None, 0);
     }
     // Datapath port numbers again in the megaflow's in_port; the mask is exact either way.
-    let mut wc = ctx.wc;
-    wc_finish(&input.flow, &mut wc);
-    let mut out = ctx.out;
-    out.wc = wc;
-    (out, ctx.trace.unwrap_or_default(), ctx.flow)
+    wc_finish(&input.flow, &mut ctx.wc);
+    ctx.out.wc = ctx.wc;
+    (ctx.trace.unwrap_or_default(), ctx.flow)
 }
 
 /// Bits every translation examines (`xlate_wc_init`).
@@ -203,16 +238,15 @@ impl Ctx<'_> {
             self.flow.tp_src = 0;
             self.flow.tp_dst = 0;
         }
-        let rule = self
-            .xlator
-            .tables
-            .lookup(
-                table_id,
-                &self.flow,
-                self.input.tables_version,
-                &mut self.wc,
-            )
-            .cloned();
+        // Borrowed from the tables (not from `self`): the only reference count taken is the
+        // one `rules_hit` keeps.
+        let tables = self.xlator.tables;
+        let rule = tables.lookup(
+            table_id,
+            &self.flow,
+            self.input.tables_version,
+            &mut self.wc,
+        );
         self.flow.in_port = saved_in_port;
         self.flow.tp_src = saved_tp_src;
         self.flow.tp_dst = saved_tp_dst;
@@ -223,12 +257,12 @@ impl Ctx<'_> {
         if let Some(stats) = self.input.resubmit_stats {
             rule.credit(stats.packets, stats.bytes, stats.used_ms);
         }
-        self.out.rules_hit.push(Arc::clone(&rule));
+        self.out.rules_hit.push(Arc::clone(rule));
         let saved_table = self.table_id;
         self.table_id = table_id;
         self.depth += 1;
-        let outer = self.trace_table(table_id, &rule);
-        self.do_actions(&rule);
+        let outer = self.trace_table(table_id, rule);
+        self.do_actions(rule);
         self.trace_end_table(outer);
         self.depth -= 1;
         self.table_id = saved_table;
@@ -237,7 +271,7 @@ impl Ctx<'_> {
     /// Runs the actions of `rule`. `exit` ends the whole translation; a `dec_ttl` that
     /// expires ends only this list (as `do_xlate_actions` returns in OVS).
     fn do_actions(&mut self, rule: &Rule) {
-        if rule.actions.is_empty() {
+        if rule.actions.is_empty() && self.trace.is_some() {
             self.trace_action("drop".to_owned());
         }
         for action in &rule.actions {

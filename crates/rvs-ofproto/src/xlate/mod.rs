@@ -233,4 +233,11 @@ impl Translator<'_> {
     pub fn translate(&self, input: &XlateInput) -> XlateOutput {
         context::run(self, input)
     }
+
+    /// [`Translator::translate`] into `out`, reusing the capacity of its `odp_actions` and
+    /// `rules_hit` vectors (for repeated translations such as revalidation): afterwards `out`
+    /// equals what `translate(input)` returns.
+    pub fn translate_into(&self, input: &XlateInput, out: &mut XlateOutput) {
+        context::run_into(self, input, out);
+    }
 }

@@ -8,7 +8,8 @@
 //! * A packet counter that went backwards (and is not a 64-bit wrap) is counted
 //!   (`ukey_invalid_stat_reset`), logged, and credits nothing; the baseline then follows the
 //!   datapath (it is not reset to zero). Deviation from OVS, which credits the wrapped difference.
-//! * A full revalidation is side-effect free; the new xlate cache replaces the ukey's.
+//! * A full revalidation is side-effect free; afterwards the ukey's xlate cache is the new
+//!   translation's (`Translator::revalidate` may keep the old one when it records the same).
 
 use rvs_dpif::dpif::{Actions, FlowStats};
 use rvs_flow::odp::format_actions;
@@ -151,26 +152,20 @@ impl Udpif {
             for_revalidation: true,
             tables_version: self.xlate.tables_version(),
         };
-        let out = match self.xlate.translate(&req) {
+        let out = match self.xlate.revalidate(&req, &g.actions, &mut g.xcache) {
             Ok(out) => out,
             Err(_) => {
                 g.xcache = None;
                 return RevalResult::Delete(DelReason::XlationError);
             }
         };
-        g.xcache = out.xcache;
         if g.xcache.is_none() {
             return RevalResult::Delete(DelReason::AvoidCaching);
         }
-        let actions = if out.slow_path != 0 {
-            self.xlate.slow_path_actions(&key, out.slow_path)
-        } else {
-            out.actions
-        };
         if datapath_wildcards(out.wc).has_extra(&ukey.mask()) {
             return RevalResult::Delete(DelReason::FlowWildcarded);
         }
-        if *actions != *g.actions {
+        if let Some(actions) = out.new_actions {
             return RevalResult::Modify(actions);
         }
         RevalResult::Keep

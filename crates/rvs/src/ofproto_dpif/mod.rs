@@ -27,6 +27,8 @@
 
 mod bridge;
 mod ofctl;
+#[cfg(test)]
+mod reval_tests;
 mod trace;
 mod xlate;
 

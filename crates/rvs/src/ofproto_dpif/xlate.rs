@@ -9,15 +9,19 @@
 //!   they (or `push_stats`) cause calls the change hook once, after every lock is released.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use rvs_dpif::dpif::FlowStats;
+use rvs_dpif::dpif::{Actions, FlowStats};
 use rvs_ofproto::mac_learning::LearnContext;
 use rvs_ofproto::table::Rule;
-use rvs_ofproto::xlate::{NormalLearn, Translator as BridgeTranslator, XlateInput, XlateStats};
+use rvs_ofproto::xlate::{
+    NormalLearn, Translator as BridgeTranslator, XlateInput, XlateOutput as BridgeXlateOutput,
+    XlateStats,
+};
 use rvs_upcall::xlate::{
-    SLOW_ACTION, Translator, XlateCache, XlateError, XlateOutput, XlateRequest,
+    RevalidateOutput, SLOW_ACTION, Translator, XlateCache, XlateError, XlateOutput, XlateRequest,
 };
 
 use super::OfprotoDpif;
@@ -27,11 +31,11 @@ use super::bridge::BridgeState;
 /// and NORMAL's learning (OVS's `xlate_cache` with `XC_RULE` and `XC_NORMAL` entries). One per
 /// ukey, so it keeps only those two, at their exact size (not a whole translation output).
 pub struct DpifXlateCache {
-    bridge: Arc<BridgeState>,
+    pub(super) bridge: Arc<BridgeState>,
     /// Every rule the translation hit, in order.
-    rules_hit: Box<[Arc<Rule>]>,
+    pub(super) rules_hit: Box<[Arc<Rule>]>,
     /// What NORMAL learned from the packet, if NORMAL ran.
-    normal_learn: Option<NormalLearn>,
+    pub(super) normal_learn: Option<NormalLearn>,
 }
 
 impl std::fmt::Debug for DpifXlateCache {
@@ -93,41 +97,9 @@ impl Translator for OfprotoDpif {
         let br = self
             .bridge_of_odp_port(in_port)
             .ok_or(XlateError::NoOfproto(in_port))?;
-        let generation = br.mac.generation();
-        let out = {
-            let ports = br.ports.read();
-            if ports.by_odp_port(in_port).is_none() {
-                // Removed between the lookup and the lock.
-                return Err(XlateError::NoOfproto(in_port));
-            }
-            let tables = br.tables.read();
-            let xlator = BridgeTranslator {
-                bridge: &ports,
-                tables: &tables,
-                mac: &br.mac,
-            };
-            let input = XlateInput {
-                flow: *req.flow,
-                tables_version: tables.version(),
-                resubmit_stats: None,
-                may_learn: !req.for_revalidation,
-                now_ms: self.now_ms(),
-            };
-            xlator.translate(&input)
-        };
-        if br.mac.generation() != generation {
-            // NORMAL learned a new address or saw one move (OVS: REV_MAC_LEARNING).
-            self.notify();
-        }
-        let slow_path = if out.slow {
-            if out.slow_reasons == 0 {
-                SLOW_ACTION
-            } else {
-                out.slow_reasons
-            }
-        } else {
-            0
-        };
+        let mut out = BridgeXlateOutput::default();
+        self.translate_in(&br, req, &mut out)?;
+        let slow_path = slow_path_bits(&out);
         Ok(XlateOutput {
             actions: Arc::from(out.odp_actions),
             wc: out.wc,
@@ -137,6 +109,22 @@ impl Translator for OfprotoDpif {
                 rules_hit: out.rules_hit.into_boxed_slice(),
                 normal_learn: out.normal_learn,
             })),
+        })
+    }
+
+    fn revalidate(
+        &self,
+        req: &XlateRequest<'_>,
+        installed: &Actions,
+        xcache: &mut Option<Box<dyn XlateCache>>,
+    ) -> Result<RevalidateOutput, XlateError> {
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.revalidate_with(req, installed, xcache, &mut scratch),
+            // A revalidation nested in another one (from the change hook) on this thread.
+            Err(_) => {
+                let mut scratch = BridgeXlateOutput::default();
+                self.revalidate_with(req, installed, xcache, &mut scratch)
+            }
         })
     }
 
@@ -156,5 +144,125 @@ impl Translator for OfprotoDpif {
         if cache.bridge.mac.generation() != generation {
             self.notify();
         }
+    }
+}
+
+thread_local! {
+    /// Per-thread output buffers reused by revalidation translations (borrowed while in use;
+    /// a nested translation uses fresh ones).
+    static SCRATCH: RefCell<BridgeXlateOutput> = RefCell::new(BridgeXlateOutput::default());
+}
+
+/// The engine's slow-path bits for a bridge translation (0 = installable as is).
+fn slow_path_bits(out: &BridgeXlateOutput) -> u32 {
+    match (out.slow, out.slow_reasons) {
+        (false, _) => 0,
+        (true, 0) => SLOW_ACTION,
+        (true, reasons) => reasons,
+    }
+}
+
+/// True if `cache` records exactly what `out` (translated in `bridge`) would record.
+fn cache_matches(
+    cache: &DpifXlateCache,
+    bridge: &Arc<BridgeState>,
+    out: &BridgeXlateOutput,
+) -> bool {
+    Arc::ptr_eq(&cache.bridge, bridge)
+        && cache.normal_learn == out.normal_learn
+        && cache.rules_hit.len() == out.rules_hit.len()
+        && cache
+            .rules_hit
+            .iter()
+            .zip(&out.rules_hit)
+            .all(|(a, b)| Arc::ptr_eq(a, b))
+}
+
+impl OfprotoDpif {
+    /// Translates `req` in bridge `br` into `out` (reusing its buffers); `NoOfproto` if the
+    /// input port is not (or no longer) in `br`. Calls the change hook if the MAC table changed.
+    fn translate_in(
+        &self,
+        br: &BridgeState,
+        req: &XlateRequest<'_>,
+        out: &mut BridgeXlateOutput,
+    ) -> Result<(), XlateError> {
+        let in_port = req.flow.in_port;
+        let generation = br.mac.generation();
+        {
+            let ports = br.ports.read();
+            if ports.by_odp_port(in_port).is_none() {
+                // Removed between the lookup and the lock, or not this bridge's port.
+                return Err(XlateError::NoOfproto(in_port));
+            }
+            let tables = br.tables.read();
+            let xlator = BridgeTranslator {
+                bridge: &ports,
+                tables: &tables,
+                mac: &br.mac,
+            };
+            let input = XlateInput {
+                flow: *req.flow,
+                tables_version: tables.version(),
+                resubmit_stats: None,
+                may_learn: !req.for_revalidation,
+                now_ms: self.now_ms(),
+            };
+            xlator.translate_into(&input, out);
+        }
+        if br.mac.generation() != generation {
+            // NORMAL learned a new address or saw one move (OVS: REV_MAC_LEARNING).
+            self.notify();
+        }
+        Ok(())
+    }
+
+    /// [`Translator::revalidate`] with `scratch` as the translation's buffers: starts from the
+    /// cached bridge (ports are unique across the datapath, so a bridge that still has the
+    /// input port owns it), keeps the cache if the translation hit the same rules and would
+    /// learn the same, and allocates new actions only if they differ from `installed`.
+    fn revalidate_with(
+        &self,
+        req: &XlateRequest<'_>,
+        installed: &Actions,
+        xcache: &mut Option<Box<dyn XlateCache>>,
+        scratch: &mut BridgeXlateOutput,
+    ) -> Result<RevalidateOutput, XlateError> {
+        let in_port = req.flow.in_port;
+        let cached = xcache
+            .as_deref()
+            .and_then(|c| c.as_any().downcast_ref::<DpifXlateCache>());
+        let looked_up;
+        let br = match cached.map(|c| &c.bridge) {
+            Some(br) if self.translate_in(br, req, scratch).is_ok() => br,
+            _ => {
+                looked_up = self
+                    .bridge_of_odp_port(in_port)
+                    .ok_or(XlateError::NoOfproto(in_port))?;
+                self.translate_in(&looked_up, req, scratch)?;
+                &looked_up
+            }
+        };
+        if !cached.is_some_and(|c| cache_matches(c, br, scratch)) {
+            let bridge = Arc::clone(br);
+            *xcache = Some(Box::new(DpifXlateCache {
+                bridge,
+                rules_hit: scratch.rules_hit.as_slice().into(),
+                normal_learn: scratch.normal_learn,
+            }));
+        }
+        let slow_path = slow_path_bits(scratch);
+        let new_actions = if slow_path != 0 {
+            let actions = self.slow_path_actions(req.flow, slow_path);
+            (*actions != **installed).then_some(actions)
+        } else if scratch.odp_actions[..] != installed[..] {
+            Some(Arc::from(scratch.odp_actions.as_slice()))
+        } else {
+            None
+        };
+        Ok(RevalidateOutput {
+            wc: scratch.wc,
+            new_actions,
+        })
     }
 }
