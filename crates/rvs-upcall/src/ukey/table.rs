@@ -63,6 +63,14 @@ fn tag(id: &UkeyId) -> u64 {
     tag_of_hash(slot_hash(id))
 }
 
+/// Where a search for one id starts: its home slot and its tag (computed once per table state, so
+/// that a batch can touch its home slots in a loop of plain loads and search them later).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Probe {
+    home: usize,
+    tag: u64,
+}
+
 /// One slot: a ukey and its metadata word (tag in the top 16 bits, stamp in the low 48).
 #[derive(Clone, Debug, Default)]
 struct Slot {
@@ -105,10 +113,24 @@ impl UkeyTable {
 
     /// The slot holding `id`, if any.
     fn find(&self, id: &UkeyId) -> Option<usize> {
+        self.find_from(self.probe(id), id)
+    }
+
+    /// Where the search for `id` starts in this table, valid until the table changes.
+    pub(crate) fn probe(&self, id: &UkeyId) -> Probe {
         let hash = slot_hash(id);
-        let tag = tag_of_hash(hash);
+        Probe {
+            home: home_of_hash(hash, self.bits),
+            tag: tag_of_hash(hash),
+        }
+    }
+
+    /// The slot holding `id`, searching from `probe` ([`UkeyTable::probe`] of `id` since the
+    /// last change of the table).
+    pub(crate) fn find_from(&self, probe: Probe, id: &UkeyId) -> Option<usize> {
+        let Probe { home, tag } = probe;
         let mask = self.mask();
-        let mut i = home_of_hash(hash, self.bits);
+        let mut i = home;
         loop {
             let slot = self.slots.get(i)?;
             match &slot.ukey {
@@ -237,26 +259,19 @@ impl UkeyTable {
         Some(stamped)
     }
 
-    /// Reads the home slot of `id` and returns its metadata word, so that the slot's cache line
-    /// is on its way before [`UkeyTable::find_slot`] needs it (a batch touches all its slots first,
+    /// Reads the home slot of `probe` and returns its metadata word, so that the slot's cache line
+    /// is on its way before [`UkeyTable::find_from`] needs it (a batch touches all its slots first,
     /// then their misses overlap). The value means nothing.
-    pub(crate) fn touch(&self, id: &UkeyId) -> u64 {
-        self.slots
-            .get(home(id, self.bits))
-            .map_or(0, |slot| slot.meta)
+    pub(crate) fn touch(&self, probe: Probe) -> u64 {
+        self.slots.get(probe.home).map_or(0, |slot| slot.meta)
     }
 
-    /// The slot index holding `id`, valid until the table changes.
-    pub(crate) fn find_slot(&self, id: &UkeyId) -> Option<usize> {
-        self.find(id)
-    }
-
-    /// The ukey in slot `slot` (an index from [`UkeyTable::find_slot`] since the last change).
+    /// The ukey in slot `slot` (an index from [`UkeyTable::find_from`] since the last change).
     pub(crate) fn ukey_at(&self, slot: usize) -> Option<&Ukey> {
         self.slots.get(slot)?.ukey.as_deref()
     }
 
-    /// Stamps slot `slot` (an index from [`UkeyTable::find_slot`] since the last change) with
+    /// Stamps slot `slot` (an index from [`UkeyTable::find_from`] since the last change) with
     /// `stamp` (a `dump_seq`); nothing if the slot is empty.
     pub(crate) fn set_slot_stamp(&mut self, slot: usize, stamp: u64) {
         if let Some(slot) = self.slots.get_mut(slot)
