@@ -406,7 +406,9 @@ impl PmdContext {
                     item,
                     key,
                 );
-                hit[i] = true;
+                if let Some(h) = hit.get_mut(i) {
+                    *h = true;
+                }
                 continue;
             }
             // The input port's classifier (looked up once per run of equal in_ports): its
@@ -432,7 +434,9 @@ impl PmdContext {
                     item,
                     key,
                 );
-                hit[i] = true;
+                if let Some(h) = hit.get_mut(i) {
+                    *h = true;
+                }
                 continue;
             }
             let found = top.or_else(|| {
@@ -454,7 +458,9 @@ impl PmdContext {
                     item,
                     key,
                 );
-                hit[i] = true;
+                if let Some(h) = hit.get_mut(i) {
+                    *h = true;
+                }
             }
         }
         // Hits: one statistics update per flow, before the misses (an inline miss can take a
