@@ -85,6 +85,10 @@ impl StatsBucket {
         let c = &self.cells;
         loop {
             let before = c.seq.load(Ordering::Acquire);
+            if before == 0 {
+                // Never updated (the sequence only grows): every total is zero.
+                return Counters::default();
+            }
             if before & 1 == 1 {
                 spin_wait();
                 continue;
