@@ -125,6 +125,7 @@ fn setup(n_masks: usize, emc_inv_prob: u32) -> (Datapath, Vec<Vec<u8>>) {
         let m = f % n_masks;
         let fr = frame(m as u16, f as u32);
         let put = FlowPut {
+            owner: None,
             flags: PutFlags::CREATE,
             key: key_of(&fr),
             mask: mask(m),
@@ -222,6 +223,7 @@ fn bench_insert(c: &mut Criterion) {
             let m = f % 10;
             let fr = frame(m as u16, f as u32);
             FlowPut {
+                owner: None,
                 flags: PutFlags::CREATE,
                 key: key_of(&fr),
                 mask: mask(m),

@@ -60,6 +60,7 @@ fn put(dp: &Datapath, dst: u16) {
     mask.masks.nw_dst = u32::MAX;
     mask.masks.nw_frag = 3;
     let result = dp.flow_put(FlowPut {
+        owner: None,
         flags: PutFlags::CREATE,
         key: key(dst),
         mask,

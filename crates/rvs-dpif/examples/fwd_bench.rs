@@ -129,6 +129,7 @@ fn install_flows(dp: &Datapath, text: &str) -> Result<usize, String> {
         let actions = parse_actions(actions_text, None)
             .map_err(|e| format!("flow line {}: actions: {e}", number + 1))?;
         dp.flow_put(FlowPut {
+            owner: None,
             flags: PutFlags::CREATE,
             key,
             mask,

@@ -198,6 +198,7 @@ impl Sim {
     fn put(&self, frame: &[u8], mask: Wildcards, actions: Vec<OdpAction>) -> Result<(), String> {
         self.dp
             .flow_put(FlowPut {
+                owner: None,
                 flags: PutFlags::CREATE,
                 key: key_of(frame),
                 mask,

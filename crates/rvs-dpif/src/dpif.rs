@@ -25,6 +25,7 @@
 //!   milliseconds on the datapath's clock, 0 meaning never.
 //! * The packet that caused a miss is executed by the upcall path, not counted in the flow it installs.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -154,6 +155,23 @@ pub struct FlowPut {
     pub ufid: Option<Ufid>,
     /// Forwarding thread the flow belongs to, or [`PMD_ID_NULL`].
     pub pmd_id: u32,
+    /// What the installer wants a dump to hand back with the flow (see [`FlowOwner`]); kept by a
+    /// create, ignored by a modify.
+    pub owner: Option<FlowOwner>,
+}
+
+/// An opaque reference that the installer of a flow attaches to it (the upcall engine attaches the
+/// flow's ukey) and that [`FlowDumpThread::next_terse_visit`] hands back with the flow, so that
+/// the dumper can reach its own record without a lookup. The datapath never looks inside; it keeps
+/// the reference as long as the flow's record lives. A datapath may drop it (then dumps hand back
+/// `None`), so a dumper must treat it as a hint and check that it names the dumped flow.
+#[derive(Clone)]
+pub struct FlowOwner(pub Arc<dyn Any + Send + Sync>);
+
+impl fmt::Debug for FlowOwner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("FlowOwner(..)")
+    }
 }
 
 /// A flow delete.
@@ -324,7 +342,27 @@ pub trait FlowDumpThread: Send {
         out.extend(full.iter().map(TerseFlow::of));
         n
     }
+
+    /// Visits up to `max` flows of the dump, in one or more groups: `visit(flows, owners)` gets
+    /// the terse parts of a group and, at the same index, the [`FlowOwner`] each flow's installer
+    /// attached (`None` if none, or if the datapath does not keep owners); returns how many flows
+    /// were visited, 0 at the end of the dump. `visit` runs while the datapath may hold internal
+    /// read locks: it must not call back into the datapath and must not wait for a lock that a
+    /// datapath caller could hold (try-locks only). The default goes through `next_terse` and
+    /// passes no owner, in one group. The same cursor serves every call.
+    fn next_terse_visit(&mut self, max: usize, visit: &mut TerseVisitor<'_>) -> usize {
+        let mut terse = Vec::with_capacity(max);
+        let n = self.next_terse(&mut terse, max);
+        let owners = vec![None; terse.len()];
+        if !terse.is_empty() {
+            visit(&terse, &owners);
+        }
+        n
+    }
 }
+
+/// The visitor of [`FlowDumpThread::next_terse_visit`]: a group of dumped flows and their owners.
+pub type TerseVisitor<'v> = dyn FnMut(&[TerseFlow], &[Option<&(dyn Any + Send + Sync)>]) + 'v;
 
 /// The terse part of a dumped flow (OVS's UFID dumps): name, statistics and attributes.
 #[derive(Clone, Copy, Debug)]

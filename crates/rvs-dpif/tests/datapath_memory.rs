@@ -65,6 +65,7 @@ fn put_for(n: u32) -> FlowPut {
         },
     };
     FlowPut {
+        owner: None,
         flags: PutFlags::CREATE,
         key,
         mask,
@@ -92,6 +93,7 @@ fn bytes_per_megaflow_at_200k() {
     for p in &puts {
         // Fresh actions per flow, as a handler's translation allocates them.
         let put = FlowPut {
+            owner: None,
             actions: vec![OdpAction::Output(2)].into(),
             ..p.clone()
         };

@@ -65,6 +65,7 @@ fn mask() -> Wildcards {
 
 fn put(dp: &Datapath, dst: u16) {
     dp.flow_put(FlowPut {
+        owner: None,
         flags: PutFlags::CREATE,
         key: key(dst),
         mask: mask(),

@@ -189,6 +189,7 @@ fn install_forward(dp: &Datapath, in_port: u32, out_port: u32) {
         },
     };
     dp.flow_put(FlowPut {
+        owner: None,
         flags: PutFlags::CREATE,
         key,
         mask,

@@ -16,10 +16,13 @@
 //!   deleted it, or a dump may have confirmed an identical flow already in the datapath; OVS would
 //!   abort or warn on those moves).
 
+use std::any::Any;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use rvs_dpif::dpif::{Actions, DpifOp, Execute, FlowPut, FlowStats, PutFlags, Upcall, UpcallKind};
+use rvs_dpif::dpif::{
+    Actions, DpifOp, Execute, FlowOwner, FlowPut, FlowStats, PutFlags, Upcall, UpcallKind,
+};
 use rvs_flow::odp::{CookieKind, UserdataCookie};
 use rvs_flow::ufid::Ufid;
 use rvs_flow::{Flow, Wildcards};
@@ -247,6 +250,7 @@ impl Udpif {
                 if is_miss {
                     // A drop flow for the exact packet, so the port stops upcalling.
                     plan.bare_put = Some(FlowPut {
+                        owner: None,
                         flags: PutFlags::CREATE,
                         key: *flow,
                         mask: exact_datapath_wildcards(),
@@ -306,6 +310,9 @@ impl Udpif {
             ));
             if self.should_install_flow() && self.ukeys.install(&ukey, &self.env).installed() {
                 let put = FlowPut {
+                    // Dumps hand the ukey back with its flow: the steady revalidation path reaches
+                    // it without a map lookup (`revalidator/dump.rs`).
+                    owner: Some(FlowOwner(Arc::clone(&ukey) as Arc<dyn Any + Send + Sync>)),
                     flags: PutFlags::CREATE,
                     key: *flow,
                     mask,

@@ -303,3 +303,105 @@ fn inline_installs_racing_revalidation_rounds_credit_every_packet_once() {
     assert_eq!(cov.get(Counter::UkeyStateInvalid), 0);
     assert_eq!(cov.get(Counter::UkeyStateBackwards), 0);
 }
+
+/// Terse dumps hand each flow's owner to the revalidator, which KEEPs a flow in the steady case
+/// through it without a map lookup, but only if the owner is that flow's own ukey. Flows whose
+/// owner is another ukey, or something else, must take the map path. Here the datapath also holds
+/// flows put directly with such owners (adopted as new ukeys by the first round); the foreign ukey
+/// they name has lost its own datapath flow, so it must be deleted after 4 missed dumps (if a
+/// foreign flow could keep it, it would live on and the foreign flows would never get ukeys of
+/// their own). Over the rounds, Σ rule packets == packets sent.
+#[test]
+fn steady_rounds_through_flow_owners_credit_exactly_and_ignore_foreign_owners() {
+    use rvs_dpif::dpif::{FlowDel, FlowOwner, FlowPut, FlowRef, PMD_ID_NULL, PutFlags};
+    use rvs_flow::ufid::Ufid;
+    const OWNED: u16 = 64;
+    const FOREIGN: u32 = 16;
+    let s = setup();
+    let mut pmd = s.dp.forwarding_thread(0).expect("forwarding context");
+    let mut sent = 0u64;
+    let frames: Vec<Vec<u8>> = (0..OWNED).map(|dst| frame(1, dst)).collect();
+    for batch in frames.chunks(16) {
+        send(&s, &mut pmd, batch);
+    }
+    sent += u64::from(OWNED);
+    // A first round: every ukey is now steady (dumped once, layer known).
+    s.clock.advance(100);
+    s.udpif.run_round(1);
+    // The ukey of flow dst=1 (never hit again, so its counters stay at 0 like the foreign flows').
+    let orphan = s
+        .udpif
+        .ukeys()
+        .all()
+        .into_iter()
+        .find(|u| u.key().nw_dst == 0x0a01_0001)
+        .expect("the ukey of dst 1");
+    let mut mask = Wildcards::default();
+    mask.masks.in_port = u32::MAX;
+    mask.masks.nw_src = u32::MAX;
+    mask.masks.nw_dst = u32::MAX;
+    for n in 0..FOREIGN {
+        let owner: Arc<dyn std::any::Any + Send + Sync> = if n % 2 == 0 {
+            orphan.clone()
+        } else {
+            Arc::new(format!("not a ukey {n}"))
+        };
+        let key = Flow {
+            in_port: 1,
+            nw_src: 0x0909_0000 + n,
+            ..Flow::default()
+        };
+        s.dp.flow_put(FlowPut {
+            owner: Some(FlowOwner(owner)),
+            flags: PutFlags::CREATE,
+            key,
+            mask,
+            actions: Vec::new().into(),
+            ufid: Some(Ufid {
+                parts: [0xf0f0, n, 7, 9],
+            }),
+            pmd_id: PMD_ID_NULL,
+        })
+        .expect("put");
+    }
+    s.dp.flow_del(FlowDel {
+        flow: FlowRef::Ufid(orphan.id().ufid),
+        pmd_id: PMD_ID_NULL,
+    })
+    .expect("delete the orphan's flow");
+    let flows = u64::from(OWNED) - 1 + u64::from(FOREIGN);
+    for round in 0..8 {
+        // Traffic on every other owned flow (even dst), then a round.
+        let hit: Vec<Vec<u8>> = frames.iter().step_by(2).cloned().collect();
+        for batch in hit.chunks(16) {
+            send(&s, &mut pmd, batch);
+        }
+        sent += hit.len() as u64;
+        s.clock.advance(100);
+        s.udpif.run_round(1);
+        assert_eq!(
+            s.dp.dp_stats().n_flows,
+            flows,
+            "round {round}: no flow lost"
+        );
+        assert_eq!(
+            s.xlate.credited_packets(),
+            sent,
+            "round {round}: Σ rule packets == packets sent"
+        );
+    }
+    assert_eq!(
+        orphan.view().state,
+        UkeyState::Deleted,
+        "a flow's foreign owner is never kept through it"
+    );
+    assert_eq!(s.udpif.ukeys().len() as u64, flows, "one ukey per flow");
+    for ukey in s.udpif.ukeys().all() {
+        let view = ukey.view();
+        assert_eq!(view.state, UkeyState::Operational);
+        assert_eq!(view.missed_dumps, 0, "dumped every round");
+    }
+    let cov = s.udpif.coverage();
+    assert_eq!(cov.get(Counter::UkeyStateInvalid), 0);
+    assert_eq!(cov.get(Counter::UkeyStateBackwards), 0);
+}

@@ -14,13 +14,17 @@
 //!   loads, so their cache misses overlap), then copies flows out. No `Arc` is cloned or dropped
 //!   per flow and no atomic read-modify-write is made per flow, so the dump never writes to a
 //!   megaflow's cache lines.
+//! * `next_terse_visit` hands each flow's owner (what its installer attached) to the visitor by
+//!   reference while the chunk's read lock is held; the visitor only try-locks, so a writer waiting
+//!   for that chunk waits at most for the visits of one call.
 
+use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Shared;
 use super::megaflow::Megaflow;
 use super::slots::CHUNK;
-use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread, TerseFlow};
+use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread, TerseFlow, TerseVisitor};
 
 /// Most flows one `next` call returns (OVS's `FLOW_DUMP_MAX_BATCH`).
 pub const MAX_FLOWS_PER_NEXT: usize = 50;
@@ -48,6 +52,7 @@ impl FlowDump for DatapathDump<'_> {
     fn thread(&self) -> Box<dyn FlowDumpThread + '_> {
         Box::new(DumpThread {
             dump: self,
+            terse: Vec::with_capacity(CHUNK),
             next_index: 0,
             end_index: 0,
             done: false,
@@ -58,6 +63,8 @@ impl FlowDump for DatapathDump<'_> {
 /// One thread's handle on a dump.
 struct DumpThread<'d, 'a> {
     dump: &'d DatapathDump<'a>,
+    /// The terse records of one visited group (reused).
+    terse: Vec<TerseFlow>,
     /// The claimed slot indices not yet read: `next_index..end_index`.
     next_index: u64,
     end_index: u64,
@@ -138,5 +145,60 @@ impl FlowDumpThread for DumpThread<'_, '_> {
 
     fn next_terse(&mut self, out: &mut Vec<TerseFlow>, max: usize) -> usize {
         self.next_with(max, |sh, flow| out.push(sh.to_terse_flow(flow)))
+    }
+
+    fn next_terse_visit(&mut self, max: usize, visit: &mut TerseVisitor<'_>) -> usize {
+        let limit = max.min(MAX_FLOWS_PER_NEXT);
+        let sh = self.dump.shared;
+        let mut terse = std::mem::take(&mut self.terse);
+        let mut n = 0;
+        while n < limit {
+            if self.next_index >= self.end_index && !self.claim() {
+                break;
+            }
+            let Some((chunk, first)) = u32::try_from(self.next_index)
+                .ok()
+                .and_then(|i| sh.slots.chunk(i))
+            else {
+                self.next_index = self.end_index;
+                continue;
+            };
+            let slots = chunk.read();
+            let count = usize::try_from(self.end_index - self.next_index).unwrap_or(0);
+            let rest = slots.get(first..).unwrap_or_default();
+            let rest = rest.get(..count).unwrap_or(rest);
+            // Touch every record first, at both ends of the fields read here (they may straddle
+            // two cache lines): independent loads whose misses overlap.
+            let live = rest.iter().flatten().fold(0usize, |acc, f| {
+                acc + usize::from(!f.is_dead()) + usize::from(f.owner.is_some())
+            });
+            std::hint::black_box(live);
+            let mut owners: [Option<&(dyn Any + Send + Sync)>; CHUNK] = [None; CHUNK];
+            terse.clear();
+            for slot in rest {
+                if n >= limit {
+                    break;
+                }
+                self.next_index += 1;
+                if let Some(flow) = slot
+                    && !flow.is_dead()
+                {
+                    if let Some(owner) = owners.get_mut(terse.len()) {
+                        *owner = flow.owner.as_ref().map(|o| &*o.0);
+                    }
+                    terse.push(sh.to_terse_flow(flow));
+                    n += 1;
+                }
+            }
+            if rest.len() < count {
+                // Past the end of the existing rows (cannot happen: claims stay below capacity).
+                self.next_index = self.end_index;
+            }
+            if !terse.is_empty() {
+                visit(&terse, owners.get(..terse.len()).unwrap_or_default());
+            }
+        }
+        self.terse = terse;
+        n
     }
 }

@@ -135,6 +135,7 @@ impl Shared {
             Arc::clone(&put.actions),
             stats_id,
             self.released_tx.clone(),
+            put.owner.clone(),
         ));
         let cls = {
             let classifiers = self.classifiers.pin();

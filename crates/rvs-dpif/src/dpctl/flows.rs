@@ -117,6 +117,7 @@ fn put_one(
         return ctx.fail("updating flow table", Some(&super::invalid()));
     };
     let put = FlowPut {
+        owner: None,
         flags,
         key,
         mask,

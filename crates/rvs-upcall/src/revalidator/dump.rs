@@ -7,14 +7,19 @@
 //! * An INCONSISTENT ukey is stamped and deleted; one above OPERATIONAL (being or already evicted)
 //!   is skipped with an INFO; the others become OPERATIONAL ("seen in the datapath").
 //! * Datapath ops of a batch are pushed before the next batch is dumped; ukeys are not freed here.
-//! * The steady case (KEEP without translation) is decided under the shard lock without cloning
-//!   the ukey's `Arc` (`keep_in_place`); it makes the same changes the full path would. It is tried
-//!   for the whole batch first (one pass under the batch's shard locks,
-//!   `UkeyMaps::with_ukeys_stamp`); the flows it did not keep then take the full path, in dump order.
+//! * The steady case (KEEP without translation, `Steady::keep_in_place`) makes the same changes
+//!   the full path would, without cloning the ukey's `Arc`. In a terse dump it is tried first for
+//!   each flow as the datapath hands it over, on the ukey the flow's installer attached as its
+//!   owner (`Steady::keep_owned`: no map lookup, no shard lock; the owner is only used if it names
+//!   this flow, and only try-locked). The flows not kept that way get it for the rest of the batch
+//!   (one pass under the batch's shard locks, `UkeyMaps::with_ukeys_stamp`); the flows still not
+//!   kept then take the full path, in dump order. Every steady KEEP stamps the ukey for the sweep
+//!   while holding its lock.
 //! * The idle limit of a batch comes from the round's flow-limit policy (`policy.rs`); under the
 //!   adaptive policy every flow the dump keeps records its `used` time in the revalidator's own
 //!   idle-age histogram ([`AdaptiveDump`]), merged into the engine's when the cursor is dropped.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use rvs_dpif::dpif::{DpifError, DpifFlow, FlowDumpThread, FlowGet, FlowRef, FlowStats, TerseFlow};
@@ -26,6 +31,7 @@ use super::{DelReason, RevalResult, RoundCtx, UkeyOp};
 use crate::config::REVALIDATE_MAX_BATCH;
 use crate::coverage::Counter;
 use crate::log::Level;
+use crate::sync::MutexGuard;
 use crate::udpif::Udpif;
 use crate::ukey::{Ukey, UkeyId, UkeyInner, UkeyParams, UkeyState, layer_code};
 
@@ -121,9 +127,44 @@ impl<'d> RevalidatorDump<'d> {
         let udpif = self.udpif;
         self.flows.clear();
         self.terse.clear();
+        let env = &udpif.env;
+        let n_dp_flows = udpif.n_flows();
+        let limit = u64::from(self.ctx.flow_limit);
+        let kill_all_limit = limit.saturating_mul(2);
+        let kill_them_all = n_dp_flows > kill_all_limit;
+        let now = env.now();
+        // Computed for the first flow of the batch (the adaptive policy counts each batch).
+        let mut batch_max_idle = None;
         // A terse dump only needs the terse records (a missing ukey fetches its flow); others keep
-        // the full records for the flows that take the full path.
-        let n = if self.ctx.terse {
+        // the full records for the flows that take the full path. In a terse dump, a flow whose
+        // owner is its ukey is first tried for the steady case right there (`keep_owned`); only
+        // the flows it does not keep are collected for the rest of this function.
+        let n = if self.ctx.terse && !kill_them_all {
+            let RevalidatorDump {
+                thread,
+                terse,
+                ctx,
+                adaptive,
+                ..
+            } = self;
+            let ctx = *ctx;
+            thread.next_terse_visit(REVALIDATE_MAX_BATCH, &mut |flows: &[TerseFlow],
+                                                                owners: &[Option<
+                &(dyn Any + Send + Sync),
+            >]| {
+                let max_idle = *batch_max_idle.get_or_insert_with(|| {
+                    udpif.batch_max_idle(&ctx, adaptive.as_mut(), n_dp_flows, now)
+                });
+                let steady = Steady {
+                    udpif,
+                    ctx: &ctx,
+                    adaptive: adaptive.as_ref(),
+                    max_idle,
+                    now,
+                };
+                steady.keep_owned(flows, owners, terse);
+            })
+        } else if self.ctx.terse {
             self.thread
                 .next_terse(&mut self.terse, REVALIDATE_MAX_BATCH)
         } else {
@@ -134,14 +175,9 @@ impl<'d> RevalidatorDump<'d> {
         if n == 0 {
             return 0;
         }
-        let env = &udpif.env;
-        let n_dp_flows = udpif.n_flows();
-        let limit = u64::from(self.ctx.flow_limit);
         if n_dp_flows >= limit {
             env.coverage.inc(Counter::UpcallFlowLimitHit);
         }
-        let kill_all_limit = limit.saturating_mul(2);
-        let kill_them_all = n_dp_flows > kill_all_limit;
         if kill_them_all {
             env.coverage.inc(Counter::UpcallFlowLimitKill);
             if !self.kill_warned {
@@ -157,8 +193,10 @@ impl<'d> RevalidatorDump<'d> {
                 );
             }
         }
-        let now = env.now();
-        let max_idle = udpif.batch_max_idle(&self.ctx, self.adaptive.as_mut(), n_dp_flows, now);
+        let max_idle = match batch_max_idle {
+            Some(max_idle) => max_idle,
+            None => udpif.batch_max_idle(&self.ctx, self.adaptive.as_mut(), n_dp_flows, now),
+        };
         let mut ops = Vec::new();
         let flows = std::mem::take(&mut self.flows);
         let terse = std::mem::take(&mut self.terse);
@@ -173,13 +211,20 @@ impl<'d> RevalidatorDump<'d> {
         }));
         kept.clear();
         if !kill_them_all {
-            // The steady case of the whole batch first, under the batch's shard locks.
+            // The steady case of the rest of the batch, under the batch's shard locks.
+            let steady = Steady {
+                udpif,
+                ctx: &self.ctx,
+                adaptive: self.adaptive.as_ref(),
+                max_idle,
+                now,
+            };
             udpif
                 .ukeys
                 .with_ukeys_stamp(&ids, self.ctx.dump_seq, &mut kept, |i, ukey, g| {
                     terse
                         .get(i)
-                        .is_some_and(|f| self.keep_in_place(ukey, g, f, max_idle, now))
+                        .is_some_and(|f| steady.keep_in_place(ukey, g, f))
                 });
         }
         for (i, t) in terse.iter().enumerate() {
@@ -340,24 +385,77 @@ impl RevalidatorDump<'_> {
             adaptive.record(used);
         }
     }
+}
 
-    /// The steady case, handled under the shard lock (the ukey already locked by the caller) without
-    /// taking a reference to the ukey: an
-    /// OPERATIONAL ukey, not yet handled in this dump, validated against the current `reval_seq`,
-    /// not idle, on the same datapath layer, whose counters did not go backwards and which needs
-    /// no xlate cache to credit its delta. It is KEPT exactly as `revalidate_flow` would (delta
-    /// credited, baseline moved, `dump_seq` stamped). Returns false, having changed nothing but
-    /// `offloaded`, for every other case (the caller then takes the full path). When it returns true
-    /// it also zeroes `missed_dumps`, the sweep's only change to such a ukey: the shard slot gets
-    /// stamped and this round's sweep skips the ukey.
-    fn keep_in_place(
+/// What the steady case of one batch needs (see [`Steady::keep_in_place`]).
+struct Steady<'a> {
+    udpif: &'a Udpif,
+    ctx: &'a RoundCtx,
+    adaptive: Option<&'a AdaptiveDump>,
+    max_idle: u64,
+    now: u64,
+}
+
+impl Steady<'_> {
+    /// The steady case for a group of dumped flows reached through their datapath owners: each
+    /// flow whose owner is the ukey of this very flow (same UFID and pmd id; anything else, or no
+    /// owner, is left to the map lookup), whose lock is free and which [`Steady::keep_in_place`]
+    /// KEEPs is stamped for the sweep under its lock; every other flow is appended to `rest`.
+    /// Never waits; touches no shard. Like [`UkeyMaps::with_ukeys_stamp`], it works in passes of
+    /// plain loads first (owners' ids, then the locked ukeys' fields) so that the cache misses of
+    /// the group overlap, and takes the ukey locks only once their lines are loaded.
+    ///
+    /// [`UkeyMaps::with_ukeys_stamp`]: crate::ukey::UkeyMaps::with_ukeys_stamp
+    fn keep_owned(
         &self,
-        ukey: &Ukey,
-        g: &mut UkeyInner,
-        f: &TerseFlow,
-        max_idle: u64,
-        now: u64,
-    ) -> bool {
+        flows: &[TerseFlow],
+        owners: &[Option<&(dyn Any + Send + Sync)>],
+        rest: &mut Vec<TerseFlow>,
+    ) {
+        let owned: Vec<(usize, &Ukey)> = flows
+            .iter()
+            .zip(owners)
+            .enumerate()
+            .filter_map(|(i, (f, owner))| {
+                let ukey = (*owner)?.downcast_ref::<Ukey>()?;
+                let id = ukey.id();
+                (id.ufid == f.ufid && id.pmd_id == f.pmd_id).then_some((i, ukey))
+            })
+            .collect();
+        let mut locked: Vec<(usize, &Ukey, MutexGuard<'_, UkeyInner>)> = owned
+            .into_iter()
+            .filter_map(|(i, ukey)| Some((i, ukey, ukey.try_lock()?)))
+            .collect();
+        let touched = locked.iter().fold(0u64, |acc, (.., g)| {
+            acc ^ g.dump_seq ^ g.reval_seq ^ g.stats.n_packets ^ u64::from(g.serial)
+        });
+        std::hint::black_box(touched);
+        let mut kept = [false; REVALIDATE_MAX_BATCH];
+        for (i, ukey, g) in &mut locked {
+            if let (Some(f), Some(k)) = (flows.get(*i), kept.get_mut(*i))
+                && self.keep_in_place(ukey, g, f)
+            {
+                self.udpif.ukeys.stamp_kept(ukey, g, self.ctx.dump_seq);
+                *k = true;
+            }
+        }
+        drop(locked);
+        for (i, f) in flows.iter().enumerate() {
+            if !kept.get(i).copied().unwrap_or(false) {
+                rest.push(*f);
+            }
+        }
+    }
+
+    /// The steady case, for a ukey the caller has locked (`g`): an OPERATIONAL ukey, not yet
+    /// handled in this dump, validated against the current `reval_seq`, not idle, on the same
+    /// datapath layer, whose counters did not go backwards and which needs no xlate cache to credit
+    /// its delta. It is KEPT exactly as `revalidate_flow` would (delta credited, baseline moved,
+    /// `dump_seq` stamped). Returns false, having changed nothing but `offloaded`, for every other
+    /// case (the caller then takes the full path). When it returns true it also zeroes
+    /// `missed_dumps`, the sweep's only change to such a ukey, so the caller may stamp the ukey
+    /// for the sweep to skip.
+    fn keep_in_place(&self, ukey: &Ukey, g: &mut UkeyInner, f: &TerseFlow) -> bool {
         if g.state() != UkeyState::Operational
             || g.dump_seq == self.ctx.dump_seq
             || g.reval_seq != self.ctx.reval_seq
@@ -373,18 +471,20 @@ impl RevalidatorDump<'_> {
         let mut stats = f.stats;
         let mut used = stats.used;
         if used == 0 {
-            used = update_used(g, &mut stats, self.ctx.terse, now);
+            used = update_used(g, &mut stats, self.ctx.terse, self.now);
         }
-        if used != 0 && used < now.saturating_sub(max_idle) {
+        if used != 0 && used < self.now.saturating_sub(self.max_idle) {
             return false;
         }
         let result = self
             .udpif
             .revalidate_ukey(ukey, g, &stats, self.ctx.reval_seq);
         debug_assert_eq!(result, RevalResult::Keep);
-        self.record_kept(used);
+        if let Some(adaptive) = self.adaptive {
+            adaptive.record(used);
+        }
         g.dump_seq = self.ctx.dump_seq;
-        // What the sweep would do for a ukey dumped in its round; the slot stamp lets it skip this one.
+        // What the sweep would do for a ukey dumped in its round.
         g.missed_dumps = 0;
         true
     }

@@ -71,6 +71,7 @@ impl UkeyOp {
                 Some(UkeyOp {
                     ukey: Some(Arc::clone(ukey)),
                     op: DpifOp::Put(FlowPut {
+                        owner: None,
                         flags: PutFlags::MODIFY,
                         key: ukey.key(),
                         mask: ukey.mask(),

@@ -4,8 +4,8 @@
 //! Why not a `HashMap<UkeyId, Arc<Ukey>>`: a lookup there reads a control group and a 32-byte
 //! bucket (two cache misses at 100k+ ukeys) before the ukey itself. Here a lookup reads one slot
 //! line, which also holds the slot's 16-bit tag (so probing past other ukeys does not touch their
-//! memory) and its stamp (so the dump phase's stamp is written on a line already read), and then
-//! the ukey itself, whose cache line the caller is about to lock anyway.
+//! memory) and the ukey's serial (where the sweep finds its dump stamp, `stamps.rs`), and then the
+//! ukey itself, whose cache line the caller is about to lock anyway.
 //!
 //! # Invariants
 //! * At most half the slots are used (the array doubles before that); at least [`MIN_SLOTS`].
@@ -14,11 +14,10 @@
 //! * Each id appears at most once.
 //! * A used slot's tag is [`tag`] of its ukey's id; an empty slot's metadata is 0. The id is
 //!   compared only when the tags agree, so a tag is a filter, never a decision.
-//! * A slot's stamp (the low [`STAMP_BITS`] bits of a `dump_seq`) is set on the ukey in that slot
-//!   by the dump phase ([`UkeyTable::with_ukey_stamp`]); it is reset to 0 whenever a different ukey
-//!   lands in the slot, and moves with its ukey when deletion shifts it. A stamp is only a hint
-//!   that lets the sweep skip a ukey: 0 (or a lost stamp) just means "look at the ukey". A
-//!   `dump_seq` whose low bits are 0 never matches (it would need 2^48 rounds).
+//! * Each ukey in the table has a serial, unique in the table, kept in its slot's metadata (it moves
+//!   with the ukey when deletion shifts it or the array grows). A replacement (same id) takes over
+//!   its predecessor's serial; a removed ukey's serial goes back to the free list. The caller
+//!   learns a new ukey's serial from [`UkeyTable::insert`] and must reset its stamp then.
 
 use std::sync::Arc;
 
@@ -26,10 +25,10 @@ use super::{Ukey, UkeyId};
 
 /// Smallest slot array.
 const MIN_SLOTS: usize = 8;
-/// Bits of a `dump_seq` kept as a slot's stamp (the metadata word's low bits).
-const STAMP_BITS: u32 = 48;
-/// The stamp part of a metadata word.
-const STAMP_MASK: u64 = (1 << STAMP_BITS) - 1;
+/// Where the tag starts in a metadata word (the serial takes the low 32 bits).
+const TAG_SHIFT: u32 = 48;
+/// The serial part of a metadata word.
+const SERIAL_MASK: u64 = u32::MAX as u64;
 
 /// The slot hash of an id: all 128 UFID bits and the pmd id, multiplicatively mixed (the top bits
 /// pick the home slot, the low bits give the tag; the shard index uses [`UkeyId::hash`], an
@@ -54,7 +53,7 @@ fn home(id: &UkeyId, bits: u32) -> usize {
 
 /// The tag of a slot hash, already shifted into a metadata word's top bits; never 0.
 fn tag_of_hash(hash: u64) -> u64 {
-    ((hash & 0xffff) | 1) << STAMP_BITS
+    ((hash & 0xffff) | 1) << TAG_SHIFT
 }
 
 /// The tag (metadata word's top bits) of `id`.
@@ -71,7 +70,7 @@ pub(crate) struct Probe {
     tag: u64,
 }
 
-/// One slot: a ukey and its metadata word (tag in the top 16 bits, stamp in the low 48).
+/// One slot: a ukey and its metadata word (tag in the top 16 bits, serial in the low 32).
 #[derive(Clone, Debug, Default)]
 struct Slot {
     ukey: Option<Arc<Ukey>>,
@@ -79,12 +78,12 @@ struct Slot {
 }
 
 impl Slot {
-    fn stamp(&self) -> u64 {
-        self.meta & STAMP_MASK
+    fn serial(&self) -> u32 {
+        (self.meta & SERIAL_MASK) as u32
     }
 
-    fn set_stamp(&mut self, stamp: u64) {
-        self.meta = (self.meta & !STAMP_MASK) | (stamp & STAMP_MASK);
+    fn tag(&self) -> u64 {
+        self.meta & !SERIAL_MASK
     }
 }
 
@@ -94,6 +93,10 @@ pub(crate) struct UkeyTable {
     slots: Vec<Slot>,
     bits: u32,
     len: usize,
+    /// Serials given back by removed ukeys.
+    free_serials: Vec<u32>,
+    /// The lowest serial never handed out.
+    next_serial: u32,
 }
 
 impl Default for UkeyTable {
@@ -102,6 +105,8 @@ impl Default for UkeyTable {
             slots: vec![Slot::default(); MIN_SLOTS],
             bits: MIN_SLOTS.trailing_zeros(),
             len: 0,
+            free_serials: Vec::new(),
+            next_serial: 0,
         }
     }
 }
@@ -135,7 +140,7 @@ impl UkeyTable {
             let slot = self.slots.get(i)?;
             match &slot.ukey {
                 None => return None,
-                Some(u) if slot.meta & !STAMP_MASK == tag && u.id() == id => return Some(i),
+                Some(u) if slot.tag() == tag && u.id() == id => return Some(i),
                 Some(_) => i = (i + 1) & mask,
             }
         }
@@ -146,23 +151,28 @@ impl UkeyTable {
         self.find(id).and_then(|i| self.slots.get(i)?.ukey.as_ref())
     }
 
-    /// Inserts `ukey`, returning the ukey with the same id it replaced.
-    pub(crate) fn insert(&mut self, ukey: Arc<Ukey>) -> Option<Arc<Ukey>> {
-        if let Some(i) = self.find(ukey.id()) {
-            let slot = self.slots.get_mut(i)?;
-            slot.set_stamp(0);
-            return slot.ukey.replace(ukey);
+    /// Inserts `ukey`, returning the ukey with the same id it replaced (whose serial it takes
+    /// over) and the serial of `ukey`.
+    pub(crate) fn insert(&mut self, ukey: Arc<Ukey>) -> (Option<Arc<Ukey>>, u32) {
+        if let Some(i) = self.find(ukey.id())
+            && let Some(slot) = self.slots.get_mut(i)
+        {
+            return (slot.ukey.replace(ukey), slot.serial());
         }
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
-        self.place(ukey);
+        let serial = self.free_serials.pop().unwrap_or_else(|| {
+            self.next_serial += 1;
+            self.next_serial - 1
+        });
+        self.place(ukey, serial);
         self.len += 1;
-        None
+        (None, serial)
     }
 
-    /// Puts `ukey` (not present) in the first free slot of its probe path, unstamped.
-    fn place(&mut self, ukey: Arc<Ukey>) {
+    /// Puts `ukey` (not present) with `serial` in the first free slot of its probe path.
+    fn place(&mut self, ukey: Arc<Ukey>, serial: u32) {
         let hash = slot_hash(ukey.id());
         let mask = self.mask();
         let mut i = home_of_hash(hash, self.bits);
@@ -170,7 +180,7 @@ impl UkeyTable {
             if slot.ukey.is_none() {
                 *slot = Slot {
                     ukey: Some(ukey),
-                    meta: tag_of_hash(hash),
+                    meta: tag_of_hash(hash) | u64::from(serial),
                 };
                 return;
             }
@@ -182,15 +192,20 @@ impl UkeyTable {
         let doubled = vec![Slot::default(); self.slots.len() * 2];
         let old = std::mem::replace(&mut self.slots, doubled);
         self.bits += 1;
-        for ukey in old.into_iter().filter_map(|s| s.ukey) {
-            self.place(ukey);
+        for slot in old {
+            let serial = slot.serial();
+            if let Some(ukey) = slot.ukey {
+                self.place(ukey, serial);
+            }
         }
     }
 
     /// Removes the ukey named `id` and returns it.
     pub(crate) fn remove(&mut self, id: &UkeyId) -> Option<Arc<Ukey>> {
         let mut hole = self.find(id)?;
-        let removed = std::mem::take(self.slots.get_mut(hole)?).ukey;
+        let removed_slot = std::mem::take(self.slots.get_mut(hole)?);
+        self.free_serials.push(removed_slot.serial());
+        let removed = removed_slot.ukey;
         self.len -= 1;
         let mask = self.mask();
         let mut j = hole;
@@ -230,33 +245,17 @@ impl UkeyTable {
         self.slots.iter().filter_map(|s| s.ukey.as_ref())
     }
 
-    /// Every ukey with its slot's stamp, in slot order.
-    pub(crate) fn stamped_values(&self) -> impl Iterator<Item = (&Arc<Ukey>, u64)> {
+    /// Every ukey with its serial, in slot order.
+    pub(crate) fn values_with_serials(&self) -> impl Iterator<Item = (&Arc<Ukey>, u32)> {
         self.slots
             .iter()
-            .filter_map(|slot| slot.ukey.as_ref().map(|u| (u, slot.stamp())))
+            .filter_map(|slot| slot.ukey.as_ref().map(|u| (u, slot.serial())))
     }
 
-    /// True if a slot stamp `stamp` (from [`UkeyTable::stamped_values`]) records `dump_seq`.
-    pub(crate) fn stamp_matches(stamp: u64, dump_seq: u64) -> bool {
-        stamp != 0 && stamp == dump_seq & STAMP_MASK
-    }
-
-    /// Calls `f` on the ukey named `id`; if it returns true, stamps the ukey's slot with
-    /// `stamp` (a `dump_seq`). `None` if there is no such ukey.
-    pub(crate) fn with_ukey_stamp(
-        &mut self,
-        id: &UkeyId,
-        stamp: u64,
-        f: impl FnOnce(&Ukey) -> bool,
-    ) -> Option<bool> {
-        let i = self.find(id)?;
-        let slot = self.slots.get_mut(i)?;
-        let stamped = f(slot.ukey.as_ref()?);
-        if stamped {
-            slot.set_stamp(stamp);
-        }
-        Some(stamped)
+    /// The serial of the ukey named `id` (tests).
+    #[cfg(test)]
+    pub(crate) fn serial_of(&self, id: &UkeyId) -> Option<u32> {
+        self.slots.get(self.find(id)?).map(Slot::serial)
     }
 
     /// Reads the home slot of `probe` and returns its metadata word, so that the slot's cache line
@@ -269,22 +268,6 @@ impl UkeyTable {
     /// The ukey in slot `slot` (an index from [`UkeyTable::find_from`] since the last change).
     pub(crate) fn ukey_at(&self, slot: usize) -> Option<&Ukey> {
         self.slots.get(slot)?.ukey.as_deref()
-    }
-
-    /// Stamps slot `slot` (an index from [`UkeyTable::find_from`] since the last change) with
-    /// `stamp` (a `dump_seq`); nothing if the slot is empty.
-    pub(crate) fn set_slot_stamp(&mut self, slot: usize, stamp: u64) {
-        if let Some(slot) = self.slots.get_mut(slot)
-            && slot.ukey.is_some()
-        {
-            slot.set_stamp(stamp);
-        }
-    }
-
-    /// The stamp of the slot holding `id` (tests).
-    #[cfg(test)]
-    pub(crate) fn stamp_of(&self, id: &UkeyId) -> Option<u64> {
-        self.slots.get(self.find(id)?).map(Slot::stamp)
     }
 }
 
@@ -318,22 +301,6 @@ mod tests {
         ))
     }
 
-    #[test]
-    fn stamps_compare_the_low_bits() {
-        let seq = (1u64 << STAMP_BITS) + 7;
-        assert!(UkeyTable::stamp_matches(seq & STAMP_MASK, seq));
-        assert!(!UkeyTable::stamp_matches(6, seq));
-        // A dump_seq whose low bits are 0 matches no stamp, not even an unstamped slot.
-        assert!(!UkeyTable::stamp_matches(0, 1 << STAMP_BITS));
-        let mut slot = Slot {
-            ukey: None,
-            meta: tag_of_hash(u64::MAX),
-        };
-        slot.set_stamp(seq);
-        assert_eq!(slot.stamp(), 7);
-        assert_eq!(slot.meta & !STAMP_MASK, tag_of_hash(u64::MAX));
-    }
-
     proptest! {
         /// Inserts and removes of few distinct ids (many collisions) agree with a BTreeMap model.
         #[test]
@@ -341,16 +308,25 @@ mod tests {
             let env = Env::new(Arc::new(VirtualClock::new(1)));
             let mut table = UkeyTable::default();
             let mut model: BTreeMap<u32, Arc<Ukey>> = BTreeMap::new();
+            let mut serials: BTreeMap<u32, u32> = BTreeMap::new();
             for (insert, k) in ops {
                 let parts = [k % 3, 0, k, 0];
                 let id = UkeyId { ufid: Ufid { parts }, pmd_id: 0 };
                 if insert {
                     let u = ukey(&env, parts);
-                    let old = table.insert(Arc::clone(&u));
+                    let (old, serial) = table.insert(Arc::clone(&u));
+                    if let Some(o) = &old {
+                        prop_assert_eq!(serials.get(&k).copied(), Some(serial), "a replacement keeps the serial");
+                        prop_assert!(Arc::ptr_eq(o, &model[&k]));
+                    } else {
+                        prop_assert!(!serials.values().any(|s| *s == serial), "serial {} in use", serial);
+                    }
+                    serials.insert(k, serial);
                     let model_old = model.insert(k, u);
                     prop_assert_eq!(old.map(|o| Arc::as_ptr(&o)), model_old.map(|o| Arc::as_ptr(&o)));
                 } else {
                     let old = table.remove(&id);
+                    serials.remove(&k);
                     let model_old = model.remove(&k);
                     prop_assert_eq!(old.map(|o| Arc::as_ptr(&o)), model_old.map(|o| Arc::as_ptr(&o)));
                 }
@@ -361,23 +337,22 @@ mod tests {
                     prop_assert!(table.get(&id).is_some_and(|t| Arc::ptr_eq(t, u)));
                 }
                 prop_assert!(table.len() * 2 <= table.slots.len());
-                // Every used slot carries its ukey's tag; empty slots carry nothing.
+                // Every used slot carries its ukey's tag and serial; empty slots carry nothing.
                 for slot in &table.slots {
                     match &slot.ukey {
-                        Some(u) => prop_assert_eq!(slot.meta & !STAMP_MASK, tag(u.id())),
+                        Some(u) => {
+                            prop_assert_eq!(slot.tag(), tag(u.id()));
+                            prop_assert_eq!(Some(slot.serial()), serials.get(&u.id().ufid.parts[2]).copied());
+                        }
                         None => prop_assert_eq!(slot.meta, 0),
                     }
                 }
-                // A stamp stays with its ukey; a new or replaced ukey starts unstamped.
-                if insert {
-                    prop_assert_eq!(table.stamp_of(&id), Some(0));
-                    let stamp = u64::from(k) + 1;
-                    prop_assert_eq!(table.with_ukey_stamp(&id, stamp, |_| true), Some(true));
+                for (k, serial) in &serials {
+                    let id = UkeyId { ufid: Ufid { parts: [k % 3, 0, *k, 0] }, pmd_id: 0 };
+                    prop_assert_eq!(table.serial_of(&id), Some(*serial));
                 }
-                for (u, stamp) in table.stamped_values() {
-                    let k = u.id().ufid.parts[2];
-                    prop_assert!(stamp == 0 || stamp == u64::from(k) + 1);
-                }
+                // Serials are reused: never more handed out than ukeys ever present at once.
+                prop_assert!(table.next_serial as usize <= 40);
             }
         }
     }

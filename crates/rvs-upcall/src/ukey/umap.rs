@@ -10,6 +10,11 @@
 //!   ([`UkeyMaps::visit_shard`]: try-locks only).
 //! * Lock order: shard, then ukey. Only [`UkeyMaps::with_ukeys_stamp`] holds several shards; it
 //!   only try-locks them (and the ukeys under them), so it never waits while holding a lock.
+//! * Each shard has its [`StampArray`] beside its mutex: the dump stamps of its ukeys, indexed by
+//!   their serials (`table.rs`). A stamp is written only by a thread holding the ukey's lock, for an
+//!   OPERATIONAL ukey handled in that dump with `missed_dumps` 0 ([`UkeyMaps::stamp_kept`]); it
+//!   lets the sweep skip the ukey without touching it. A serial's stamp is reset to 0 (under the
+//!   shard lock and the new ukey's lock) whenever the serial goes to another ukey.
 //! * Insert, replace and remove happen under the shard lock; a ukey leaves its map only through
 //!   [`UkeyMaps::delete`] (the sweep, purge, or the replace path), which acts once: only if the
 //!   ukey's state is below DELETED, checked under the ukey lock, and only removing the very same
@@ -20,6 +25,7 @@
 
 use std::sync::Arc;
 
+use super::stamps::StampArray;
 use super::table::UkeyTable;
 use super::{Ukey, UkeyId, UkeyInner, UkeyState};
 use crate::config::N_UMAPS;
@@ -55,6 +61,8 @@ impl InstallOutcome {
 /// The sharded ukey maps of one engine.
 pub struct UkeyMaps {
     shards: Box<[Mutex<Shard>]>,
+    /// Per shard, the dump stamps of its ukeys (by serial).
+    stamps: Box<[StampArray]>,
 }
 
 impl std::fmt::Debug for UkeyMaps {
@@ -77,6 +85,7 @@ impl UkeyMaps {
             shards: (0..n.max(1))
                 .map(|_| Mutex::new(UkeyTable::default()))
                 .collect(),
+            stamps: (0..n.max(1)).map(|_| StampArray::default()).collect(),
         }
     }
 
@@ -99,25 +108,21 @@ impl UkeyMaps {
         self.shard(self.shard_of(id))?.lock().get(id).cloned()
     }
 
-    /// Calls `f` on the ukey named `id` while its shard is locked (no reference is taken); if `f`
-    /// returns true the ukey's slot is stamped with `dump_seq`, which lets this round's sweep skip
-    /// it (`f` returns true only for a ukey it left OPERATIONAL, handled in dump `dump_seq`, with
-    /// `missed_dumps` 0). `None` if there is no such ukey. `f` may only `try_lock` the ukey and
-    /// must not touch the maps.
-    pub fn with_ukey_stamp(
-        &self,
-        id: &UkeyId,
-        dump_seq: u64,
-        f: impl FnOnce(&Ukey) -> bool,
-    ) -> Option<bool> {
-        let mut map = self.shard(self.shard_of(id))?.lock();
-        map.with_ukey_stamp(id, dump_seq, f)
+    /// Records that `ukey` (locked by the caller: `g` is its inner part) was handled in dump
+    /// `dump_seq` and needs nothing from this round's sweep, which then skips it. The caller
+    /// guarantees what the sweep would otherwise check: the ukey is OPERATIONAL, in its map, its
+    /// `dump_seq` is `dump_seq` and `missed_dumps` is 0. No shard lock is taken.
+    pub fn stamp_kept(&self, ukey: &Ukey, g: &UkeyInner, dump_seq: u64) {
+        if let Some(stamps) = self.stamps.get(self.shard_of(ukey.id())) {
+            stamps.set(g.serial, dump_seq);
+        }
     }
 
-    /// [`UkeyMaps::with_ukey_stamp`] for a whole dump batch: `f(i, ukey, inner)` is called with
-    /// the ukey named `ids[i]`, if there is one and its lock was free (`inner` is its locked inner
-    /// part), and `kept[i]` (resized to `ids.len()`) records whether it returned true (the slot is
-    /// then stamped with `dump_seq`). `f` must not touch the maps or lock other ukeys.
+    /// Calls `f(i, ukey, inner)` with the ukey named `ids[i]` for a whole dump batch, if there is
+    /// one and its lock was free (`inner` is its locked inner part), and `kept[i]` (resized to
+    /// `ids.len()`) records whether it returned true (the ukey is then stamped with `dump_seq`, see
+    /// [`UkeyMaps::stamp_kept`]: `f` returns true only for a ukey it left OPERATIONAL, handled in
+    /// dump `dump_seq`, with `missed_dumps` 0). `f` must not touch the maps or lock other ukeys.
     ///
     /// The batch's shards are try-locked once each, in flow order (a busy shard's flows are left
     /// out: `f` is not called for them and their `kept` stays false, so the caller takes its
@@ -176,39 +181,32 @@ impl UkeyMaps {
             }
         }
         std::hint::black_box(touched);
-        // (guard index, slot, flow index) of the kept ukeys, stamped once the ukeys are unlocked.
-        let mut stamps: Vec<(usize, usize, usize)> = Vec::with_capacity(flows.len());
-        {
-            let mut locked: Vec<(usize, usize, usize, &Ukey, MutexGuard<'_, UkeyInner>)> = flows
-                .iter()
-                .filter_map(|&(g, i, probe)| {
-                    let map = guards.get(g)?;
-                    let slot = map.find_from(probe, ids.get(i)?)?;
-                    Some((g, slot, i, map.ukey_at(slot)?))
-                })
-                .collect::<Vec<_>>()
-                .into_iter()
-                .filter_map(|(g, slot, i, ukey)| Some((g, slot, i, ukey, ukey.try_lock()?)))
-                .collect();
-            // Every field of the steady path, whichever cache line it is on.
-            let touched = locked.iter().fold(0u64, |acc, (.., inner)| {
-                acc ^ inner.dump_seq
-                    ^ inner.reval_seq
-                    ^ inner.stats.n_packets
-                    ^ u64::from(inner.missed_dumps)
-                    ^ u64::from(inner.layer_code)
-                    ^ inner.state() as u64
-            });
-            std::hint::black_box(touched);
-            for (g, slot, i, ukey, inner) in &mut locked {
-                if f(*i, ukey, inner) {
-                    stamps.push((*g, *slot, *i));
-                }
-            }
-        }
-        for (g, slot, i) in stamps {
-            if let (Some(map), Some(k)) = (guards.get_mut(g), kept.get_mut(i)) {
-                map.set_slot_stamp(slot, dump_seq);
+        let mut locked: Vec<(usize, &Ukey, MutexGuard<'_, UkeyInner>)> = flows
+            .iter()
+            .filter_map(|&(g, i, probe)| {
+                let map = guards.get(g)?;
+                let slot = map.find_from(probe, ids.get(i)?)?;
+                Some((i, map.ukey_at(slot)?))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .filter_map(|(i, ukey)| Some((i, ukey, ukey.try_lock()?)))
+            .collect();
+        // Every field of the steady path, whichever cache line it is on.
+        let touched = locked.iter().fold(0u64, |acc, (.., inner)| {
+            acc ^ inner.dump_seq
+                ^ inner.reval_seq
+                ^ inner.stats.n_packets
+                ^ u64::from(inner.missed_dumps)
+                ^ u64::from(inner.layer_code)
+                ^ inner.state() as u64
+        });
+        std::hint::black_box(touched);
+        for (i, ukey, inner) in &mut locked {
+            if f(*i, ukey, inner)
+                && let Some(k) = kept.get_mut(*i)
+            {
+                self.stamp_kept(ukey, inner, dump_seq);
                 *k = true;
             }
         }
@@ -220,9 +218,11 @@ impl UkeyMaps {
             return InstallOutcome::Conflict;
         };
         let mut map = shard.lock();
+        let stamps = self.stamps.get(self.shard_of(new.id()));
         let Some(old) = map.get(new.id()).cloned() else {
             let mut inner = new.lock();
-            map.insert(Arc::clone(new));
+            let (_, serial) = map.insert(Arc::clone(new));
+            Self::take_serial(stamps, &mut inner, serial);
             new.transition(&mut inner, UkeyState::Visible, "ukey_install", env);
             return InstallOutcome::Inserted;
         };
@@ -250,11 +250,22 @@ impl UkeyMaps {
         }
         let mut new_inner = new.lock();
         new_inner.dump_seq = old_inner.dump_seq;
-        map.insert(Arc::clone(new));
+        let (_, serial) = map.insert(Arc::clone(new));
+        Self::take_serial(stamps, &mut new_inner, serial);
         old.transition(&mut old_inner, UkeyState::Deleted, "try_ukey_replace", env);
         new.transition(&mut new_inner, UkeyState::Visible, "try_ukey_replace", env);
         env.coverage.inc(Counter::UpcallUkeyReplace);
         InstallOutcome::Replaced
+    }
+
+    /// Gives `serial` to a ukey just inserted (its lock held as `inner`, its shard's lock held):
+    /// the serial's stamp, maybe a removed ukey's, is reset first.
+    fn take_serial(stamps: Option<&StampArray>, inner: &mut UkeyInner, serial: u32) {
+        if let Some(stamps) = stamps {
+            stamps.ensure(serial);
+            stamps.set(serial, 0);
+        }
+        inner.serial = serial;
     }
 
     /// Removes `ukey` from its map and moves it to DELETED, once (§2.2 `ukey_delete`).
@@ -286,8 +297,8 @@ impl UkeyMaps {
     /// dealt with the ukey in place (it may only `try_lock` the ukey: lock order shard, then ukey);
     /// the ukeys it returns false for are appended to `rest`, to be handled after the shard lock is
     /// released. No allocation unless `rest` grows.
-    /// With `skip_stamp` = `Some(dump_seq)`, ukeys whose slot carries that stamp (see
-    /// [`UkeyMaps::with_ukey_stamp`]) are passed over without being looked at.
+    /// With `skip_stamp` = `Some(dump_seq)`, ukeys stamped with that dump (see
+    /// [`UkeyMaps::stamp_kept`]) are passed over without being looked at.
     pub fn visit_shard(
         &self,
         index: usize,
@@ -298,9 +309,13 @@ impl UkeyMaps {
         let Some(shard) = self.shard(index) else {
             return;
         };
+        let stamps = self.stamps.get(index);
         let map = shard.lock();
-        for (ukey, stamp) in map.stamped_values() {
-            if skip_stamp.is_some_and(|seq| UkeyTable::stamp_matches(stamp, seq)) {
+        for (ukey, serial) in map.values_with_serials() {
+            if let (Some(seq), Some(stamps)) = (skip_stamp, stamps)
+                && seq != 0
+                && stamps.get(serial) == seq
+            {
                 continue;
             }
             if !settle(ukey) {
@@ -398,8 +413,10 @@ mod tests {
             let expect_call = i < ukeys.len() && i != busy_ukey && maps.shard_of(id) != busy_shard;
             assert_eq!(called.contains(&i), expect_call, "flow {i}");
             assert_eq!(kept[i], expect_call && i % 2 == 0, "flow {i}");
-            let stamp = maps.shards[maps.shard_of(id)].lock().stamp_of(id);
+            let shard = maps.shard_of(id);
+            let serial = maps.shards[shard].lock().serial_of(id);
             if i < ukeys.len() {
+                let stamp = serial.map(|s| maps.stamps[shard].get(s));
                 assert_eq!(stamp, Some(if kept[i] { 5 } else { 0 }), "flow {i}");
             }
         }

@@ -66,6 +66,7 @@ fn bug_12_flows_adopted_from_the_datapath_are_validated() {
     let (h, f) = one_rule();
     // A flow left in the datapath by a previous run, with outdated actions.
     let put = FlowPut {
+        owner: None,
         flags: PutFlags::CREATE,
         key: f,
         mask: rvs_upcall::handler::datapath_wildcards(in_port_mask()),

@@ -271,6 +271,7 @@ fn bug_27_contention_is_counted_apart_from_duplicates() {
         assert_eq!(cov(&h, Counter::HandlerDuplicateUpcall), 1);
         // With the flow back in the datapath, contention in the dump and in the sweep both count.
         let put = rvs_dpif::dpif::FlowPut {
+            owner: None,
             flags: rvs_dpif::dpif::PutFlags::CREATE,
             key: flow.key,
             mask: flow.mask,

@@ -113,6 +113,7 @@ fn actions(list: Vec<OdpAction>) -> Actions {
 
 fn flow_put(flags: PutFlags, key: Flow, mask: Wildcards, acts: Vec<OdpAction>) -> FlowPut {
     FlowPut {
+        owner: None,
         flags,
         key,
         mask,
