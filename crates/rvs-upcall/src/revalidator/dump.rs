@@ -35,6 +35,13 @@ use crate::sync::MutexGuard;
 use crate::udpif::Udpif;
 use crate::ukey::{Ukey, UkeyId, UkeyInner, UkeyParams, UkeyState, layer_code};
 
+/// What a datapath flow's owner is, seen through a dump.
+type OwnerRef = dyn Any + Send + Sync;
+
+/// After a batch in which most flows' owners were found but not in the steady case, this many
+/// batches are dumped without trying owners (then owners are tried again).
+const OWNER_BACKOFF_BATCHES: u32 = 16;
+
 /// Why no ukey could be acquired for a dumped flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AcquireError {
@@ -81,6 +88,8 @@ pub struct RevalidatorDump<'d> {
     /// Ukeys the full path KEPT (reused per batch): settled for the sweep right away.
     settled: Vec<UkeyId>,
     kill_warned: bool,
+    /// Batches left to dump without trying flow owners (see [`OWNER_BACKOFF_BATCHES`]).
+    owner_backoff: u32,
     /// The adaptive policy's per-revalidator state (`None` under OVS's policy).
     adaptive: Option<AdaptiveDump>,
 }
@@ -106,6 +115,7 @@ impl<'d> RevalidatorDump<'d> {
             kept: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             settled: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kill_warned: false,
+            owner_backoff: 0,
             adaptive: AdaptiveDump::for_round(udpif, &ctx),
         }
     }
@@ -139,7 +149,10 @@ impl<'d> RevalidatorDump<'d> {
         // the full records for the flows that take the full path. In a terse dump, a flow whose
         // owner is its ukey is first tried for the steady case right there (`keep_owned`); only
         // the flows it does not keep are collected for the rest of this function.
-        let n = if self.ctx.terse && !kill_them_all {
+        let try_owners = self.owner_backoff == 0;
+        self.owner_backoff = self.owner_backoff.saturating_sub(1);
+        let n = if self.ctx.terse && !kill_them_all && try_owners {
+            let mut not_steady = 0usize;
             let RevalidatorDump {
                 thread,
                 terse,
@@ -148,10 +161,7 @@ impl<'d> RevalidatorDump<'d> {
                 ..
             } = self;
             let ctx = *ctx;
-            thread.next_terse_visit(REVALIDATE_MAX_BATCH, &mut |flows: &[TerseFlow],
-                                                                owners: &[Option<
-                &(dyn Any + Send + Sync),
-            >]| {
+            let mut visit = |flows: &[TerseFlow], owners: &[Option<&OwnerRef>]| {
                 let max_idle = *batch_max_idle.get_or_insert_with(|| {
                     udpif.batch_max_idle(&ctx, adaptive.as_mut(), n_dp_flows, now)
                 });
@@ -162,8 +172,15 @@ impl<'d> RevalidatorDump<'d> {
                     max_idle,
                     now,
                 };
-                steady.keep_owned(flows, owners, terse);
-            })
+                not_steady += steady.keep_owned(flows, owners, terse);
+            };
+            let n = thread.next_terse_visit(REVALIDATE_MAX_BATCH, &mut visit);
+            if not_steady * 2 > n {
+                // Most owners were found but not steady (a round after a flow-mod): locking them
+                // here only doubles the full path's locking. Dump plainly for a while.
+                self.owner_backoff = OWNER_BACKOFF_BATCHES;
+            }
+            n
         } else if self.ctx.terse {
             self.thread
                 .next_terse(&mut self.terse, REVALIDATE_MAX_BATCH)
@@ -401,6 +418,7 @@ impl Steady<'_> {
     /// flow whose owner is the ukey of this very flow (same UFID and pmd id; anything else, or no
     /// owner, is left to the map lookup), whose lock is free and which [`Steady::keep_in_place`]
     /// KEEPs is stamped for the sweep under its lock; every other flow is appended to `rest`.
+    /// Returns how many flows were reached through their owner but not KEPT (not steady).
     /// Never waits; touches no shard. Like [`UkeyMaps::with_ukeys_stamp`], it works in passes of
     /// plain loads first (owners' ids, then the locked ukeys' fields) so that the cache misses of
     /// the group overlap, and takes the ukey locks only once their lines are loaded.
@@ -409,9 +427,9 @@ impl Steady<'_> {
     fn keep_owned(
         &self,
         flows: &[TerseFlow],
-        owners: &[Option<&(dyn Any + Send + Sync)>],
+        owners: &[Option<&OwnerRef>],
         rest: &mut Vec<TerseFlow>,
-    ) {
+    ) -> usize {
         let owned: Vec<(usize, &Ukey)> = flows
             .iter()
             .zip(owners)
@@ -431,12 +449,15 @@ impl Steady<'_> {
         });
         std::hint::black_box(touched);
         let mut kept = [false; REVALIDATE_MAX_BATCH];
+        let not_steady = locked.len();
+        let mut n_kept = 0;
         for (i, ukey, g) in &mut locked {
             if let (Some(f), Some(k)) = (flows.get(*i), kept.get_mut(*i))
                 && self.keep_in_place(ukey, g, f)
             {
                 self.udpif.ukeys.stamp_kept(ukey, g, self.ctx.dump_seq);
                 *k = true;
+                n_kept += 1;
             }
         }
         drop(locked);
@@ -445,6 +466,7 @@ impl Steady<'_> {
                 rest.push(*f);
             }
         }
+        not_steady - n_kept
     }
 
     /// The steady case, for a ukey the caller has locked (`g`): an OPERATIONAL ukey, not yet
