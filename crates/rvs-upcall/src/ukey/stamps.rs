@@ -19,8 +19,8 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// log2 of the first row's length.
-const FIRST_ROW_BITS: u32 = 6;
+/// log2 of the first row's length (small: a shard holds ~1/512 of the ukeys).
+const FIRST_ROW_BITS: u32 = 3;
 /// Number of rows: enough for every `u32` serial.
 const ROWS: usize = (32 - FIRST_ROW_BITS + 1) as usize;
 
@@ -86,8 +86,10 @@ mod tests {
             assert!(seen.insert((row, offset)), "serial {serial} shares a cell");
         }
         assert_eq!(locate(0), (0, 0));
-        assert_eq!(locate(63), (0, 63));
-        assert_eq!(locate(64), (1, 0));
+        assert_eq!(locate(7), (0, 7));
+        assert_eq!(locate(8), (1, 0));
+        assert_eq!(locate(23), (1, 15));
+        assert_eq!(locate(24), (2, 0));
     }
 
     #[test]
