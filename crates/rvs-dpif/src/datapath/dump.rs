@@ -90,8 +90,10 @@ impl DumpThread<'_, '_> {
 }
 
 impl DumpThread<'_, '_> {
-    /// Calls `emit` on up to `max` live flows (at most [`MAX_FLOWS_PER_NEXT`]); returns how many.
-    fn next_with(&mut self, max: usize, mut emit: impl FnMut(&Shared, &Megaflow)) -> usize {
+    /// Reads up to `max` live flows (at most [`MAX_FLOWS_PER_NEXT`]), a claimed chunk at a time:
+    /// `group` gets the live flows read from one chunk while its read lock is held; returns how
+    /// many flows were read.
+    fn next_groups(&mut self, max: usize, mut group: impl FnMut(&Shared, &[&Megaflow])) -> usize {
         let limit = max.min(MAX_FLOWS_PER_NEXT);
         let sh = self.dump.shared;
         let mut n = 0;
@@ -110,12 +112,13 @@ impl DumpThread<'_, '_> {
             let count = usize::try_from(self.end_index - self.next_index).unwrap_or(0);
             let rest = slots.get(first..).unwrap_or_default();
             let rest = rest.get(..count).unwrap_or(rest);
-            // Touch every record first: independent loads whose misses overlap.
-            let live = rest
-                .iter()
-                .flatten()
-                .fold(0usize, |acc, f| acc + usize::from(!f.is_dead()));
-            std::hint::black_box(live);
+            // Touch every record first, at both ends of the fields a dump reads (they may
+            // straddle two cache lines): independent loads whose misses overlap.
+            let touched = rest.iter().flatten().fold(0usize, |acc, f| {
+                acc + usize::from(!f.is_dead()) + usize::from(f.owner.is_some())
+            });
+            std::hint::black_box(touched);
+            let mut live = Vec::with_capacity(rest.len().min(limit - n));
             for slot in rest {
                 if n >= limit {
                     break;
@@ -124,13 +127,16 @@ impl DumpThread<'_, '_> {
                 if let Some(flow) = slot
                     && !flow.is_dead()
                 {
-                    emit(sh, flow);
+                    live.push(&**flow);
                     n += 1;
                 }
             }
             if rest.len() < count {
                 // Past the end of the existing rows (cannot happen: claims stay below capacity).
                 self.next_index = self.end_index;
+            }
+            if !live.is_empty() {
+                group(sh, &live);
             }
         }
         n
@@ -140,64 +146,28 @@ impl DumpThread<'_, '_> {
 impl FlowDumpThread for DumpThread<'_, '_> {
     fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
         let terse = self.dump.terse;
-        self.next_with(max, |sh, flow| out.push(sh.to_dpif_flow(flow, terse)))
+        self.next_groups(max, |sh, flows| {
+            out.extend(flows.iter().map(|f| sh.to_dpif_flow(f, terse)));
+        })
     }
 
     fn next_terse(&mut self, out: &mut Vec<TerseFlow>, max: usize) -> usize {
-        self.next_with(max, |sh, flow| out.push(sh.to_terse_flow(flow)))
+        self.next_groups(max, |sh, flows| {
+            out.extend(flows.iter().map(|f| sh.to_terse_flow(f)));
+        })
     }
 
     fn next_terse_visit(&mut self, max: usize, visit: &mut TerseVisitor<'_>) -> usize {
-        let limit = max.min(MAX_FLOWS_PER_NEXT);
-        let sh = self.dump.shared;
         let mut terse = std::mem::take(&mut self.terse);
-        let mut n = 0;
-        while n < limit {
-            if self.next_index >= self.end_index && !self.claim() {
-                break;
-            }
-            let Some((chunk, first)) = u32::try_from(self.next_index)
-                .ok()
-                .and_then(|i| sh.slots.chunk(i))
-            else {
-                self.next_index = self.end_index;
-                continue;
-            };
-            let slots = chunk.read();
-            let count = usize::try_from(self.end_index - self.next_index).unwrap_or(0);
-            let rest = slots.get(first..).unwrap_or_default();
-            let rest = rest.get(..count).unwrap_or(rest);
-            // Touch every record first, at both ends of the fields read here (they may straddle
-            // two cache lines): independent loads whose misses overlap.
-            let live = rest.iter().flatten().fold(0usize, |acc, f| {
-                acc + usize::from(!f.is_dead()) + usize::from(f.owner.is_some())
-            });
-            std::hint::black_box(live);
-            let mut owners: [Option<&(dyn Any + Send + Sync)>; CHUNK] = [None; CHUNK];
+        let n = self.next_groups(max, |sh, flows| {
             terse.clear();
-            for slot in rest {
-                if n >= limit {
-                    break;
-                }
-                self.next_index += 1;
-                if let Some(flow) = slot
-                    && !flow.is_dead()
-                {
-                    if let Some(owner) = owners.get_mut(terse.len()) {
-                        *owner = flow.owner.as_ref().map(|o| &*o.0);
-                    }
-                    terse.push(sh.to_terse_flow(flow));
-                    n += 1;
-                }
+            terse.extend(flows.iter().map(|f| sh.to_terse_flow(f)));
+            let mut owners: [Option<&(dyn Any + Send + Sync)>; CHUNK] = [None; CHUNK];
+            for (owner, f) in owners.iter_mut().zip(flows) {
+                *owner = f.owner.as_ref().map(|o| &*o.0);
             }
-            if rest.len() < count {
-                // Past the end of the existing rows (cannot happen: claims stay below capacity).
-                self.next_index = self.end_index;
-            }
-            if !terse.is_empty() {
-                visit(&terse, owners.get(..terse.len()).unwrap_or_default());
-            }
-        }
+            visit(&terse, owners.get(..flows.len()).unwrap_or_default());
+        });
         self.terse = terse;
         n
     }
