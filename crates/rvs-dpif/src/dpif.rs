@@ -362,7 +362,7 @@ pub trait FlowDumpThread: Send {
 }
 
 /// The visitor of [`FlowDumpThread::next_terse_visit`]: a group of dumped flows and their owners.
-pub type TerseVisitor<'v> = dyn FnMut(&[TerseFlow], &[Option<&(dyn Any + Send + Sync)>]) + 'v;
+pub type TerseVisitor<'v> = dyn FnMut(&[TerseFlow], &[Option<&FlowOwner>]) + 'v;
 
 /// The terse part of a dumped flow (OVS's UFID dumps): name, statistics and attributes.
 #[derive(Clone, Copy, Debug)]
@@ -419,6 +419,10 @@ pub trait Dpif: Send + Sync {
 
     /// Deletes every flow.
     fn flow_flush(&self);
+
+    /// Drops every [`FlowOwner`] attached to installed flows (their installer is going away, and
+    /// must not be kept alive by the datapath); the flows stay. The default keeps no owners.
+    fn flow_owners_clear(&self) {}
 
     /// Starts a dump; `terse` asks for UFID + stats only.
     fn flow_dump(&self, terse: bool) -> Box<dyn FlowDump + '_>;

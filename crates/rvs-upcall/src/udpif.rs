@@ -88,6 +88,14 @@ pub struct Udpif {
     pub(crate) eviction_ages: Mutex<Option<Arc<IdleAges>>>,
 }
 
+impl Drop for Udpif {
+    /// The datapath keeps its flows, but not this engine's ukeys (its flows' owners): they are
+    /// freed with the engine (bug 19's rule).
+    fn drop(&mut self) {
+        self.dpif.flow_owners_clear();
+    }
+}
+
 impl std::fmt::Debug for Udpif {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Udpif({})", self.dpif.name())

@@ -132,6 +132,10 @@ impl Dpif for Datapath {
         self.shared.flush();
     }
 
+    fn flow_owners_clear(&self) {
+        self.shared.slots.clear_owners();
+    }
+
     fn flow_dump(&self, terse: bool) -> Box<dyn FlowDump + '_> {
         Box::new(DatapathDump::new(&self.shared, terse))
     }

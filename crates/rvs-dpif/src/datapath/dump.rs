@@ -18,13 +18,12 @@
 //!   reference while the chunk's read lock is held; the visitor only try-locks, so a writer waiting
 //!   for that chunk waits at most for the visits of one call.
 
-use std::any::Any;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Shared;
 use super::megaflow::Megaflow;
 use super::slots::CHUNK;
-use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread, TerseFlow, TerseVisitor};
+use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread, FlowOwner, TerseFlow, TerseVisitor};
 
 /// Most flows one `next` call returns (OVS's `FLOW_DUMP_MAX_BATCH`).
 pub const MAX_FLOWS_PER_NEXT: usize = 50;
@@ -60,6 +59,9 @@ impl FlowDump for DatapathDump<'_> {
     }
 }
 
+/// A live flow read from a chunk, with its owner.
+type Live<'c> = (&'c Megaflow, Option<&'c FlowOwner>);
+
 /// One thread's handle on a dump.
 struct DumpThread<'d, 'a> {
     dump: &'d DatapathDump<'a>,
@@ -91,9 +93,9 @@ impl DumpThread<'_, '_> {
 
 impl DumpThread<'_, '_> {
     /// Reads up to `max` live flows (at most [`MAX_FLOWS_PER_NEXT`]), a claimed chunk at a time:
-    /// `group` gets the live flows read from one chunk while its read lock is held; returns how
-    /// many flows were read.
-    fn next_groups(&mut self, max: usize, mut group: impl FnMut(&Shared, &[&Megaflow])) -> usize {
+    /// `group` gets the live flows read from one chunk, with their owners, while its read lock is
+    /// held; returns how many flows were read.
+    fn next_groups(&mut self, max: usize, mut group: impl FnMut(&Shared, &[Live<'_>])) -> usize {
         let limit = max.min(MAX_FLOWS_PER_NEXT);
         let sh = self.dump.shared;
         let mut n = 0;
@@ -112,22 +114,22 @@ impl DumpThread<'_, '_> {
             let count = usize::try_from(self.end_index - self.next_index).unwrap_or(0);
             let rest = slots.get(first..).unwrap_or_default();
             let rest = rest.get(..count).unwrap_or(rest);
-            // Touch every record first, at both ends of the fields a dump reads (they may
-            // straddle two cache lines): independent loads whose misses overlap.
-            let touched = rest.iter().flatten().fold(0usize, |acc, f| {
-                acc + usize::from(!f.is_dead()) + usize::from(f.owner.is_some())
-            });
-            std::hint::black_box(touched);
+            // Touch every record first: independent loads whose misses overlap.
+            let live = rest
+                .iter()
+                .flatten()
+                .fold(0usize, |acc, e| acc + usize::from(!e.flow.is_dead()));
+            std::hint::black_box(live);
             let mut live = Vec::with_capacity(rest.len().min(limit - n));
             for slot in rest {
                 if n >= limit {
                     break;
                 }
                 self.next_index += 1;
-                if let Some(flow) = slot
-                    && !flow.is_dead()
+                if let Some(entry) = slot
+                    && !entry.flow.is_dead()
                 {
-                    live.push(&**flow);
+                    live.push((&*entry.flow, entry.owner.as_ref()));
                     n += 1;
                 }
             }
@@ -147,13 +149,13 @@ impl FlowDumpThread for DumpThread<'_, '_> {
     fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
         let terse = self.dump.terse;
         self.next_groups(max, |sh, flows| {
-            out.extend(flows.iter().map(|f| sh.to_dpif_flow(f, terse)));
+            out.extend(flows.iter().map(|(f, _)| sh.to_dpif_flow(f, terse)));
         })
     }
 
     fn next_terse(&mut self, out: &mut Vec<TerseFlow>, max: usize) -> usize {
         self.next_groups(max, |sh, flows| {
-            out.extend(flows.iter().map(|f| sh.to_terse_flow(f)));
+            out.extend(flows.iter().map(|(f, _)| sh.to_terse_flow(f)));
         })
     }
 
@@ -161,10 +163,10 @@ impl FlowDumpThread for DumpThread<'_, '_> {
         let mut terse = std::mem::take(&mut self.terse);
         let n = self.next_groups(max, |sh, flows| {
             terse.clear();
-            terse.extend(flows.iter().map(|f| sh.to_terse_flow(f)));
-            let mut owners: [Option<&(dyn Any + Send + Sync)>; CHUNK] = [None; CHUNK];
-            for (owner, f) in owners.iter_mut().zip(flows) {
-                *owner = f.owner.as_ref().map(|o| &*o.0);
+            terse.extend(flows.iter().map(|(f, _)| sh.to_terse_flow(f)));
+            let mut owners: [Option<&FlowOwner>; CHUNK] = [None; CHUNK];
+            for (owner, (_, o)) in owners.iter_mut().zip(flows) {
+                *owner = *o;
             }
             visit(&terse, owners.get(..flows.len()).unwrap_or_default());
         });

@@ -18,6 +18,7 @@ use rvs_flow::ufid::Ufid;
 use rvs_flow::{Flow, Wildcards};
 
 use super::megaflow::Megaflow;
+use super::slots::SlotEntry;
 use super::{Shared, WriterState};
 use crate::dpcls::{Dpcls, InsertError};
 use crate::dpif::{DpifError, DpifFlow, FlowAttrs, FlowPut, FlowRef, FlowStats, TerseFlow};
@@ -135,7 +136,6 @@ impl Shared {
             Arc::clone(&put.actions),
             stats_id,
             self.released_tx.clone(),
-            put.owner.clone(),
         ));
         let cls = {
             let classifiers = self.classifiers.pin();
@@ -147,7 +147,13 @@ impl Shared {
         }
         self.by_ufid.pin().insert(ufid, Arc::clone(&flow));
         // The slot was empty: its index was free.
-        drop(self.slots.set(stats_id.index(), Some(flow)));
+        drop(self.slots.set(
+            stats_id.index(),
+            Some(SlotEntry {
+                flow,
+                owner: put.owner.clone(),
+            }),
+        ));
         Ok(())
     }
 

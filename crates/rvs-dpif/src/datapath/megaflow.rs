@@ -10,8 +10,8 @@
 //! * The key is stored packed ([`PackedFlow`]: bit `i` of its map is set exactly when word `i` of
 //!   the key is nonzero, and its words are those nonzero words in index order); unpacking gives back
 //!   the unmasked key exactly as installed.
-//! * The fields a dump reads (`dead`, statistics id, UFID, owner) come first (`repr(C)`), in the
-//!   record's first 48 bytes.
+//! * The fields a dump reads (`dead`, statistics id, UFID) come first (`repr(C)`), on the
+//!   record's first cache line.
 //! * The statistics id stays allocated while any reference to the record exists: it is handed back
 //!   (through a lock-free channel, to be freed by the next writer) only when the last reference
 //!   drops, so an update racing with a delete can never be counted for a later flow that reuses the
@@ -26,7 +26,7 @@ use rvs_flow::flow::FLOW_WORDS;
 use rvs_flow::ufid::Ufid;
 use rvs_flow::{Flow, Wildcards};
 
-use crate::dpif::{Actions, FlowOwner};
+use crate::dpif::Actions;
 use crate::emc::Liveness;
 use crate::stats::StatsId;
 
@@ -39,8 +39,6 @@ pub struct Megaflow {
     pub(crate) stats_id: StatsId,
     /// The flow's UFID.
     pub(crate) ufid: Ufid,
-    /// What the installer attached (handed back by terse dumps; never looked into).
-    pub(crate) owner: Option<FlowOwner>,
     /// The current actions.
     pub(crate) actions: ArcSwap<Actions>,
     /// The mask (shared by every flow with the same mask).
@@ -62,7 +60,6 @@ impl Megaflow {
         actions: Actions,
         stats_id: StatsId,
         release: Sender<StatsId>,
-        owner: Option<FlowOwner>,
     ) -> Megaflow {
         Megaflow {
             ufid,
@@ -73,7 +70,6 @@ impl Megaflow {
             stats_id,
             dead: AtomicBool::new(false),
             release,
-            owner,
         }
     }
 

@@ -13,6 +13,9 @@
 //!   slots, none per flow, so the cache misses of a chunk's records can overlap); they hold it only
 //!   while copying out at most one batch.
 //! * [`FlowSlots::capacity`] only grows; every index below it has a slot.
+//! * A slot also holds the flow's owner (what its installer attached, [`FlowOwner`]), read by
+//!   dumps under the same read lock; [`FlowSlots::clear_owners`] drops every owner (the installer
+//!   is going away), each chunk under its write lock.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -20,12 +23,21 @@ use std::sync::{Arc, OnceLock};
 use parking_lot::RwLock;
 
 use super::megaflow::Megaflow;
+use crate::dpif::FlowOwner;
 
 /// Slots per chunk (one lock each).
 pub(crate) const CHUNK: usize = 64;
 
+/// An occupied slot: the flow's record and its owner.
+pub(crate) struct SlotEntry {
+    /// The record.
+    pub(crate) flow: Arc<Megaflow>,
+    /// What the installer attached, if anything.
+    pub(crate) owner: Option<FlowOwner>,
+}
+
 /// A chunk of [`CHUNK`] slots.
-pub(crate) type Chunk = RwLock<[Option<Arc<Megaflow>>; CHUNK]>;
+pub(crate) type Chunk = RwLock<[Option<SlotEntry>; CHUNK]>;
 
 /// log2 of the first row's length.
 const FIRST_ROW_BITS: u32 = 6;
@@ -65,8 +77,8 @@ impl FlowSlots {
     }
 
     /// Stores `flow` (or clears the slot with `None`), creating rows up to `index` as needed;
-    /// returns the record the slot held. Callers hold the flow mutex.
-    pub(crate) fn set(&self, index: u32, flow: Option<Arc<Megaflow>>) -> Option<Arc<Megaflow>> {
+    /// returns what the slot held. Callers hold the flow mutex.
+    pub(crate) fn set(&self, index: u32, flow: Option<SlotEntry>) -> Option<SlotEntry> {
         let (row, _) = locate(index);
         for r in 0..=row {
             if let Some(cell) = self.rows.get(r) {
@@ -87,6 +99,24 @@ impl FlowSlots {
     /// Number of indices that have a slot.
     pub(crate) fn capacity(&self) -> u64 {
         self.capacity.load(Ordering::Acquire)
+    }
+
+    /// Drops every flow's owner (the flows stay). Owners are released after each chunk's lock.
+    pub(crate) fn clear_owners(&self) {
+        let chunks = self
+            .rows
+            .iter()
+            .filter_map(OnceLock::get)
+            .flat_map(|r| r.iter());
+        for chunk in chunks {
+            let taken: Vec<FlowOwner> = chunk
+                .write()
+                .iter_mut()
+                .flatten()
+                .filter_map(|e| e.owner.take())
+                .collect();
+            drop(taken);
+        }
     }
 }
 

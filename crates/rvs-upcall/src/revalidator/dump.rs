@@ -11,18 +11,19 @@
 //!   the full path would, without cloning the ukey's `Arc`. In a terse dump it is tried first for
 //!   each flow as the datapath hands it over, on the ukey the flow's installer attached as its
 //!   owner (`Steady::keep_owned`: no map lookup, no shard lock; the owner is only used if it names
-//!   this flow, and only try-locked). The flows not kept that way get it for the rest of the batch
-//!   (one pass under the batch's shard locks, `UkeyMaps::with_ukeys_stamp`); the flows still not
-//!   kept then take the full path, in dump order. Every steady KEEP stamps the ukey for the sweep
-//!   while holding its lock.
+//!   this flow, and only try-locked). The flows without such an owner get it for the rest of the
+//!   batch (one pass under the batch's shard locks, `UkeyMaps::with_ukeys_stamp`); the flows still
+//!   not kept take the full path (those with an owner without a map lookup). Every KEEP stamps the
+//!   ukey for the sweep while holding its lock.
 //! * The idle limit of a batch comes from the round's flow-limit policy (`policy.rs`); under the
 //!   adaptive policy every flow the dump keeps records its `used` time in the revalidator's own
 //!   idle-age histogram ([`AdaptiveDump`]), merged into the engine's when the cursor is dropped.
 
-use std::any::Any;
 use std::sync::Arc;
 
-use rvs_dpif::dpif::{DpifError, DpifFlow, FlowDumpThread, FlowGet, FlowRef, FlowStats, TerseFlow};
+use rvs_dpif::dpif::{
+    DpifError, DpifFlow, FlowDumpThread, FlowGet, FlowOwner, FlowRef, FlowStats, TerseFlow,
+};
 use rvs_flow::odp::OdpAction;
 
 use super::policy::AdaptiveDump;
@@ -34,13 +35,6 @@ use crate::log::Level;
 use crate::sync::MutexGuard;
 use crate::udpif::Udpif;
 use crate::ukey::{Ukey, UkeyId, UkeyInner, UkeyParams, UkeyState, layer_code};
-
-/// What a datapath flow's owner is, seen through a dump.
-type OwnerRef = dyn Any + Send + Sync;
-
-/// After a batch in which most flows' owners were found but not in the steady case, this many
-/// batches are dumped without trying owners (then owners are tried again).
-const OWNER_BACKOFF_BATCHES: u32 = 16;
 
 /// Why no ukey could be acquired for a dumped flow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,11 +79,10 @@ pub struct RevalidatorDump<'d> {
     ids: Vec<UkeyId>,
     /// Which of `flows` were KEPT in place (reused per batch).
     kept: Vec<bool>,
-    /// Ukeys the full path KEPT (reused per batch): settled for the sweep right away.
-    settled: Vec<UkeyId>,
+    /// Flows reached through their owner but not in the steady case, with that owner (reused
+    /// per batch): they take the full path without a map lookup.
+    owned: Vec<(TerseFlow, Arc<Ukey>)>,
     kill_warned: bool,
-    /// Batches left to dump without trying flow owners (see [`OWNER_BACKOFF_BATCHES`]).
-    owner_backoff: u32,
     /// The adaptive policy's per-revalidator state (`None` under OVS's policy).
     adaptive: Option<AdaptiveDump>,
 }
@@ -113,9 +106,8 @@ impl<'d> RevalidatorDump<'d> {
             terse: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             ids: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kept: Vec::with_capacity(REVALIDATE_MAX_BATCH),
-            settled: Vec::with_capacity(REVALIDATE_MAX_BATCH),
+            owned: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kill_warned: false,
-            owner_backoff: 0,
             adaptive: AdaptiveDump::for_round(udpif, &ctx),
         }
     }
@@ -149,19 +141,18 @@ impl<'d> RevalidatorDump<'d> {
         // the full records for the flows that take the full path. In a terse dump, a flow whose
         // owner is its ukey is first tried for the steady case right there (`keep_owned`); only
         // the flows it does not keep are collected for the rest of this function.
-        let try_owners = self.owner_backoff == 0;
-        self.owner_backoff = self.owner_backoff.saturating_sub(1);
-        let n = if self.ctx.terse && !kill_them_all && try_owners {
-            let mut not_steady = 0usize;
+        self.owned.clear();
+        let n = if self.ctx.terse && !kill_them_all {
             let RevalidatorDump {
                 thread,
                 terse,
+                owned,
                 ctx,
                 adaptive,
                 ..
             } = self;
             let ctx = *ctx;
-            let mut visit = |flows: &[TerseFlow], owners: &[Option<&OwnerRef>]| {
+            let mut visit = |flows: &[TerseFlow], owners: &[Option<&FlowOwner>]| {
                 let max_idle = *batch_max_idle.get_or_insert_with(|| {
                     udpif.batch_max_idle(&ctx, adaptive.as_mut(), n_dp_flows, now)
                 });
@@ -172,15 +163,9 @@ impl<'d> RevalidatorDump<'d> {
                     max_idle,
                     now,
                 };
-                not_steady += steady.keep_owned(flows, owners, terse);
+                steady.keep_owned(flows, owners, terse, owned);
             };
-            let n = thread.next_terse_visit(REVALIDATE_MAX_BATCH, &mut visit);
-            if not_steady * 2 > n {
-                // Most owners were found but not steady (a round after a flow-mod): locking them
-                // here only doubles the full path's locking. Dump plainly for a while.
-                self.owner_backoff = OWNER_BACKOFF_BATCHES;
-            }
-            n
+            thread.next_terse_visit(REVALIDATE_MAX_BATCH, &mut visit)
         } else if self.ctx.terse {
             self.thread
                 .next_terse(&mut self.terse, REVALIDATE_MAX_BATCH)
@@ -219,8 +204,6 @@ impl<'d> RevalidatorDump<'d> {
         let terse = std::mem::take(&mut self.terse);
         let mut ids = std::mem::take(&mut self.ids);
         let mut kept = std::mem::take(&mut self.kept);
-        let mut settled = std::mem::take(&mut self.settled);
-        settled.clear();
         ids.clear();
         ids.extend(terse.iter().map(|f| UkeyId {
             ufid: f.ufid,
@@ -256,55 +239,35 @@ impl<'d> RevalidatorDump<'d> {
                     &built
                 }
             };
-            if self.revalidate_flow(f, kill_them_all, max_idle, now, &mut ops)
-                && let Some(id) = ids.get(i)
-            {
-                settled.push(*id);
+            if let Some(ukey) = self.acquire(f, &mut ops) {
+                self.revalidate_flow(f, &ukey, kill_them_all, max_idle, now, &mut ops);
             }
         }
-        if !settled.is_empty() {
-            // What this round's sweep would do to these ukeys, done now while they are in cache;
-            // their stamped slots then let the sweep skip them.
-            let dump_seq = self.ctx.dump_seq;
-            udpif
-                .ukeys
-                .with_ukeys_stamp(&settled, dump_seq, &mut kept, |_, _, g| {
-                    if g.state() == UkeyState::Operational && g.dump_seq == dump_seq {
-                        g.missed_dumps = 0;
-                        true
-                    } else {
-                        false
-                    }
-                });
+        let owned = std::mem::take(&mut self.owned);
+        for (t, ukey) in &owned {
+            self.revalidate_flow(&t.to_flow(), ukey, kill_them_all, max_idle, now, &mut ops);
         }
+        self.owned = owned;
         self.flows = flows;
         self.terse = terse;
         self.ids = ids;
         self.kept = kept;
-        self.settled = settled;
         if !ops.is_empty() {
             udpif.push_dp_ops(ops);
         }
         n
     }
 
-    /// The full path for one dumped flow; true if it KEPT an OPERATIONAL ukey (handled in this
-    /// dump), which the caller may then settle for the sweep.
-    fn revalidate_flow(
-        &self,
-        f: &DpifFlow,
-        kill_them_all: bool,
-        max_idle: u64,
-        now: u64,
-        ops: &mut Vec<UkeyOp>,
-    ) -> bool {
+    /// The ukey of a dumped flow for the full path (`ukey_acquire`, with its failures counted,
+    /// logged and, for a flow that cannot be adopted, a delete queued).
+    fn acquire(&self, f: &DpifFlow, ops: &mut Vec<UkeyOp>) -> Option<Arc<Ukey>> {
         let udpif = self.udpif;
         let env = &udpif.env;
-        let ukey = match udpif.ukey_acquire(f) {
-            Ok(ukey) => ukey,
+        match udpif.ukey_acquire(f) {
+            Ok(ukey) => Some(ukey),
             Err(AcquireError::Busy) => {
                 env.coverage.inc(Counter::UpcallUkeyContention);
-                return false;
+                None
             }
             Err(e) => {
                 env.log_rl(
@@ -318,12 +281,28 @@ impl<'d> RevalidatorDump<'d> {
                 if e != AcquireError::NotFound {
                     ops.push(UkeyOp::delete_unowned(udpif, f));
                 }
-                return false;
+                None
             }
-        };
+        }
+    }
+
+    /// The full path for one dumped flow and its ukey. A ukey it KEEPs is settled for the sweep
+    /// right away (what the sweep would do to it, done while it is locked and in cache: its
+    /// stamp then lets the sweep skip it).
+    fn revalidate_flow(
+        &self,
+        f: &DpifFlow,
+        ukey: &Arc<Ukey>,
+        kill_them_all: bool,
+        max_idle: u64,
+        now: u64,
+        ops: &mut Vec<UkeyOp>,
+    ) {
+        let udpif = self.udpif;
+        let env = &udpif.env;
         let Some(mut g) = ukey.try_lock() else {
             env.coverage.inc(Counter::UpcallUkeyContention);
-            return false;
+            return;
         };
         g.offloaded = f.attrs.offloaded;
         let layer = f.attrs.dp_layer;
@@ -343,19 +322,19 @@ impl<'d> RevalidatorDump<'d> {
             } else {
                 Counter::DumpedNewFlow
             });
-            return false;
+            return;
         }
         let state = g.state();
         if state == UkeyState::Inconsistent {
             g.dump_seq = self.ctx.dump_seq;
             ops.extend(UkeyOp::for_result(
                 udpif,
-                &ukey,
+                ukey,
                 &mut g,
                 RevalResult::Delete(DelReason::UpdateFail),
             ));
             env.coverage.inc(Counter::DumpedInconsistentFlow);
-            return false;
+            return;
         }
         if state <= UkeyState::Operational {
             ukey.transition(&mut g, UkeyState::Operational, "revalidate", env);
@@ -367,7 +346,7 @@ impl<'d> RevalidatorDump<'d> {
                     state, g.trail.thread, g.trail.location
                 ),
             );
-            return false;
+            return;
         }
 
         let mut stats = f.stats;
@@ -380,17 +359,20 @@ impl<'d> RevalidatorDump<'d> {
         } else if used != 0 && used < now.saturating_sub(max_idle) {
             RevalResult::Delete(DelReason::FlowIdle)
         } else {
-            udpif.revalidate_ukey(&ukey, &mut g, &stats, self.ctx.reval_seq)
+            udpif.revalidate_ukey(ukey, &mut g, &stats, self.ctx.reval_seq)
         };
         g.dump_seq = self.ctx.dump_seq;
         if !matches!(result, RevalResult::Delete(_)) {
             self.record_kept(used);
         }
         if result != RevalResult::Keep {
-            ops.extend(UkeyOp::for_result(udpif, &ukey, &mut g, result));
-            return false;
+            ops.extend(UkeyOp::for_result(udpif, ukey, &mut g, result));
+            return;
         }
-        true
+        if g.state() == UkeyState::Operational {
+            g.missed_dumps = 0;
+            udpif.ukeys.stamp_kept(ukey, &g, self.ctx.dump_seq);
+        }
     }
 }
 
@@ -417,8 +399,9 @@ impl Steady<'_> {
     /// The steady case for a group of dumped flows reached through their datapath owners: each
     /// flow whose owner is the ukey of this very flow (same UFID and pmd id; anything else, or no
     /// owner, is left to the map lookup), whose lock is free and which [`Steady::keep_in_place`]
-    /// KEEPs is stamped for the sweep under its lock; every other flow is appended to `rest`.
-    /// Returns how many flows were reached through their owner but not KEPT (not steady).
+    /// KEEPs is stamped for the sweep under its lock. A flow reached through its owner but not in
+    /// the steady case (e.g. every flow of a round after a flow-mod) is appended to `owned` with
+    /// its ukey, for the full path; every other flow to `rest`.
     /// Never waits; touches no shard. Like [`UkeyMaps::with_ukeys_stamp`], it works in passes of
     /// plain loads first (owners' ids, then the locked ukeys' fields) so that the cache misses of
     /// the group overlap, and takes the ukey locks only once their lines are loaded.
@@ -427,20 +410,21 @@ impl Steady<'_> {
     fn keep_owned(
         &self,
         flows: &[TerseFlow],
-        owners: &[Option<&OwnerRef>],
+        owners: &[Option<&FlowOwner>],
         rest: &mut Vec<TerseFlow>,
-    ) -> usize {
-        let owned: Vec<(usize, &Ukey)> = flows
+        owned: &mut Vec<(TerseFlow, Arc<Ukey>)>,
+    ) {
+        let found: Vec<(usize, &Ukey)> = flows
             .iter()
             .zip(owners)
             .enumerate()
             .filter_map(|(i, (f, owner))| {
-                let ukey = (*owner)?.downcast_ref::<Ukey>()?;
+                let ukey = (*owner)?.0.downcast_ref::<Ukey>()?;
                 let id = ukey.id();
                 (id.ufid == f.ufid && id.pmd_id == f.pmd_id).then_some((i, ukey))
             })
             .collect();
-        let mut locked: Vec<(usize, &Ukey, MutexGuard<'_, UkeyInner>)> = owned
+        let mut locked: Vec<(usize, &Ukey, MutexGuard<'_, UkeyInner>)> = found
             .into_iter()
             .filter_map(|(i, ukey)| Some((i, ukey, ukey.try_lock()?)))
             .collect();
@@ -448,25 +432,34 @@ impl Steady<'_> {
             acc ^ g.dump_seq ^ g.reval_seq ^ g.stats.n_packets ^ u64::from(g.serial)
         });
         std::hint::black_box(touched);
-        let mut kept = [false; REVALIDATE_MAX_BATCH];
-        let not_steady = locked.len();
-        let mut n_kept = 0;
+        // Per flow of the group: not reached through its owner, KEPT, or found but not steady.
+        const KEPT: u8 = 1;
+        const FOUND: u8 = 2;
+        let mut outcome = [0u8; REVALIDATE_MAX_BATCH];
         for (i, ukey, g) in &mut locked {
-            if let (Some(f), Some(k)) = (flows.get(*i), kept.get_mut(*i))
-                && self.keep_in_place(ukey, g, f)
-            {
-                self.udpif.ukeys.stamp_kept(ukey, g, self.ctx.dump_seq);
-                *k = true;
-                n_kept += 1;
+            if let (Some(f), Some(o)) = (flows.get(*i), outcome.get_mut(*i)) {
+                *o = if self.keep_in_place(ukey, g, f) {
+                    self.udpif.ukeys.stamp_kept(ukey, g, self.ctx.dump_seq);
+                    KEPT
+                } else if g.state() == UkeyState::Deleted {
+                    // Out of the maps (its flow outlived it): the map path adopts the flow.
+                    0
+                } else {
+                    FOUND
+                };
             }
         }
         drop(locked);
-        for (i, f) in flows.iter().enumerate() {
-            if !kept.get(i).copied().unwrap_or(false) {
-                rest.push(*f);
+        for (i, (f, owner)) in flows.iter().zip(owners).enumerate() {
+            match outcome.get(i).copied().unwrap_or(0) {
+                KEPT => {}
+                FOUND => match owner.and_then(|o| Arc::clone(&o.0).downcast::<Ukey>().ok()) {
+                    Some(ukey) => owned.push((*f, ukey)),
+                    None => rest.push(*f),
+                },
+                _ => rest.push(*f),
             }
         }
-        not_steady - n_kept
     }
 
     /// The steady case, for a ukey the caller has locked (`g`): an OPERATIONAL ukey, not yet

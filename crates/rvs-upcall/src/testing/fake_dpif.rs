@@ -22,8 +22,8 @@ use parking_lot::{Condvar, Mutex};
 use rvs_dpif::clock::Clock;
 use rvs_dpif::dpif::{
     Capabilities, DpPort, DpStats, Dpif, DpifError, DpifFlow, DpifOp, Execute, FlowAttrs, FlowDel,
-    FlowDump, FlowDumpThread, FlowPut, FlowRef, FlowStats, NON_PMD_CORE_ID, OpResult, PMD_ID_NULL,
-    Upcall, UpcallKind,
+    FlowDump, FlowDumpThread, FlowOwner, FlowPut, FlowRef, FlowStats, NON_PMD_CORE_ID, OpResult,
+    PMD_ID_NULL, TerseFlow, TerseVisitor, Upcall, UpcallKind,
 };
 use rvs_flow::odp::{OdpAction, Userdata};
 use rvs_flow::ufid::{Ufid, UfidGenerator};
@@ -48,6 +48,8 @@ pub struct FakeFlow {
     pub layer: &'static str,
     /// "Offloaded" attribute reported in dumps.
     pub offloaded: bool,
+    /// What the installer attached (handed back by `next_terse_visit`).
+    owner: Option<FlowOwner>,
     seq: u64,
 }
 
@@ -437,6 +439,7 @@ impl FakeDpif {
                         stats: FlowStats::default(),
                         layer: "ovs",
                         offloaded: false,
+                        owner: put.owner.clone(),
                         seq,
                     },
                 );
@@ -514,6 +517,17 @@ impl Dpif for FakeDpif {
         let mut t = self.table.lock();
         t.flows.clear();
         t.classifier.clear();
+    }
+
+    fn flow_owners_clear(&self) {
+        let owners: Vec<FlowOwner> = self
+            .table
+            .lock()
+            .flows
+            .values_mut()
+            .filter_map(|f| f.owner.take())
+            .collect();
+        drop(owners);
     }
 
     fn flow_dump(&self, terse: bool) -> Box<dyn FlowDump + '_> {
@@ -622,8 +636,10 @@ struct FakeDumpThread<'d, 'a> {
     dump: &'d FakeDump<'a>,
 }
 
-impl FlowDumpThread for FakeDumpThread<'_, '_> {
-    fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
+impl FakeDumpThread<'_, '_> {
+    /// Calls `emit` on up to `max` dumped flows (live, or the snapshot of a duplicate entry whose
+    /// flow is gone or was replaced); returns how many.
+    fn next_with(&mut self, max: usize, mut emit: impl FnMut(FlowId, &FakeFlow)) -> usize {
         let d = self.dump;
         let max = max.min(d.batch_limit);
         let mut n = 0;
@@ -641,9 +657,33 @@ impl FlowDumpThread for FakeDumpThread<'_, '_> {
                 (None, false) => None,
             };
             if let Some(f) = flow {
-                out.push(d.dpif.to_dpif_flow(entry.id, f, d.terse));
+                emit(entry.id, f);
                 n += 1;
             }
+        }
+        n
+    }
+}
+
+impl FlowDumpThread for FakeDumpThread<'_, '_> {
+    fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
+        let d = self.dump;
+        self.next_with(max, |id, f| out.push(d.dpif.to_dpif_flow(id, f, d.terse)))
+    }
+
+    /// Hands back the owners, as the userspace datapath does, so that the engine's owner path is
+    /// what every test over this datapath exercises.
+    fn next_terse_visit(&mut self, max: usize, visit: &mut TerseVisitor<'_>) -> usize {
+        let d = self.dump;
+        let mut terse = Vec::new();
+        let mut owners = Vec::new();
+        let n = self.next_with(max, |id, f| {
+            terse.push(TerseFlow::of(&d.dpif.to_dpif_flow(id, f, true)));
+            owners.push(f.owner.clone());
+        });
+        if n > 0 {
+            let refs: Vec<Option<&FlowOwner>> = owners.iter().map(Option::as_ref).collect();
+            visit(&terse, &refs);
         }
         n
     }

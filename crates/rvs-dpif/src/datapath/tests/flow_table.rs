@@ -367,3 +367,59 @@ fn statistics_ids_are_reused_after_delete() {
     // 100 flows at a time never need more than the first two rows of ids (64 + 128).
     assert!(fx.dp.shared.stats.capacity() <= 192);
 }
+
+/// A flow's owner is handed back by terse visits, dropped with the flow, and dropped by
+/// `flow_owners_clear` while the flow stays.
+#[test]
+fn owners_come_back_with_dumps_and_are_released() {
+    use crate::dpif::{FlowOwner, TerseFlow};
+    use std::sync::Arc;
+    let fx = fixture(2);
+    let owned: Arc<String> = Arc::new("owner".into());
+    let put = |src: u8, owner: Option<FlowOwner>| FlowPut {
+        owner,
+        ufid: Some(Ufid {
+            parts: [u32::from(src), 2, 3, 4],
+        }),
+        ..flow_put(
+            PutFlags::CREATE,
+            key_of(&udp_frame(u16::from(src), 10), 1),
+            mask_dst(),
+            vec![OdpAction::Output(2)],
+        )
+    };
+    fx.dp
+        .flow_put(put(5, Some(FlowOwner(owned.clone()))))
+        .expect("put");
+    fx.dp.flow_put(put(6, None)).expect("put");
+    assert_eq!(Arc::strong_count(&owned), 2, "the datapath holds the owner");
+    let visit_all = || {
+        let dump = fx.dp.flow_dump(true);
+        let mut thread = dump.thread();
+        let mut seen: Vec<(u32, Option<String>)> = Vec::new();
+        while thread.next_terse_visit(50, &mut |flows: &[TerseFlow], owners| {
+            for (f, o) in flows.iter().zip(owners) {
+                let name = o.and_then(|o| o.0.downcast_ref::<String>()).cloned();
+                seen.push((f.ufid.parts[0], name));
+            }
+        }) > 0
+        {}
+        seen.sort();
+        seen
+    };
+    assert_eq!(visit_all(), vec![(5, Some("owner".into())), (6, None)]);
+    fx.dp.flow_owners_clear();
+    assert_eq!(Arc::strong_count(&owned), 1, "released, flows kept");
+    assert_eq!(visit_all(), vec![(5, None), (6, None)]);
+    fx.dp
+        .flow_put(put(7, Some(FlowOwner(owned.clone()))))
+        .expect("put");
+    del(
+        &fx.dp,
+        FlowRef::Ufid(Ufid {
+            parts: [7, 2, 3, 4],
+        }),
+    )
+    .expect("del");
+    assert_eq!(Arc::strong_count(&owned), 1, "released with its flow");
+}
