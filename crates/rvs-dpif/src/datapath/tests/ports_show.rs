@@ -80,3 +80,23 @@ fn netdev_datapath_numbers_ports_from_one() {
     );
     assert_eq!(dp.show().ports[0].kind, "tap");
 }
+
+#[test]
+fn counters_of_exited_contexts_are_folded_not_kept() {
+    let fx = fixture(2);
+    let frame = udp_frame(5, 0);
+    install(&fx.dp, &frame, 1, vec![]);
+    // Forwarding contexts created and dropped over and over (threads restarted by configuration
+    // changes): the registry keeps only the live ones, and their counts still count.
+    for round in 0..100u64 {
+        let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
+        pmd.process_batch(1, &mut batch(std::slice::from_ref(&frame)), 1000 + round);
+    }
+    let held = fx.dp.shared.counters.held();
+    assert!(held <= 3, "{held} counter sets held for 1 live context");
+    assert_eq!(
+        fx.dp.dp_stats().n_hit,
+        100,
+        "hits of exited contexts are kept"
+    );
+}
