@@ -109,8 +109,13 @@ def main():
                  "upcall_flow_limit_scaled", "upcall_flow_limit_grew")
     cov_start = {c: sw.coverage(c) for c in cov_names}
 
+    tt_install = sw.thread_ticks()
     flows, install_s = install(args, sw)
-    after_install = {"upcall_show": sw.upcall_show()}
+    # What the datapath saw (a stalled install: few lookups = packets not read; many misses =
+    # read but not installed) and which threads burnt CPU meanwhile.
+    after_install = {"upcall_show": sw.upcall_show(), "dp_stats": sw.dp_stats(),
+                     "cpu_s": m.thread_cpu_delta(tt_install, sw.thread_ticks()),
+                     "rss_kb": sw.rss_kb()}
     wait_round(sw)
     wait_round(sw)
     rss_n = sw.rss_kb()

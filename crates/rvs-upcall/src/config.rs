@@ -10,6 +10,9 @@
 
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 
+/// Packets for the controller queued for ofproto before further ones are dropped (OVS's limit of
+/// its asynchronous message list, counted as `packet_in_overflow`).
+pub const MAX_CONTROLLER_UPCALLS: usize = 1024;
 /// Upcalls per handler batch (`UPCALL_MAX_BATCH`).
 pub const UPCALL_MAX_BATCH: usize = 64;
 /// Flows per dump call and per ops batch (`REVALIDATE_MAX_BATCH`).

@@ -6,7 +6,8 @@
 //! * The names are OVS's `COVERAGE_DEFINE` names, except the two `ukey_state_*` counters, which are
 //!   rvs's own: OVS aborts on a backwards ukey transition and only logs other invalid ones, rvs counts
 //!   both (and never aborts); and the two `upcall_flow_limit_{evict,jumped}` counters of the
-//!   adaptive flow-limit policy, which OVS does not have.
+//!   adaptive flow-limit policy, which OVS does not have. `packet_in_overflow` is ofproto-dpif's
+//!   counter in OVS (a full queue of packets for the controller); here the queue is the engine's.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -53,11 +54,13 @@ pub enum Counter {
     UpcallFlowLimitEvict,
     /// rvs (adaptive policy): a fast round raised the limit by more than 1000.
     UpcallFlowLimitJumped,
+    /// A packet for the controller was dropped: its queue was full (OVS's ofproto-dpif counter).
+    PacketInOverflow,
 }
 
 impl Counter {
     /// Every counter, in snapshot order.
-    pub const ALL: [Counter; 20] = [
+    pub const ALL: [Counter; 21] = [
         Counter::DumpedDuplicateFlow,
         Counter::DumpedNewFlow,
         Counter::DumpedInconsistentFlow,
@@ -78,6 +81,7 @@ impl Counter {
         Counter::UkeyStateInvalid,
         Counter::UpcallFlowLimitEvict,
         Counter::UpcallFlowLimitJumped,
+        Counter::PacketInOverflow,
     ];
 
     /// The counter's name as `coverage/show` prints it.
@@ -103,6 +107,7 @@ impl Counter {
             Counter::UkeyStateInvalid => "ukey_state_invalid",
             Counter::UpcallFlowLimitEvict => "upcall_flow_limit_evict",
             Counter::UpcallFlowLimitJumped => "upcall_flow_limit_jumped",
+            Counter::PacketInOverflow => "packet_in_overflow",
         }
     }
 

@@ -177,7 +177,7 @@ impl Udpif {
             }
             UpcallClass::Controller(cookie) => {
                 counts.controller.fetch_add(1, Ordering::Relaxed);
-                let _ = self.controller_tx.send(ControllerUpcall {
+                self.queue_controller_upcall(ControllerUpcall {
                     packet: upcall.packet,
                     flow: upcall.flow,
                     cookie,

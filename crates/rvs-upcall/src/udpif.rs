@@ -10,19 +10,22 @@
 //! * Nothing here blocks on a datapath call while holding a lock other than the n_flows try-lock.
 //! * Handled upcalls ring `handled_wake`, never `wake`: the leader sleeping between rounds is not
 //!   woken by every handler batch or inline miss batch.
+//! * Packets for the controller wait in a bounded queue ([`MAX_CONTROLLER_UPCALLS`]); when nobody
+//!   takes them, later ones are dropped and counted (`packet_in_overflow`), so a `controller`
+//!   action under load cannot grow memory without bound.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
-use crossbeam_channel::{Receiver, Sender, unbounded};
+use crossbeam_channel::{Receiver, Sender, TrySendError, bounded};
 use parking_lot::Mutex;
 use rvs_dpif::clock::Clock;
 use rvs_dpif::dpif::{Capabilities, Dpif};
 use rvs_flow::Flow;
 use rvs_flow::odp::ControllerCookie;
 
-use crate::config::{INITIAL_FLOW_LIMIT, N_FLOWS_CACHE_MS, UpcallConfig};
-use crate::coverage::Coverage;
+use crate::config::{INITIAL_FLOW_LIMIT, MAX_CONTROLLER_UPCALLS, N_FLOWS_CACHE_MS, UpcallConfig};
+use crate::coverage::{Counter, Coverage};
 use crate::env::Env;
 use crate::log::Log;
 use crate::notify::Notifier;
@@ -75,7 +78,7 @@ pub struct Udpif {
     /// Rung when upcalls were handled; only [`Udpif::wait_upcalls_handled`] sleeps on it, so
     /// handling a batch does not wake the revalidator leader (which sleeps on `wake`).
     pub(crate) handled_wake: Notifier,
-    pub(crate) controller_tx: Sender<ControllerUpcall>,
+    controller_tx: Sender<ControllerUpcall>,
     controller_rx: Receiver<ControllerUpcall>,
     pub(crate) upcall_counts: UpcallCounts,
     pub(crate) del_reasons: [AtomicU64; DelReason::ALL.len()],
@@ -115,7 +118,7 @@ impl Udpif {
         clock: Arc<dyn Clock>,
         config: UpcallConfig,
     ) -> Udpif {
-        let (controller_tx, controller_rx) = unbounded();
+        let (controller_tx, controller_rx) = bounded(MAX_CONTROLLER_UPCALLS);
         let caps = dpif.capabilities();
         let limit = config.flow_limit_ceiling().min(INITIAL_FLOW_LIMIT);
         Udpif {
@@ -269,6 +272,20 @@ impl Udpif {
     /// Queued controller upcalls (drained).
     pub fn take_controller_upcalls(&self) -> Vec<ControllerUpcall> {
         self.controller_rx.try_iter().collect()
+    }
+
+    /// Queues a packet for the controller; if [`MAX_CONTROLLER_UPCALLS`] are already waiting it is
+    /// dropped and counted (`packet_in_overflow`). Returns whether it was queued.
+    pub(crate) fn queue_controller_upcall(&self, upcall: ControllerUpcall) -> bool {
+        match self.controller_tx.try_send(upcall) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_)) => {
+                self.env.coverage.inc(Counter::PacketInOverflow);
+                false
+            }
+            // The receiver lives as long as this engine: cannot happen.
+            Err(TrySendError::Disconnected(_)) => false,
+        }
     }
 
     /// Flows deleted for `reason` so far.

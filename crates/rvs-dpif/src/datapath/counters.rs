@@ -2,8 +2,9 @@
 //! batch); readers sum every context's counters, including those of contexts that have exited.
 //!
 //! # Invariants
-//! * Counters only grow; a context's counters stay registered after it exits, so totals never go
-//!   backwards.
+//! * Counters only grow; a context's counts still count after it exits (folded into a retired
+//!   total at the next registration), so totals never go backwards, and the registry holds at most
+//!   the live contexts plus those that exited since the last registration.
 //! * `hit + missed + lost` = packets looked up (recirculations included); runts are dropped before
 //!   lookup and counted only as `rx_invalid`.
 
@@ -92,26 +93,54 @@ impl Counts {
     }
 }
 
-/// Every context's counters ever registered.
+/// The counters of every live context, and the sum of those of contexts that have exited.
 #[derive(Default)]
 pub(crate) struct CounterRegistry {
-    all: Mutex<Vec<Arc<PmdCounters>>>,
+    inner: Mutex<Registered>,
+}
+
+/// What the registry's mutex protects.
+#[derive(Default)]
+struct Registered {
+    /// Counters of contexts that may still write (the registry holds one reference of each).
+    live: Vec<Arc<PmdCounters>>,
+    /// The final counts of contexts whose counters nobody but the registry holds any more.
+    retired: Counts,
 }
 
 impl CounterRegistry {
-    /// Registers a new context's counters.
+    /// Registers a new context's counters. Counters of contexts that have exited are folded into
+    /// the retired total first, so the list holds only live contexts however many are created
+    /// over time (forwarding threads restarted by a configuration change).
     pub(crate) fn register(&self) -> Arc<PmdCounters> {
         let c = Arc::new(PmdCounters::default());
-        self.all.lock().push(Arc::clone(&c));
+        let mut inner = self.inner.lock();
+        let Registered { live, retired } = &mut *inner;
+        live.retain_mut(|counters| match Arc::get_mut(counters) {
+            // Unique (with acquire ordering): the exited context's last writes are visible.
+            Some(exited) => {
+                retired.accumulate(&exited.read());
+                false
+            }
+            None => true,
+        });
+        live.push(Arc::clone(&c));
         c
     }
 
-    /// The sum over every context.
+    /// The sum over every context, live or exited.
     pub(crate) fn total(&self) -> Counts {
-        let mut total = Counts::default();
-        for c in self.all.lock().iter() {
+        let inner = self.inner.lock();
+        let mut total = inner.retired;
+        for c in &inner.live {
             total.accumulate(&c.read());
         }
         total
+    }
+
+    /// Number of counter sets held (live contexts, and exited ones not folded yet).
+    #[cfg(test)]
+    pub(crate) fn held(&self) -> usize {
+        self.inner.lock().live.len()
     }
 }

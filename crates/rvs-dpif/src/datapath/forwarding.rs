@@ -39,6 +39,8 @@
 //!   callback itself takes).
 //! * Every packet is either sent, queued as an upcall, or dropped and counted; buffers of dropped
 //!   and sent packets go back to the batch's spare pool.
+//! * Each batch (and each `execute`) is bracketed by the context's batch clock (`progress.rs`): two
+//!   relaxed stores to the context's own record, so a context stuck inside one batch is visible.
 //! * Grace periods (`stats::grace`): the start of each chunk is a quiescent point (the context goes
 //!   online there); every hit classified is added to its flow's statistics before the context goes
 //!   offline (before an inline miss callback, at the end of [`ForwardingThread::process_batch`], when
@@ -56,6 +58,7 @@ use rvs_netdev::{MAX_BURST, Packet, PacketBatch};
 use super::counters::{Counts, PmdCounters};
 use super::megaflow::Megaflow;
 use super::ports::{Port, PortTable};
+use super::progress::BatchClock;
 use super::{MAX_RECIRC_DEPTH, Shared};
 use crate::dpcls::Dpcls;
 use crate::dpif::{FlowPut, MissOutcome, MissUpcall, Upcall, UpcallKind};
@@ -139,6 +142,8 @@ pub(crate) struct PmdContext {
     /// of every flow it classified are added (see `stats::grace`).
     quiescent: QuiescentReader,
     counters: Arc<PmdCounters>,
+    /// When the current batch started (read by stall detection).
+    batch_clock: Arc<BatchClock>,
     exec: Executor,
     last_rerank_ms: u64,
     // Scratch space, reused batch after batch.
@@ -227,6 +232,7 @@ impl PmdContext {
             stats: shared.stats.register_writer()?,
             quiescent: shared.grace.register(),
             counters: shared.counters.register(),
+            batch_clock: shared.progress.register(pmd_id),
             exec: Executor::new(shared.extract_options, seed.rotate_left(16)),
             last_rerank_ms: 0,
             keys: vec![Flow::default(); MAX_BURST],
@@ -249,6 +255,7 @@ impl PmdContext {
         batch: &mut PacketBatch,
         now_ms: u64,
     ) {
+        self.batch_clock.enter(now_ms);
         self.sync_knobs(shared);
         let md = PacketMetadata::from_port(port_no);
         let mut counts = Counts::default();
@@ -271,6 +278,7 @@ impl PmdContext {
         self.emc.sweep_dead(EMC_SWEEP_PER_BATCH);
         self.smc.sweep_dead(SMC_SWEEP_PER_BATCH);
         self.maybe_rerank(shared, now_ms);
+        self.batch_clock.leave();
     }
 
     /// Executes `actions` on one packet outside the packet path (the `execute` operation). The
@@ -283,6 +291,7 @@ impl PmdContext {
         actions: &[OdpAction],
         now_ms: u64,
     ) {
+        self.batch_clock.enter(now_ms);
         self.sync_knobs(shared);
         let md = metadata_of(flow);
         let headers = {
@@ -316,6 +325,7 @@ impl PmdContext {
         self.run(shared, now_ms, counts);
         self.spare.clear();
         self.quiescent.leave();
+        self.batch_clock.leave();
     }
 
     /// Follows the configuration knobs that may change at run time.

@@ -50,6 +50,7 @@ mod flow_table;
 mod forwarding;
 mod megaflow;
 mod ports;
+mod progress;
 mod show;
 mod slots;
 mod threads;
@@ -73,6 +74,7 @@ pub use dump::MAX_FLOWS_PER_NEXT;
 pub use forwarding::ForwardingThread;
 pub use megaflow::Megaflow;
 pub use ports::{LOCAL_PORT, Port};
+pub use progress::Stall;
 pub use show::{DpShow, ShowPort};
 pub use threads::ForwardingThreads;
 
@@ -84,6 +86,7 @@ use crate::stats::{FlowStatsTable, GracePeriods, StatsId};
 use counters::CounterRegistry;
 use forwarding::PmdContext;
 use ports::PortTable;
+use progress::ProgressRegistry;
 use slots::FlowSlots;
 use upcalls::UpcallQueues;
 
@@ -180,6 +183,8 @@ pub(crate) struct Shared {
     port_mutex: Mutex<()>,
     upcalls: UpcallQueues,
     counters: CounterRegistry,
+    /// When each forwarding context entered its current batch (stall detection).
+    progress: ProgressRegistry,
     /// Counters of control operations (upcalls dropped when the handlers change).
     control: Arc<counters::PmdCounters>,
     /// The exact-match cache knob, read by forwarding contexts once per batch.
@@ -238,6 +243,7 @@ impl Datapath {
             port_mutex: Mutex::new(()),
             upcalls: UpcallQueues::new(config.n_handlers, config.upcall_queue_len),
             counters,
+            progress: ProgressRegistry::default(),
             control,
             emc_insert_inv_prob: std::sync::atomic::AtomicU32::new(config.emc_insert_inv_prob),
             non_pmd: Mutex::new(None),
@@ -326,6 +332,13 @@ impl Datapath {
         self.shared
             .emc_insert_inv_prob
             .store(inv_prob, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Forwarding contexts (the non-PMD one included) that have been inside one batch for at
+    /// least `min_ms` at `now_ms` (datapath clock): a context stuck in an inline miss or a loop
+    /// stops forwarding and installing, so the daemon reports it.
+    pub fn stalled_contexts(&self, now_ms: u64, min_ms: u64) -> Vec<Stall> {
+        self.shared.progress.stalled(now_ms, min_ms)
     }
 
     /// Coverage counters (OVS's `datapath_drop_*` names where OVS has the counter).

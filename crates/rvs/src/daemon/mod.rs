@@ -327,7 +327,38 @@ impl Daemon {
     }
 }
 
-/// Once a second: OpenFlow timeouts and MAC aging, coverage rate samples.
+/// A forwarding context inside one batch for this long is reported (a batch takes microseconds;
+/// an inline miss at most milliseconds, even on a loaded machine).
+const STALL_REPORT_MS: u64 = 5000;
+
+/// Logs (once per episode) each forwarding context that has been inside one batch for
+/// [`STALL_REPORT_MS`] or more: it forwards and installs nothing meanwhile. `reported` holds the
+/// episodes already logged, `(pmd_id, batch start)`, and keeps only the current ones.
+fn report_stalls(inner: &Inner, reported: &mut Vec<(u32, u64)>) {
+    let stalls = inner
+        .dp
+        .stalled_contexts(inner.clock.now_ms(), STALL_REPORT_MS);
+    reported.retain(|(pmd, since)| {
+        stalls
+            .iter()
+            .any(|s| s.pmd_id == *pmd && s.since_ms == *since)
+    });
+    for stall in stalls {
+        if !reported.contains(&(stall.pmd_id, stall.since_ms)) {
+            reported.push((stall.pmd_id, stall.since_ms));
+            tracing::warn!(
+                target: "rvs_dpif",
+                "forwarding context {} has been processing one batch for {} ms: it forwards \
+                 and installs nothing until it returns",
+                stall.pmd_id,
+                stall.busy_ms
+            );
+        }
+    }
+}
+
+/// Once a second: OpenFlow timeouts and MAC aging, coverage rate samples, stuck forwarding
+/// contexts.
 fn spawn_housekeeping(inner: &Arc<Inner>) -> std::io::Result<(Arc<AtomicBool>, JoinHandle<()>)> {
     let stop = Arc::new(AtomicBool::new(false));
     let weak = Arc::downgrade(inner);
@@ -335,11 +366,13 @@ fn spawn_housekeeping(inner: &Arc<Inner>) -> std::io::Result<(Arc<AtomicBool>, J
     let handle = std::thread::Builder::new()
         .name("housekeeping".into())
         .spawn(move || {
+            let mut stalls_reported = Vec::new();
             while !stop2.load(Ordering::Acquire) {
                 let Some(inner) = weak.upgrade() else { return };
                 inner.ofproto.run();
                 let totals = inner.coverage_totals();
                 inner.coverage.lock().sample(inner.clock.now_ms(), &totals);
+                report_stalls(&inner, &mut stalls_reported);
                 drop(inner);
                 for tick in 0..10 {
                     if stop2.load(Ordering::Acquire) {

@@ -1,6 +1,7 @@
 //! Ports and `dpctl/show`.
 
 use super::*;
+use crate::datapath::Stall;
 use crate::dpif::DpifError;
 
 #[test]
@@ -79,4 +80,84 @@ fn netdev_datapath_numbers_ports_from_one() {
         Ok(1)
     );
     assert_eq!(dp.show().ports[0].kind, "tap");
+}
+
+#[test]
+fn counters_of_exited_contexts_are_folded_not_kept() {
+    let fx = fixture(2);
+    let frame = udp_frame(5, 0);
+    install(&fx.dp, &frame, 1, vec![]);
+    // Forwarding contexts created and dropped over and over (threads restarted by configuration
+    // changes): the registry keeps only the live ones, and their counts still count.
+    for round in 0..100u64 {
+        let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
+        pmd.process_batch(1, &mut batch(std::slice::from_ref(&frame)), 1000 + round);
+    }
+    let held = fx.dp.shared.counters.held();
+    assert!(held <= 3, "{held} counter sets held for 1 live context");
+    assert_eq!(
+        fx.dp.dp_stats().n_hit,
+        100,
+        "hits of exited contexts are kept"
+    );
+}
+
+/// An inline miss handler that blocks until told to go on (a stuck upcall).
+struct BlockingCallback {
+    entered: std::sync::mpsc::SyncSender<()>,
+    release: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+}
+
+impl crate::dpif::UpcallCallback for BlockingCallback {
+    fn miss(
+        &self,
+        _miss: &crate::dpif::MissUpcall<'_>,
+        _install: &mut crate::dpif::FlowInstaller<'_>,
+    ) -> crate::dpif::MissOutcome {
+        let _ = self.entered.send(());
+        if let Ok(rx) = self.release.lock() {
+            let _ = rx.recv();
+        }
+        crate::dpif::MissOutcome::Failed
+    }
+
+    fn batch_done(&self, _n: usize) {}
+}
+
+#[test]
+fn a_context_stuck_in_a_batch_is_reported_until_it_returns() {
+    let fx = fixture(2);
+    let (entered_tx, entered_rx) = std::sync::mpsc::sync_channel(1);
+    let (release_tx, release_rx) = std::sync::mpsc::channel();
+    assert!(fx.dp.register_upcall_cb(Some(Arc::new(BlockingCallback {
+        entered: entered_tx,
+        release: std::sync::Mutex::new(release_rx),
+    }))));
+    let mut idle = fx.dp.forwarding_thread(1).expect("idle context");
+    idle.process_batch(1, &mut batch(&[]), 5_000);
+    let stuck = {
+        let dp = fx.dp.clone();
+        std::thread::spawn(move || {
+            let mut pmd = dp.forwarding_thread(0).expect("pmd");
+            pmd.process_batch(1, &mut batch(&[udp_frame(5, 0)]), 10_000);
+        })
+    };
+    entered_rx.recv().expect("the miss reached the callback");
+    assert!(fx.dp.stalled_contexts(14_999, 5_000).is_empty(), "not yet");
+    assert_eq!(
+        fx.dp.stalled_contexts(16_000, 5_000),
+        vec![Stall {
+            pmd_id: 0,
+            since_ms: 10_000,
+            busy_ms: 6_000
+        }],
+        "the stuck context only, not the idle one"
+    );
+    release_tx.send(()).expect("release");
+    stuck.join().expect("context thread");
+    assert!(fx.dp.stalled_contexts(60_000, 5_000).is_empty());
+    // The exited context's clock is dropped at the next registration.
+    let _next = fx.dp.forwarding_thread(2).expect("pmd");
+    assert!(fx.dp.shared.progress.held() <= 3);
+    drop(idle);
 }
