@@ -414,21 +414,19 @@ impl Steady<'_> {
         rest: &mut Vec<TerseFlow>,
         owned: &mut Vec<(TerseFlow, Arc<Ukey>)>,
     ) {
-        let found: Vec<(usize, &Ukey)> = flows
-            .iter()
-            .zip(owners)
-            .enumerate()
-            .filter_map(|(i, (f, owner))| {
-                let ukey = (*owner)?.0.downcast_ref::<Ukey>()?;
-                let id = ukey.id();
-                (id.ufid == f.ufid && id.pmd_id == f.pmd_id).then_some((i, ukey))
-            })
-            .collect();
-        let mut locked: Vec<(usize, &Ukey, MutexGuard<'_, UkeyInner>)> = found
-            .into_iter()
-            .filter_map(|(i, ukey)| Some((i, ukey, ukey.try_lock()?)))
-            .collect();
-        let touched = locked.iter().fold(0u64, |acc, (.., g)| {
+        // No allocation: a group has at most REVALIDATE_MAX_BATCH flows (any beyond take `rest`).
+        let mut found: [Option<&Ukey>; REVALIDATE_MAX_BATCH] = [None; REVALIDATE_MAX_BATCH];
+        for (slot, (f, owner)) in found.iter_mut().zip(flows.iter().zip(owners)) {
+            *slot = owner
+                .and_then(|o| o.0.downcast_ref::<Ukey>())
+                .filter(|u| u.id().ufid == f.ufid && u.id().pmd_id == f.pmd_id);
+        }
+        let mut locked: [Option<MutexGuard<'_, UkeyInner>>; REVALIDATE_MAX_BATCH] =
+            [const { None }; REVALIDATE_MAX_BATCH];
+        for (g, ukey) in locked.iter_mut().zip(&found) {
+            *g = ukey.and_then(Ukey::try_lock);
+        }
+        let touched = locked.iter().flatten().fold(0u64, |acc, g| {
             acc ^ g.dump_seq ^ g.reval_seq ^ g.stats.n_packets ^ u64::from(g.serial)
         });
         std::hint::black_box(touched);
@@ -436,18 +434,19 @@ impl Steady<'_> {
         const KEPT: u8 = 1;
         const FOUND: u8 = 2;
         let mut outcome = [0u8; REVALIDATE_MAX_BATCH];
-        for (i, ukey, g) in &mut locked {
-            if let (Some(f), Some(o)) = (flows.get(*i), outcome.get_mut(*i)) {
-                *o = if self.keep_in_place(ukey, g, f) {
-                    self.udpif.ukeys.stamp_kept(ukey, g, self.ctx.dump_seq);
-                    KEPT
-                } else if g.state() == UkeyState::Deleted {
-                    // Out of the maps (its flow outlived it): the map path adopts the flow.
-                    0
-                } else {
-                    FOUND
-                };
-            }
+        for (((o, g), ukey), f) in outcome.iter_mut().zip(&mut locked).zip(&found).zip(flows) {
+            let (Some(g), Some(ukey)) = (g.as_mut(), ukey) else {
+                continue;
+            };
+            *o = if self.keep_in_place(ukey, g, f) {
+                self.udpif.ukeys.stamp_kept(ukey, g, self.ctx.dump_seq);
+                KEPT
+            } else if g.state() == UkeyState::Deleted {
+                // Out of the maps (its flow outlived it): the map path adopts the flow.
+                0
+            } else {
+                FOUND
+            };
         }
         drop(locked);
         for (i, (f, owner)) in flows.iter().zip(owners).enumerate() {

@@ -142,6 +142,9 @@ impl UkeyMaps {
     ) {
         kept.clear();
         kept.resize(ids.len(), false);
+        if ids.is_empty() {
+            return;
+        }
         // Per shard, 1 + the index of its guard in `guards`, or 0 (not tried yet) or NOT_LOCKED.
         const NOT_LOCKED: u8 = u8::MAX;
         let mut guard_of = vec![0u8; self.shards.len()];
