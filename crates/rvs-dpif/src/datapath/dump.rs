@@ -94,8 +94,13 @@ impl DumpThread<'_, '_> {
 impl DumpThread<'_, '_> {
     /// Reads up to `max` live flows (at most [`MAX_FLOWS_PER_NEXT`]), a claimed chunk at a time:
     /// `group` gets the live flows read from one chunk, with their owners, while its read lock is
-    /// held; returns how many flows were read.
-    fn next_groups(&mut self, max: usize, mut group: impl FnMut(&Shared, &[Live<'_>])) -> usize {
+    /// held (every entry of its slice is `Some`; a stack array, no allocation); returns how many
+    /// flows were read.
+    fn next_groups(
+        &mut self,
+        max: usize,
+        mut group: impl FnMut(&Shared, &[Option<Live<'_>>]),
+    ) -> usize {
         let limit = max.min(MAX_FLOWS_PER_NEXT);
         let sh = self.dump.shared;
         let mut n = 0;
@@ -120,7 +125,8 @@ impl DumpThread<'_, '_> {
                 .flatten()
                 .fold(0usize, |acc, e| acc + usize::from(!e.flow.is_dead()));
             std::hint::black_box(live);
-            let mut live = Vec::with_capacity(rest.len().min(limit - n));
+            let mut live: [Option<Live<'_>>; CHUNK] = [None; CHUNK];
+            let mut n_live = 0;
             for slot in rest {
                 if n >= limit {
                     break;
@@ -129,7 +135,10 @@ impl DumpThread<'_, '_> {
                 if let Some(entry) = slot
                     && !entry.flow.is_dead()
                 {
-                    live.push((&*entry.flow, entry.owner.as_ref()));
+                    if let Some(cell) = live.get_mut(n_live) {
+                        *cell = Some((&*entry.flow, entry.owner.as_ref()));
+                        n_live += 1;
+                    }
                     n += 1;
                 }
             }
@@ -137,8 +146,8 @@ impl DumpThread<'_, '_> {
                 // Past the end of the existing rows (cannot happen: claims stay below capacity).
                 self.next_index = self.end_index;
             }
-            if !live.is_empty() {
-                group(sh, &live);
+            if n_live > 0 {
+                group(sh, live.get(..n_live).unwrap_or_default());
             }
         }
         n
@@ -149,13 +158,18 @@ impl FlowDumpThread for DumpThread<'_, '_> {
     fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
         let terse = self.dump.terse;
         self.next_groups(max, |sh, flows| {
-            out.extend(flows.iter().map(|(f, _)| sh.to_dpif_flow(f, terse)));
+            out.extend(
+                flows
+                    .iter()
+                    .flatten()
+                    .map(|(f, _)| sh.to_dpif_flow(f, terse)),
+            );
         })
     }
 
     fn next_terse(&mut self, out: &mut Vec<TerseFlow>, max: usize) -> usize {
         self.next_groups(max, |sh, flows| {
-            out.extend(flows.iter().map(|(f, _)| sh.to_terse_flow(f)));
+            out.extend(flows.iter().flatten().map(|(f, _)| sh.to_terse_flow(f)));
         })
     }
 
@@ -163,12 +177,12 @@ impl FlowDumpThread for DumpThread<'_, '_> {
         let mut terse = std::mem::take(&mut self.terse);
         let n = self.next_groups(max, |sh, flows| {
             terse.clear();
-            terse.extend(flows.iter().map(|(f, _)| sh.to_terse_flow(f)));
+            terse.extend(flows.iter().flatten().map(|(f, _)| sh.to_terse_flow(f)));
             let mut owners: [Option<&FlowOwner>; CHUNK] = [None; CHUNK];
-            for (owner, (_, o)) in owners.iter_mut().zip(flows) {
+            for (owner, (_, o)) in owners.iter_mut().zip(flows.iter().flatten()) {
                 *owner = *o;
             }
-            visit(&terse, owners.get(..flows.len()).unwrap_or_default());
+            visit(&terse, owners.get(..terse.len()).unwrap_or_default());
         });
         self.terse = terse;
         n
