@@ -361,6 +361,29 @@ pub trait FlowDumpThread: Send {
     }
 }
 
+/// Operations started by [`Dpif::operate_begin`].
+pub trait PendingOps: Send {
+    /// True if [`PendingOps::finish`] would return without waiting. Never waits.
+    fn ready(&mut self) -> bool;
+
+    /// The results, one per op in order, waiting for them if needed.
+    fn finish(self: Box<Self>) -> Vec<OpResult>;
+}
+
+/// Operations whose results are already known.
+#[derive(Debug)]
+pub struct FinishedOps(pub Vec<OpResult>);
+
+impl PendingOps for FinishedOps {
+    fn ready(&mut self) -> bool {
+        true
+    }
+
+    fn finish(self: Box<Self>) -> Vec<OpResult> {
+        self.0
+    }
+}
+
 /// The visitor of [`FlowDumpThread::next_terse_visit`]: a group of dumped flows and their owners.
 pub type TerseVisitor<'v> = dyn FnMut(&[TerseFlow], &[Option<&FlowOwner>]) + 'v;
 
@@ -416,6 +439,15 @@ pub trait Dpif: Send + Sync {
 
     /// Runs a batch; returns one result per op, in order.
     fn operate(&self, ops: Vec<DpifOp>) -> Vec<OpResult>;
+
+    /// Starts `ops` like [`Dpif::operate`], but may return before the results of deletes are
+    /// final (a datapath that must wait for its forwarding threads before reading a deleted flow's
+    /// last statistics lets the caller do other work meanwhile). The deleted flows are already
+    /// gone from lookups and dumps when this returns; [`PendingOps::finish`] gives every result,
+    /// exactly as `operate` would have. The default runs `operate` at once.
+    fn operate_begin(&self, ops: Vec<DpifOp>) -> Box<dyn PendingOps + '_> {
+        Box::new(FinishedOps(self.operate(ops)))
+    }
 
     /// Deletes every flow.
     fn flow_flush(&self);

@@ -5,22 +5,27 @@
 //!   result per op; a failed put, delete or get reports zero statistics (OVS's `dpif_operate`).
 //!   The deletes of one `operate` share one grace period, after the whole batch ran: each returns
 //!   its flow's final statistics, including every hit classified before the flow was unlinked.
+//!   `operate_begin` does the same but returns before the grace period is over; the statistics are
+//!   read when it is (`finish`), so the caller need not wait for the forwarding threads.
 //! * `execute` rejects frames under 14 or over 65535 bytes (`EINVAL`), does nothing for probes, and
 //!   otherwise runs the actions in the non-PMD context (outputs sent before it returns); the packet
 //!   is not counted in any flow.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rvs_netdev::Packet;
 
 use super::dump::DatapathDump;
+use super::flow_table::GRACE_TIMEOUT;
 use super::forwarding::PmdContext;
+use super::megaflow::Megaflow;
 use super::{Datapath, Shared};
 use crate::dpif::{
     Capabilities, DpPort, DpStats, Dpif, DpifError, DpifOp, Execute, FlowDump, FlowStats, OpResult,
-    Upcall, UpcallCallback,
+    PendingOps, Upcall, UpcallCallback,
 };
+use crate::stats::GraceWait;
 
 /// Largest frame `execute` accepts.
 const MAX_EXECUTE_LEN: usize = u16::MAX as usize;
@@ -57,6 +62,12 @@ impl Shared {
     /// Runs `ops` in order; the deletes' flows are unlinked in turn and their statistics read after
     /// one grace period for the whole batch.
     fn operate(&self, ops: &[DpifOp]) -> Vec<OpResult> {
+        Box::new(self.operate_begin(ops)).finish()
+    }
+
+    /// [`Dpif::operate_begin`]: runs every op but the deletes' final statistics reads, which wait
+    /// for one grace period started here.
+    fn operate_begin(&self, ops: &[DpifOp]) -> DatapathPendingOps<'_> {
         let mut results = Vec::with_capacity(ops.len());
         let mut unlinked = Vec::new();
         for op in ops {
@@ -79,15 +90,14 @@ impl Shared {
                 _ => results.push(self.run_op(op)),
             }
         }
-        if !unlinked.is_empty() {
-            self.grace_period();
-            for (i, flow) in unlinked {
-                if let Some(result) = results.get_mut(i) {
-                    result.stats = self.flow_stats(&flow);
-                }
-            }
+        let grace = (!unlinked.is_empty()).then(|| self.grace.begin());
+        DatapathPendingOps {
+            shared: self,
+            results,
+            unlinked,
+            grace,
+            started: Instant::now(),
         }
-        results
     }
 
     fn run_op(&self, op: &DpifOp) -> OpResult {
@@ -112,6 +122,40 @@ impl Shared {
     }
 }
 
+/// A datapath `operate` whose deletes wait for their grace period (see [`Shared::grace_period`]).
+pub(crate) struct DatapathPendingOps<'a> {
+    shared: &'a Shared,
+    results: Vec<OpResult>,
+    /// (result index, record) of each deleted flow: its statistics are read once the grace period
+    /// is over.
+    unlinked: Vec<(usize, Arc<Megaflow>)>,
+    grace: Option<GraceWait>,
+    started: Instant,
+}
+
+impl PendingOps for DatapathPendingOps<'_> {
+    fn ready(&mut self) -> bool {
+        match &mut self.grace {
+            None => true,
+            Some(grace) => grace.poll() || self.started.elapsed() >= GRACE_TIMEOUT,
+        }
+    }
+
+    fn finish(mut self: Box<Self>) -> Vec<OpResult> {
+        if let Some(mut grace) = self.grace.take()
+            && !grace.wait(self.started, GRACE_TIMEOUT)
+        {
+            self.shared.count_grace_timeout();
+        }
+        for (i, flow) in std::mem::take(&mut self.unlinked) {
+            if let Some(result) = self.results.get_mut(i) {
+                result.stats = self.shared.flow_stats(&flow);
+            }
+        }
+        std::mem::take(&mut self.results)
+    }
+}
+
 impl Dpif for Datapath {
     fn name(&self) -> &str {
         &self.shared.full_name
@@ -126,6 +170,10 @@ impl Dpif for Datapath {
 
     fn operate(&self, ops: Vec<DpifOp>) -> Vec<OpResult> {
         self.shared.operate(&ops)
+    }
+
+    fn operate_begin(&self, ops: Vec<DpifOp>) -> Box<dyn PendingOps + '_> {
+        Box::new(self.shared.operate_begin(&ops))
     }
 
     fn flow_flush(&self) {

@@ -25,7 +25,7 @@ use crate::dpif::{DpifError, DpifFlow, FlowAttrs, FlowPut, FlowRef, FlowStats, T
 
 /// How long a delete waits for a forwarding context to pass a quiescent point before it gives up
 /// (and counts it): far longer than a batch, long enough for a descheduled thread to run again.
-const GRACE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
+pub(crate) const GRACE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// `dp_layer` of every flow of the userspace datapath.
 const DP_LAYER: &str = "ovs";
@@ -182,10 +182,15 @@ impl Shared {
     /// of a flow unlinked before the call; a timeout is counted (`datapath_grace_period_timeout`).
     pub(crate) fn grace_period(&self) {
         if !self.grace.synchronize(GRACE_TIMEOUT) {
-            self.control
-                .grace_timeout
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            self.count_grace_timeout();
         }
+    }
+
+    /// Counts a grace period given up on (`datapath_grace_period_timeout`).
+    pub(crate) fn count_grace_timeout(&self) {
+        self.control
+            .grace_timeout
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Takes an installed flow out of the classifier and the slots (its index entry is already

@@ -121,8 +121,27 @@ impl GracePeriods {
     /// `timeout` and returns `false`. Never call it
     /// from an online context (it would wait for itself).
     pub fn synchronize(&self, timeout: Duration) -> bool {
-        let mut wait = self.begin();
-        let started = Instant::now();
+        self.begin().wait(Instant::now(), timeout)
+    }
+
+    /// Starts a grace period: bumps the epoch. [`GraceWait::poll`] then tells whether it is over.
+    pub(crate) fn begin(&self) -> GraceWait {
+        let target = self.shared.epoch.fetch_add(1, Ordering::AcqRel) + 1;
+        let pending = self.shared.readers.lock().clone();
+        GraceWait { target, pending }
+    }
+
+    /// Number of registered contexts.
+    pub fn readers(&self) -> usize {
+        self.shared.readers.lock().len()
+    }
+}
+
+impl GraceWait {
+    /// Waits for the grace period (see [`GracePeriods::synchronize`]) until `started + timeout`;
+    /// false if it gave up.
+    pub(crate) fn wait(&mut self, started: Instant, timeout: Duration) -> bool {
+        let wait = self;
         let mut spins = 0u32;
         let mut yields = 0u32;
         let mut nap = FIRST_NAP;
@@ -143,18 +162,6 @@ impl GracePeriods {
             }
         }
         true
-    }
-
-    /// Starts a grace period: bumps the epoch. [`GraceWait::poll`] then tells whether it is over.
-    pub(crate) fn begin(&self) -> GraceWait {
-        let target = self.shared.epoch.fetch_add(1, Ordering::AcqRel) + 1;
-        let pending = self.shared.readers.lock().clone();
-        GraceWait { target, pending }
-    }
-
-    /// Number of registered contexts.
-    pub fn readers(&self) -> usize {
-        self.shared.readers.lock().len()
     }
 }
 

@@ -71,6 +71,7 @@ mod loom_models;
 mod tests;
 
 pub use flow_stats::{FlowStats, TCP_FLAG_BITS, TCP_FLAGS_MASK};
+pub(crate) use grace::GraceWait;
 pub use grace::{GracePeriods, QuiescentReader};
 pub use table::{FlowStatsTable, StatsId};
 pub use writer::StatsWriter;

@@ -6,7 +6,11 @@
 //! * A ukey already stamped with this round's `dump_seq` is skipped without touching statistics.
 //! * An INCONSISTENT ukey is stamped and deleted; one above OPERATIONAL (being or already evicted)
 //!   is skipped with an INFO; the others become OPERATIONAL ("seen in the datapath").
-//! * Datapath ops of a batch are pushed before the next batch is dumped; ukeys are not freed here.
+//! * Datapath ops of a batch are started before the next batch is dumped; their results (a
+//!   delete's final statistics need a grace period of the datapath's forwarding threads) are
+//!   handled as soon as they are ready, at a later batch, and all of them before the dump phase
+//!   ends (`run`, or the cursor's drop), so the sweep sees every op's outcome. Ukeys are not freed
+//!   here.
 //! * The steady case (KEEP without translation, `Steady::keep_in_place`) makes the same changes
 //!   the full path would, without cloning the ukey's `Arc`. In a terse dump it is tried first for
 //!   each flow as the datapath hands it over, on the ukey the flow's installer attached as its
@@ -19,6 +23,7 @@
 //!   adaptive policy every flow the dump keeps records its `used` time in the revalidator's own
 //!   idle-age histogram ([`AdaptiveDump`]), merged into the engine's when the cursor is dropped.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use rvs_dpif::dpif::{
@@ -26,6 +31,7 @@ use rvs_dpif::dpif::{
 };
 use rvs_flow::odp::OdpAction;
 
+use super::ops::OpsInFlight;
 use super::policy::AdaptiveDump;
 use super::reval::counter_delta;
 use super::{DelReason, RevalResult, RoundCtx, UkeyOp};
@@ -82,6 +88,9 @@ pub struct RevalidatorDump<'d> {
     /// Flows reached through their owner but not in the steady case, with that owner (reused
     /// per batch): they take the full path without a map lookup.
     owned: Vec<(TerseFlow, Arc<Ukey>)>,
+    /// Datapath ops of earlier batches whose results (deletes' final statistics) are not handled
+    /// yet, oldest first; all are handled before the dump phase ends.
+    in_flight: VecDeque<OpsInFlight<'d>>,
     kill_warned: bool,
     /// The adaptive policy's per-revalidator state (`None` under OVS's policy).
     adaptive: Option<AdaptiveDump>,
@@ -89,6 +98,7 @@ pub struct RevalidatorDump<'d> {
 
 impl Drop for RevalidatorDump<'_> {
     fn drop(&mut self) {
+        self.finish_ops(true);
         if let Some(adaptive) = self.adaptive.take() {
             adaptive.finish(self.udpif);
         }
@@ -107,20 +117,36 @@ impl<'d> RevalidatorDump<'d> {
             ids: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             kept: Vec::with_capacity(REVALIDATE_MAX_BATCH),
             owned: Vec::with_capacity(REVALIDATE_MAX_BATCH),
+            in_flight: VecDeque::new(),
             kill_warned: false,
             adaptive: AdaptiveDump::for_round(udpif, &ctx),
         }
     }
 
-    /// Dumps and handles batches until the dump ends; returns the flows dumped.
+    /// Dumps and handles batches until the dump ends; returns the flows dumped. Every datapath
+    /// op it started is handled when it returns.
     pub fn run(&mut self) -> usize {
         let mut total = 0;
         loop {
             let n = self.batch();
             if n == 0 {
+                self.finish_ops(true);
                 return total;
             }
             total += n;
+        }
+    }
+
+    /// Handles the results of the ops in flight: all of them with `all` (waiting for the
+    /// datapath if needed), else those that are ready, oldest first.
+    fn finish_ops(&mut self, all: bool) {
+        while let Some(front) = self.in_flight.front_mut() {
+            if !all && !front.ready() {
+                return;
+            }
+            if let Some(ops) = self.in_flight.pop_front() {
+                ops.finish(self.udpif);
+            }
         }
     }
 
@@ -253,8 +279,11 @@ impl<'d> RevalidatorDump<'d> {
         self.ids = ids;
         self.kept = kept;
         if !ops.is_empty() {
-            udpif.push_dp_ops(ops);
+            // Deletes wait for the forwarding threads before their final statistics are read:
+            // this batch's are handled at a later batch (or the end of the dump), not waited for.
+            self.in_flight.push_back(udpif.push_dp_ops_begin(ops));
         }
+        self.finish_ops(false);
         n
     }
 

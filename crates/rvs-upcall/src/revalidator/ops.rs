@@ -13,7 +13,9 @@
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use rvs_dpif::dpif::{DpifFlow, DpifOp, FlowDel, FlowPut, FlowRef, FlowStats, OpResult, PutFlags};
+use rvs_dpif::dpif::{
+    DpifFlow, DpifOp, FlowDel, FlowPut, FlowRef, FlowStats, OpResult, PendingOps, PutFlags,
+};
 use rvs_flow::Flow;
 
 use super::reval::counter_delta;
@@ -23,6 +25,36 @@ use crate::log::Level;
 use crate::udpif::Udpif;
 use crate::ukey::{Ukey, UkeyInner, UkeyState};
 use crate::xlate::XlateRequest;
+
+/// What [`OpsInFlight`] keeps of each op: its ukey, whether it is a delete, the flow key and the
+/// delete reason.
+type OpMeta = (Option<Arc<Ukey>>, bool, Option<Flow>, Option<DelReason>);
+
+/// Ops started by [`Udpif::push_dp_ops_begin`] whose results are not handled yet. Their ukeys
+/// stay as the ops left them (EVICTING for a delete) until [`OpsInFlight::finish`].
+pub(crate) struct OpsInFlight<'d> {
+    metas: Vec<OpMeta>,
+    pending: Box<dyn PendingOps + 'd>,
+}
+
+impl OpsInFlight<'_> {
+    /// True if [`OpsInFlight::finish`] would not wait for the datapath.
+    pub(crate) fn ready(&mut self) -> bool {
+        self.pending.ready()
+    }
+
+    /// Handles the results (OVS's `push_dp_ops` second half); returns, per op, its ukey if the
+    /// op was a delete.
+    pub(crate) fn finish(self, udpif: &Udpif) -> Vec<Option<Arc<Ukey>>> {
+        let results = self.pending.finish();
+        let mut deleted = Vec::with_capacity(self.metas.len());
+        for ((ukey, is_del, key, reason), result) in self.metas.into_iter().zip(results) {
+            udpif.handle_op_result(ukey.as_ref(), is_del, key, reason, &result);
+            deleted.push(if is_del { ukey } else { None });
+        }
+        deleted
+    }
+}
 
 /// One queued datapath op and the ukey it is for.
 #[derive(Debug)]
@@ -112,6 +144,14 @@ impl Udpif {
     /// Runs `ops` in one `operate` call and handles the results (OVS's `push_dp_ops`); returns,
     /// per op, its ukey if the op was a delete (so that the sweep can free them).
     pub(crate) fn push_dp_ops(&self, ops: Vec<UkeyOp>) -> Vec<Option<Arc<Ukey>>> {
+        self.push_dp_ops_begin(ops).finish(self)
+    }
+
+    /// Starts `ops` in one [`Dpif::operate_begin`] call; [`OpsInFlight::finish`] handles the
+    /// results (with [`OpsInFlight::ready`] telling whether that would wait).
+    ///
+    /// [`Dpif::operate_begin`]: rvs_dpif::dpif::Dpif::operate_begin
+    pub(crate) fn push_dp_ops_begin(&self, ops: Vec<UkeyOp>) -> OpsInFlight<'_> {
         let mut metas = Vec::with_capacity(ops.len());
         let mut dp_ops = Vec::with_capacity(ops.len());
         for op in ops {
@@ -119,13 +159,10 @@ impl Udpif {
             metas.push((op.ukey, is_del, op.key, op.reason));
             dp_ops.push(op.op);
         }
-        let results = self.dpif.operate(dp_ops);
-        let mut deleted = Vec::with_capacity(metas.len());
-        for ((ukey, is_del, key, reason), result) in metas.into_iter().zip(results) {
-            self.handle_op_result(ukey.as_ref(), is_del, key, reason, &result);
-            deleted.push(if is_del { ukey } else { None });
+        OpsInFlight {
+            metas,
+            pending: self.dpif.operate_begin(dp_ops),
         }
-        deleted
     }
 
     fn handle_op_result(

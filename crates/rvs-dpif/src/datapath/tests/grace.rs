@@ -59,6 +59,43 @@ fn delete_returns_a_hit_added_after_it_started() {
     assert_eq!(grace_timeouts(&fx.dp), 0);
 }
 
+/// `operate_begin` returns at once with the flow unlinked; it is not ready while a context that
+/// may still count a hit has not passed a quiescent point, and its final statistics, read when it
+/// finishes, include the hit that context added after the delete started.
+#[test]
+fn a_started_delete_is_ready_after_the_grace_period_and_counts_late_hits() {
+    let fx = fixture(2);
+    let frame = udp_frame(7, 50);
+    install(&fx.dp, &frame, 1, vec![OdpAction::Output(2)]);
+    let key = key_of(&frame, 1);
+    let shared = Arc::clone(&fx.dp.shared);
+    let mut quiescent = shared.grace.register();
+    let mut writer = shared.stats.register_writer().expect("writer");
+    quiescent.enter();
+    let flow = shared
+        .classifier(1)
+        .and_then(|c| c.lookup(&key))
+        .expect("classified");
+    let mut pending = fx.dp.operate_begin(vec![crate::dpif::DpifOp::Del(FlowDel {
+        flow: FlowRef::Key(Box::new(key)),
+        pmd_id: PMD_ID_NULL,
+    })]);
+    assert!(flow.is_dead(), "unlinked when operate_begin returns");
+    assert!(shared.classifier(1).and_then(|c| c.lookup(&key)).is_none());
+    assert!(!pending.ready(), "the context may still count a hit");
+    assert!(writer.add(flow.stats_id, 2, 2 * frame.len() as u64, 1000, 0));
+    quiescent.enter();
+    assert!(pending.ready(), "the context passed a quiescent point");
+    let results = pending.finish();
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].error, None);
+    assert_eq!(
+        results[0].stats.n_packets, 2,
+        "the late hit is in the final statistics"
+    );
+    assert_eq!(grace_timeouts(&fx.dp), 0);
+}
+
 /// An offline context (idle, or between `process_batch` calls) never holds a delete up, and a
 /// context whose batch started before the bump is given up on after the timeout only, counted.
 #[test]
