@@ -271,12 +271,14 @@ impl Udpif {
         };
 
         if is_miss {
+            // One clock read for the credit's `used` and the ukey's creation time.
+            let now = self.env.now();
             // OVS's resubmit_stats: the miss packet is credited to what it hit, once, here.
             if let Some(xcache) = out.xcache.as_deref() {
                 let one = FlowStats {
                     n_packets: 1,
                     n_bytes: packet_len as u64,
-                    used: self.env.now(),
+                    used: now,
                     tcp_flags: flow.tcp_flags,
                 };
                 self.xlate.push_stats(xcache, &one);
@@ -291,7 +293,7 @@ impl Udpif {
             } else {
                 out.actions.clone()
             };
-            let ukey = Arc::new(Ukey::new(
+            let ukey = Arc::new(Ukey::created_at(
                 UkeyParams {
                     key: *flow,
                     mask,
@@ -301,7 +303,7 @@ impl Udpif {
                     reval_seq,
                     used: 0,
                 },
-                &self.env,
+                now,
                 "ukey_create_from_upcall",
             ));
             if self.should_install_flow() && self.ukeys.install(&ukey, &self.env).installed() {

@@ -97,18 +97,13 @@ impl Translator for OfprotoDpif {
         let br = self
             .bridge_of_odp_port(in_port)
             .ok_or(XlateError::NoOfproto(in_port))?;
-        let mut out = BridgeXlateOutput::default();
-        self.translate_in(&br, req, &mut out)?;
-        let slow_path = slow_path_bits(&out);
-        Ok(XlateOutput {
-            actions: Arc::from(out.odp_actions),
-            wc: out.wc,
-            slow_path,
-            xcache: Some(Box::new(DpifXlateCache {
-                bridge: br,
-                rules_hit: out.rules_hit.into_boxed_slice(),
-                normal_learn: out.normal_learn,
-            })),
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.translate_with(br, req, &mut scratch),
+            // A translation nested in another one (from the change hook) on this thread.
+            Err(_) => {
+                let mut scratch = BridgeXlateOutput::default();
+                self.translate_with(br, req, &mut scratch)
+            }
         })
     }
 
@@ -132,7 +127,10 @@ impl Translator for OfprotoDpif {
         let Some(cache) = xcache.as_any().downcast_ref::<DpifXlateCache>() else {
             return;
         };
-        let now = self.now_ms();
+        // The clock is read only when something needs it: a delta without a `used` time, or
+        // NORMAL's learning (an upcall's credit carries its time and usually learns nothing).
+        let needs_now = delta.used == 0 || cache.normal_learn.is_some();
+        let now = if needs_now { self.now_ms() } else { delta.used };
         let used = if delta.used == 0 { now } else { delta.used };
         let stats = XlateStats {
             packets: delta.n_packets,
@@ -148,8 +146,8 @@ impl Translator for OfprotoDpif {
 }
 
 thread_local! {
-    /// Per-thread output buffers reused by revalidation translations (borrowed while in use;
-    /// a nested translation uses fresh ones).
+    /// Per-thread output buffers reused by upcall and revalidation translations (borrowed while
+    /// in use; a nested translation uses fresh ones).
     static SCRATCH: RefCell<BridgeXlateOutput> = RefCell::new(BridgeXlateOutput::default());
 }
 
@@ -215,6 +213,29 @@ impl OfprotoDpif {
             self.notify();
         }
         Ok(())
+    }
+
+    /// [`Translator::translate`] in bridge `br` with `scratch` as the translation's buffers: the
+    /// output's actions and rules are copied out at their exact size, so an upcall allocates no
+    /// growing vectors (the buffers keep their capacity for the next translation on the thread).
+    fn translate_with(
+        &self,
+        br: Arc<BridgeState>,
+        req: &XlateRequest<'_>,
+        scratch: &mut BridgeXlateOutput,
+    ) -> Result<XlateOutput, XlateError> {
+        self.translate_in(&br, req, scratch)?;
+        let slow_path = slow_path_bits(scratch);
+        Ok(XlateOutput {
+            actions: Arc::from(scratch.odp_actions.as_slice()),
+            wc: scratch.wc,
+            slow_path,
+            xcache: Some(Box::new(DpifXlateCache {
+                bridge: br,
+                rules_hit: scratch.rules_hit.as_slice().into(),
+                normal_learn: scratch.normal_learn,
+            })),
+        })
     }
 
     /// [`Translator::revalidate`] with `scratch` as the translation's buffers: starts from the
