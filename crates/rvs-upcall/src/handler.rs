@@ -235,6 +235,9 @@ impl Udpif {
         let counts = &self.upcall_counts;
         let mut plan = UpcallPlan::default();
         let reval_seq = self.reval_seq();
+        // One clock read for the miss: the credit's `used`, the ukey's creation time and the
+        // age of the cached flow count.
+        let now = self.env.now();
         let req = XlateRequest {
             flow,
             tcp_flags: flow.tcp_flags,
@@ -271,8 +274,6 @@ impl Udpif {
         };
 
         if is_miss {
-            // One clock read for the credit's `used` and the ukey's creation time.
-            let now = self.env.now();
             // OVS's resubmit_stats: the miss packet is credited to what it hit, once, here.
             if let Some(xcache) = out.xcache.as_deref() {
                 let one = FlowStats {
@@ -306,7 +307,8 @@ impl Udpif {
                 now,
                 "ukey_create_from_upcall",
             ));
-            if self.should_install_flow() && self.ukeys.install(&ukey, &self.env).installed() {
+            if self.should_install_flow_at(now) && self.ukeys.install(&ukey, &self.env).installed()
+            {
                 let put = FlowPut {
                     flags: PutFlags::CREATE,
                     key: *flow,
@@ -342,8 +344,13 @@ impl Udpif {
     /// True if a flow may be installed: the datapath holds fewer flows than the dynamic limit.
     /// Counts `upcall_flow_limit_hit` and warns (rate-limited) when it may not.
     pub fn should_install_flow(&self) -> bool {
+        self.should_install_flow_at(self.env.now())
+    }
+
+    /// [`Udpif::should_install_flow`] at time `now` (the engine clock's reading).
+    fn should_install_flow_at(&self, now: u64) -> bool {
         let limit = self.flow_limit();
-        if self.n_flows() >= u64::from(limit) {
+        if self.n_flows_at(now) >= u64::from(limit) {
             self.env.coverage.inc(Counter::UpcallFlowLimitHit);
             self.env.log_rl(
                 &self.env.rl.common,
