@@ -33,9 +33,38 @@ use super::bridge::BridgeState;
 pub struct DpifXlateCache {
     pub(super) bridge: Arc<BridgeState>,
     /// Every rule the translation hit, in order.
-    pub(super) rules_hit: Box<[Arc<Rule>]>,
+    pub(super) rules_hit: RulesHit,
     /// What NORMAL learned from the packet, if NORMAL ran.
     pub(super) normal_learn: Option<NormalLearn>,
+}
+
+/// The rules a translation hit, in order: one rule (the usual case: a single table) is kept in
+/// place, more in their own exact-size allocation (one allocation less per upcall).
+pub(super) enum RulesHit {
+    /// Exactly one rule.
+    One([Arc<Rule>; 1]),
+    /// Zero or several rules.
+    Many(Box<[Arc<Rule>]>),
+}
+
+impl From<&[Arc<Rule>]> for RulesHit {
+    fn from(rules: &[Arc<Rule>]) -> RulesHit {
+        match rules {
+            [one] => RulesHit::One([Arc::clone(one)]),
+            _ => RulesHit::Many(rules.into()),
+        }
+    }
+}
+
+impl std::ops::Deref for RulesHit {
+    type Target = [Arc<Rule>];
+
+    fn deref(&self) -> &[Arc<Rule>] {
+        match self {
+            RulesHit::One(one) => one,
+            RulesHit::Many(many) => many,
+        }
+    }
 }
 
 impl std::fmt::Debug for DpifXlateCache {
