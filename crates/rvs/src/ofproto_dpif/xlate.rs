@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use rvs_dpif::dpif::{Actions, FlowStats};
+use rvs_flow::odp::OdpAction;
 use rvs_ofproto::mac_learning::LearnContext;
 use rvs_ofproto::table::Rule;
 use rvs_ofproto::xlate::{
@@ -178,6 +179,29 @@ thread_local! {
     /// Per-thread output buffers reused by upcall and revalidation translations (borrowed while
     /// in use; a nested translation uses fresh ones).
     static SCRATCH: RefCell<BridgeXlateOutput> = RefCell::new(BridgeXlateOutput::default());
+
+    /// The actions of this thread's latest upcall translation (see [`shared_actions`]).
+    static LAST_ACTIONS: RefCell<Option<Actions>> = const { RefCell::new(None) };
+}
+
+/// `odp` as shared [`Actions`]: the allocation of this thread's previous upcall translation when
+/// the actions are equal (flows set up one after the other mostly share their actions, e.g. one
+/// output port: 144 bytes and an allocation less per flow), a new one otherwise. Actions are
+/// immutable and compared by value everywhere, so sharing them changes nothing else.
+fn shared_actions(odp: &[OdpAction]) -> Actions {
+    LAST_ACTIONS.with(|cell| {
+        let Ok(mut last) = cell.try_borrow_mut() else {
+            return Arc::from(odp);
+        };
+        if let Some(prev) = last.as_ref()
+            && prev[..] == *odp
+        {
+            return Arc::clone(prev);
+        }
+        let fresh: Actions = Arc::from(odp);
+        *last = Some(Arc::clone(&fresh));
+        fresh
+    })
 }
 
 /// The engine's slow-path bits for a bridge translation (0 = installable as is).
@@ -256,7 +280,7 @@ impl OfprotoDpif {
         self.translate_in(&br, req, scratch)?;
         let slow_path = slow_path_bits(scratch);
         Ok(XlateOutput {
-            actions: Arc::from(scratch.odp_actions.as_slice()),
+            actions: shared_actions(&scratch.odp_actions),
             wc: scratch.wc,
             slow_path,
             xcache: Some(Box::new(DpifXlateCache {
@@ -314,5 +338,27 @@ impl OfprotoDpif {
             wc: scratch.wc,
             new_actions,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_actions_share_one_allocation_and_others_get_their_own() {
+        let out2 = [OdpAction::Output(2)];
+        let out3 = [OdpAction::Output(3)];
+        let a = shared_actions(&out2);
+        let b = shared_actions(&out2);
+        assert!(Arc::ptr_eq(&a, &b));
+        let c = shared_actions(&out3);
+        assert_eq!(c[..], out3[..]);
+        assert!(!Arc::ptr_eq(&a, &c));
+        // Only the latest is remembered; values are always the requested ones.
+        let d = shared_actions(&out2);
+        assert_eq!(d[..], out2[..]);
+        assert!(!Arc::ptr_eq(&a, &d));
+        assert!(shared_actions(&[]).is_empty());
     }
 }
