@@ -52,12 +52,13 @@ pub struct Megaflow {
 }
 
 impl Megaflow {
-    /// A live record.
+    /// A live record. `actions` may be shared with other records (see `WriterState`): a modify
+    /// replaces this record's pointer only.
     pub(crate) fn new(
         ufid: Ufid,
         key: Flow,
         mask: Arc<Wildcards>,
-        actions: Actions,
+        actions: Arc<Actions>,
         stats_id: StatsId,
         release: Sender<StatsId>,
     ) -> Megaflow {
@@ -66,7 +67,7 @@ impl Megaflow {
             key: PackedFlow::new(&key),
             in_port: key.in_port,
             mask,
-            actions: ArcSwap::from_pointee(actions),
+            actions: ArcSwap::new(actions),
             stats_id,
             dead: AtomicBool::new(false),
             release,

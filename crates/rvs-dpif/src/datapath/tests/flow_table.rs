@@ -364,3 +364,34 @@ fn statistics_ids_are_reused_after_delete() {
     // 100 flows at a time never need more than the first two rows of ids (64 + 128).
     assert!(fx.dp.shared.stats.capacity() <= 192);
 }
+
+#[test]
+fn flows_put_with_one_actions_allocation_keep_them_apart_on_modify() {
+    let fx = fixture(3);
+    let shared = actions(vec![OdpAction::Output(2)]);
+    let (k1, k2) = (key_of(&udp_frame(5, 10), 1), key_of(&udp_frame(6, 10), 1));
+    for key in [k1, k2] {
+        let mut put = flow_put(PutFlags::CREATE, key, mask_dst(), vec![]);
+        put.actions = Arc::clone(&shared);
+        fx.dp.flow_put(put).expect("create");
+    }
+    let actions_of = |key: Flow| {
+        get(&fx.dp, FlowRef::Key(Box::new(key)))
+            .expect("get")
+            .actions
+            .expect("actions")
+    };
+    assert!(Arc::ptr_eq(&actions_of(k1), &shared));
+    assert!(Arc::ptr_eq(&actions_of(k2), &shared));
+    // Modifying one flow leaves the other's actions alone.
+    fx.dp
+        .flow_put(flow_put(
+            PutFlags::MODIFY,
+            k1,
+            mask_dst(),
+            vec![OdpAction::Output(3)],
+        ))
+        .expect("modify");
+    assert_eq!(actions_of(k1)[..], [OdpAction::Output(3)]);
+    assert!(Arc::ptr_eq(&actions_of(k2), &shared));
+}
