@@ -175,10 +175,20 @@ const ARENA_RESERVE_BLOCK: usize = 96 << 10;
 /// so growing it once here and freeing the blocks again (the arena then trims them: their pages go
 /// back to the system, resident memory does not change) lets later growth within that size skip
 /// the calls. The blocks are never written (only the allocator's headers touch their first
-/// page), and with another allocator this is just a short-lived allocation.
+/// page), and with another allocator this is just a short-lived allocation. An allocation the
+/// system refuses (strict overcommit) ends the reservation early instead of aborting.
 fn reserve_allocator_arena() {
-    let blocks: Vec<Vec<u8>> = (0..ARENA_RESERVE_BYTES / ARENA_RESERVE_BLOCK)
-        .map(|_| Vec::with_capacity(ARENA_RESERVE_BLOCK))
-        .collect();
+    let n = ARENA_RESERVE_BYTES / ARENA_RESERVE_BLOCK;
+    let mut blocks: Vec<Vec<u8>> = Vec::new();
+    if blocks.try_reserve_exact(n).is_err() {
+        return;
+    }
+    for _ in 0..n {
+        let mut block = Vec::new();
+        if block.try_reserve_exact(ARENA_RESERVE_BLOCK).is_err() {
+            break;
+        }
+        blocks.push(block);
+    }
     drop(std::hint::black_box(blocks));
 }
