@@ -238,6 +238,9 @@ impl Udpif {
         let counts = &self.upcall_counts;
         let mut plan = UpcallPlan::default();
         let reval_seq = self.reval_seq();
+        // One clock read for the miss: the credit's `used`, the ukey's creation time and the
+        // age of the cached flow count.
+        let now = self.env.now();
         let req = XlateRequest {
             flow,
             tcp_flags: flow.tcp_flags,
@@ -280,7 +283,7 @@ impl Udpif {
                 let one = FlowStats {
                     n_packets: 1,
                     n_bytes: packet_len as u64,
-                    used: self.env.now(),
+                    used: now,
                     tcp_flags: flow.tcp_flags,
                 };
                 self.xlate.push_stats(xcache, &one);
@@ -295,7 +298,7 @@ impl Udpif {
             } else {
                 out.actions.clone()
             };
-            let ukey = Arc::new(Ukey::new(
+            let ukey = Arc::new(Ukey::created_at(
                 UkeyParams {
                     key: *flow,
                     mask,
@@ -305,10 +308,11 @@ impl Udpif {
                     reval_seq,
                     used: 0,
                 },
-                &self.env,
+                now,
                 "ukey_create_from_upcall",
             ));
-            if self.should_install_flow() && self.ukeys.install(&ukey, &self.env).installed() {
+            if self.should_install_flow_at(now) && self.ukeys.install(&ukey, &self.env).installed()
+            {
                 let put = FlowPut {
                     // Dumps hand the ukey back with its flow: the steady revalidation path reaches
                     // it without a map lookup (`revalidator/dump.rs`).
@@ -347,8 +351,13 @@ impl Udpif {
     /// True if a flow may be installed: the datapath holds fewer flows than the dynamic limit.
     /// Counts `upcall_flow_limit_hit` and warns (rate-limited) when it may not.
     pub fn should_install_flow(&self) -> bool {
+        self.should_install_flow_at(self.env.now())
+    }
+
+    /// [`Udpif::should_install_flow`] at time `now` (the engine clock's reading).
+    fn should_install_flow_at(&self, now: u64) -> bool {
         let limit = self.flow_limit();
-        if self.n_flows() >= u64::from(limit) {
+        if self.n_flows_at(now) >= u64::from(limit) {
             self.env.coverage.inc(Counter::UpcallFlowLimitHit);
             self.env.log_rl(
                 &self.env.rl.common,

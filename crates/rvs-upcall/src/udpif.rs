@@ -246,7 +246,11 @@ impl Udpif {
 
     /// The datapath flow count, cached for up to [`N_FLOWS_CACHE_MS`].
     pub fn n_flows(&self) -> u64 {
-        let now = self.env.now();
+        self.n_flows_at(self.env.now())
+    }
+
+    /// [`Udpif::n_flows`] at time `now` (read by the caller from the engine's clock).
+    pub(crate) fn n_flows_at(&self, now: u64) -> u64 {
         let ts = self.n_flows_timestamp.load(Ordering::Relaxed);
         let stale = ts == u64::MAX || ts.saturating_add(N_FLOWS_CACHE_MS) < now;
         if stale && let Some(_guard) = self.n_flows_mutex.try_lock() {

@@ -129,11 +129,19 @@ impl Shared {
     ) -> Result<(), DpifError> {
         let stats_id = self.stats.allocate().ok_or(DpifError::NoSpace)?;
         let shared_mask = Arc::clone(writer.masks.entry(*mask).or_insert_with(|| Arc::new(*mask)));
+        let actions = match &writer.last_actions {
+            Some(last) if Arc::ptr_eq(last.as_ref(), &put.actions) => Arc::clone(last),
+            _ => {
+                let fresh = Arc::new(Arc::clone(&put.actions));
+                writer.last_actions = Some(Arc::clone(&fresh));
+                fresh
+            }
+        };
         let flow = Arc::new(Megaflow::new(
             ufid,
             *key,
             shared_mask,
-            Arc::clone(&put.actions),
+            actions,
             stats_id,
             self.released_tx.clone(),
         ));

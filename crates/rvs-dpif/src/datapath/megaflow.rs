@@ -52,12 +52,13 @@ pub struct Megaflow {
 }
 
 impl Megaflow {
-    /// A live record.
+    /// A live record. `actions` may be shared with other records (see `WriterState`): a modify
+    /// replaces this record's pointer only.
     pub(crate) fn new(
         ufid: Ufid,
         key: Flow,
         mask: Arc<Wildcards>,
-        actions: Actions,
+        actions: Arc<Actions>,
         stats_id: StatsId,
         release: Sender<StatsId>,
     ) -> Megaflow {
@@ -66,7 +67,7 @@ impl Megaflow {
             key: PackedFlow::new(&key),
             in_port: key.in_port,
             mask,
-            actions: ArcSwap::from_pointee(actions),
+            actions: ArcSwap::new(actions),
             stats_id,
             dead: AtomicBool::new(false),
             release,
@@ -127,11 +128,26 @@ impl std::fmt::Debug for Megaflow {
     }
 }
 
-/// A flow key, packed.
+/// Nonzero key words kept inside the record (an IPv4 5-tuple key has 8); longer keys (IPv6, ARP,
+/// tunnels) are kept in their own allocation.
+const INLINE_KEY_WORDS: usize = 8;
+
+/// The nonzero words of a packed key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum KeyWords {
+    /// At most [`INLINE_KEY_WORDS`] words: as many as the map has bits are in use, the rest
+    /// are zero.
+    Inline([u64; INLINE_KEY_WORDS]),
+    /// More words.
+    Heap(Box<[u64]>),
+}
+
+/// A flow key, packed (stored inside the record when short: no allocation of its own, and no
+/// pointer to follow when a cache checks that a packet is covered).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct PackedFlow {
     map: u32,
-    words: Box<[u64]>,
+    words: KeyWords,
 }
 
 impl PackedFlow {
@@ -143,11 +159,25 @@ impl PackedFlow {
             .enumerate()
             .filter(|(_, w)| **w != 0)
             .fold(0u32, |map, (i, _)| map | (1 << i));
-        let mut words = Vec::with_capacity(map.count_ones() as usize);
-        words.extend(key.words().iter().copied().filter(|w| *w != 0));
-        PackedFlow {
-            map,
-            words: words.into_boxed_slice(),
+        let nonzero = key.words().iter().copied().filter(|w| *w != 0);
+        let words = if map.count_ones() as usize <= INLINE_KEY_WORDS {
+            let mut words = [0u64; INLINE_KEY_WORDS];
+            for (slot, w) in words.iter_mut().zip(nonzero) {
+                *slot = w;
+            }
+            KeyWords::Inline(words)
+        } else {
+            KeyWords::Heap(nonzero.collect())
+        };
+        PackedFlow { map, words }
+    }
+
+    /// The nonzero words, in index order.
+    #[inline]
+    fn words(&self) -> &[u64] {
+        match &self.words {
+            KeyWords::Inline(words) => words.get(..self.map.count_ones() as usize).unwrap_or(words),
+            KeyWords::Heap(words) => words,
         }
     }
 
@@ -155,7 +185,7 @@ impl PackedFlow {
     pub(crate) fn unpack(&self) -> Flow {
         let mut out = [0u64; FLOW_WORDS];
         let mut rest = self.map;
-        for &w in self.words.iter() {
+        for &w in self.words() {
             if rest == 0 {
                 break;
             }
@@ -172,7 +202,7 @@ impl PackedFlow {
     /// packed map are zero in the key).
     #[inline]
     pub(crate) fn agrees_under(&self, packet: &Flow, mask: &Flow) -> bool {
-        let mut packed = self.words.iter();
+        let mut packed = self.words().iter();
         let mut diff = 0u64;
         for (i, (p, m)) in packet.words().iter().zip(mask.words()).enumerate() {
             let k = if self.map & (1 << i) != 0 {
@@ -188,7 +218,10 @@ impl PackedFlow {
     /// Heap bytes used besides the struct itself.
     #[cfg(all(test, not(loom)))]
     fn heap_bytes(&self) -> usize {
-        self.words.len() * 8
+        match &self.words {
+            KeyWords::Inline(_) => 0,
+            KeyWords::Heap(words) => words.len() * 8,
+        }
     }
 }
 
@@ -196,6 +229,21 @@ impl PackedFlow {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn an_ipv4_udp_key_is_kept_inline() {
+        let mut frame = Vec::new();
+        etherparse::PacketBuilder::ethernet2([0x50, 0x54, 0, 0, 0, 1], [0x50, 0x54, 0, 0, 0, 2])
+            .ipv4([198, 18, 0, 1], [198, 19, 0, 1], 64)
+            .udp(1024, 80)
+            .write(&mut frame, &[0; 18])
+            .expect("build");
+        let md = rvs_flow::extract::PacketMetadata::from_port(2);
+        let key = rvs_flow::extract::extract(&frame, &md);
+        let packed = PackedFlow::new(&key);
+        assert_eq!(packed.heap_bytes(), 0, "{} words", packed.words().len());
+        assert_eq!(packed.unpack(), key);
+    }
 
     proptest! {
         #[test]
@@ -205,7 +253,9 @@ mod tests {
             let key = Flow::from_words(k);
             let p = PackedFlow::new(&key);
             prop_assert_eq!(p.unpack(), key);
-            prop_assert_eq!(p.heap_bytes(), 8 * k.iter().filter(|w| **w != 0).count());
+            let nonzero = k.iter().filter(|w| **w != 0).count();
+            let heap = if nonzero <= INLINE_KEY_WORDS { 0 } else { 8 * nonzero };
+            prop_assert_eq!(p.heap_bytes(), heap);
         }
 
         #[test]

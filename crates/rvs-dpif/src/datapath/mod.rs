@@ -80,7 +80,7 @@ pub use threads::ForwardingThreads;
 
 use crate::clock::Clock;
 use crate::dpcls::Dpcls;
-use crate::dpif::{DpPort, DpifError, NON_PMD_CORE_ID};
+use crate::dpif::{Actions, DpPort, DpifError, NON_PMD_CORE_ID};
 use crate::emc::DEFAULT_INSERT_INV_PROB;
 use crate::stats::{FlowStatsTable, GracePeriods, StatsId};
 use counters::CounterRegistry;
@@ -155,6 +155,9 @@ pub(crate) struct WriterState {
     /// One shared copy of each mask in use (hashed with foldhash: a mask is 240 bytes, and
     /// SipHash over it was a visible share of every flow install).
     masks: HashMap<Wildcards, Arc<Wildcards>, foldhash::fast::RandomState>,
+    /// The actions handle of the latest installed flow: the next flow whose actions are the same
+    /// allocation (the translator shares equal actions) reuses it instead of allocating its own.
+    last_actions: Option<Arc<Actions>>,
 }
 
 /// State shared by the datapath handle and every forwarding context.

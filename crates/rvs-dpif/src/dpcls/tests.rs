@@ -76,6 +76,32 @@ fn lookup_ranked_in_searches_only_its_ranks_and_counts_from_the_first() {
 }
 
 #[test]
+fn entries_stay_found_across_reserved_growth() {
+    // Past two reserve points (1024 and 4096 entries), then emptied and filled again.
+    let n = 4 * 1024 * 2 + 7;
+    let cls: Dpcls<u32> = Dpcls::new();
+    let m = mask_dst_prefix(32);
+    for round in 0..2 {
+        for i in 0..n {
+            assert_eq!(cls.insert(&pkt(1, i), &m, Arc::new(i)), Ok(()));
+            assert_eq!(
+                cls.insert(&pkt(1, i), &m, Arc::new(i)),
+                Err(InsertError::Exists)
+            );
+        }
+        assert_eq!(cls.len(), n as usize, "round {round}");
+        for i in 0..n {
+            assert_eq!(cls.lookup(&pkt(1, i)).as_deref(), Some(&i));
+        }
+        for i in 0..n {
+            assert!(cls.remove(&pkt(1, i), &m));
+        }
+        assert!(cls.is_empty());
+        assert_eq!(cls.subtable_count(), 0);
+    }
+}
+
+#[test]
 fn rerank_puts_busiest_subtable_first() {
     let cls: Dpcls<u32> = Dpcls::new();
     cls.insert(&pkt(1, 0x0a00_0000), &mask_dst_prefix(8), Arc::new(1))

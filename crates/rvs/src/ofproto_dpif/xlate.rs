@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use rvs_dpif::dpif::{Actions, FlowStats};
+use rvs_flow::odp::OdpAction;
 use rvs_ofproto::mac_learning::LearnContext;
 use rvs_ofproto::table::Rule;
 use rvs_ofproto::xlate::{
@@ -33,9 +34,38 @@ use super::bridge::BridgeState;
 pub struct DpifXlateCache {
     pub(super) bridge: Arc<BridgeState>,
     /// Every rule the translation hit, in order.
-    pub(super) rules_hit: Box<[Arc<Rule>]>,
+    pub(super) rules_hit: RulesHit,
     /// What NORMAL learned from the packet, if NORMAL ran.
     pub(super) normal_learn: Option<NormalLearn>,
+}
+
+/// The rules a translation hit, in order: one rule (the usual case: a single table) is kept in
+/// place, more in their own exact-size allocation (one allocation less per upcall).
+pub(super) enum RulesHit {
+    /// Exactly one rule.
+    One([Arc<Rule>; 1]),
+    /// Zero or several rules.
+    Many(Box<[Arc<Rule>]>),
+}
+
+impl From<&[Arc<Rule>]> for RulesHit {
+    fn from(rules: &[Arc<Rule>]) -> RulesHit {
+        match rules {
+            [one] => RulesHit::One([Arc::clone(one)]),
+            _ => RulesHit::Many(rules.into()),
+        }
+    }
+}
+
+impl std::ops::Deref for RulesHit {
+    type Target = [Arc<Rule>];
+
+    fn deref(&self) -> &[Arc<Rule>] {
+        match self {
+            RulesHit::One(one) => one,
+            RulesHit::Many(many) => many,
+        }
+    }
 }
 
 impl std::fmt::Debug for DpifXlateCache {
@@ -97,18 +127,13 @@ impl Translator for OfprotoDpif {
         let br = self
             .bridge_of_odp_port(in_port)
             .ok_or(XlateError::NoOfproto(in_port))?;
-        let mut out = BridgeXlateOutput::default();
-        self.translate_in(&br, req, &mut out)?;
-        let slow_path = slow_path_bits(&out);
-        Ok(XlateOutput {
-            actions: Arc::from(out.odp_actions),
-            wc: out.wc,
-            slow_path,
-            xcache: Some(Box::new(DpifXlateCache {
-                bridge: br,
-                rules_hit: out.rules_hit.into_boxed_slice(),
-                normal_learn: out.normal_learn,
-            })),
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut scratch) => self.translate_with(br, req, &mut scratch),
+            // A translation nested in another one (from the change hook) on this thread.
+            Err(_) => {
+                let mut scratch = BridgeXlateOutput::default();
+                self.translate_with(br, req, &mut scratch)
+            }
         })
     }
 
@@ -132,7 +157,10 @@ impl Translator for OfprotoDpif {
         let Some(cache) = xcache.as_any().downcast_ref::<DpifXlateCache>() else {
             return;
         };
-        let now = self.now_ms();
+        // The clock is read only when something needs it: a delta without a `used` time, or
+        // NORMAL's learning (an upcall's credit carries its time and usually learns nothing).
+        let needs_now = delta.used == 0 || cache.normal_learn.is_some();
+        let now = if needs_now { self.now_ms() } else { delta.used };
         let used = if delta.used == 0 { now } else { delta.used };
         let stats = XlateStats {
             packets: delta.n_packets,
@@ -148,9 +176,32 @@ impl Translator for OfprotoDpif {
 }
 
 thread_local! {
-    /// Per-thread output buffers reused by revalidation translations (borrowed while in use;
-    /// a nested translation uses fresh ones).
+    /// Per-thread output buffers reused by upcall and revalidation translations (borrowed while
+    /// in use; a nested translation uses fresh ones).
     static SCRATCH: RefCell<BridgeXlateOutput> = RefCell::new(BridgeXlateOutput::default());
+
+    /// The actions of this thread's latest upcall translation (see [`shared_actions`]).
+    static LAST_ACTIONS: RefCell<Option<Actions>> = const { RefCell::new(None) };
+}
+
+/// `odp` as shared [`Actions`]: the allocation of this thread's previous upcall translation when
+/// the actions are equal (flows set up one after the other mostly share their actions, e.g. one
+/// output port: 144 bytes and an allocation less per flow), a new one otherwise. Actions are
+/// immutable and compared by value everywhere, so sharing them changes nothing else.
+fn shared_actions(odp: &[OdpAction]) -> Actions {
+    LAST_ACTIONS.with(|cell| {
+        let Ok(mut last) = cell.try_borrow_mut() else {
+            return Arc::from(odp);
+        };
+        if let Some(prev) = last.as_ref()
+            && prev[..] == *odp
+        {
+            return Arc::clone(prev);
+        }
+        let fresh: Actions = Arc::from(odp);
+        *last = Some(Arc::clone(&fresh));
+        fresh
+    })
 }
 
 /// The engine's slow-path bits for a bridge translation (0 = installable as is).
@@ -217,6 +268,29 @@ impl OfprotoDpif {
         Ok(())
     }
 
+    /// [`Translator::translate`] in bridge `br` with `scratch` as the translation's buffers: the
+    /// output's actions and rules are copied out at their exact size, so an upcall allocates no
+    /// growing vectors (the buffers keep their capacity for the next translation on the thread).
+    fn translate_with(
+        &self,
+        br: Arc<BridgeState>,
+        req: &XlateRequest<'_>,
+        scratch: &mut BridgeXlateOutput,
+    ) -> Result<XlateOutput, XlateError> {
+        self.translate_in(&br, req, scratch)?;
+        let slow_path = slow_path_bits(scratch);
+        Ok(XlateOutput {
+            actions: shared_actions(&scratch.odp_actions),
+            wc: scratch.wc,
+            slow_path,
+            xcache: Some(Box::new(DpifXlateCache {
+                bridge: br,
+                rules_hit: scratch.rules_hit.as_slice().into(),
+                normal_learn: scratch.normal_learn,
+            })),
+        })
+    }
+
     /// [`Translator::revalidate`] with `scratch` as the translation's buffers: starts from the
     /// cached bridge (ports are unique across the datapath, so a bridge that still has the
     /// input port owns it), keeps the cache if the translation hit the same rules and would
@@ -264,5 +338,27 @@ impl OfprotoDpif {
             wc: scratch.wc,
             new_actions,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_actions_share_one_allocation_and_others_get_their_own() {
+        let out2 = [OdpAction::Output(2)];
+        let out3 = [OdpAction::Output(3)];
+        let a = shared_actions(&out2);
+        let b = shared_actions(&out2);
+        assert!(Arc::ptr_eq(&a, &b));
+        let c = shared_actions(&out3);
+        assert_eq!(c[..], out3[..]);
+        assert!(!Arc::ptr_eq(&a, &c));
+        // Only the latest is remembered; values are always the requested ones.
+        let d = shared_actions(&out2);
+        assert_eq!(d[..], out2[..]);
+        assert!(!Arc::ptr_eq(&a, &d));
+        assert!(shared_actions(&[]).is_empty());
     }
 }

@@ -423,3 +423,34 @@ fn owners_come_back_with_dumps_and_are_released() {
     .expect("del");
     assert_eq!(Arc::strong_count(&owned), 1, "released with its flow");
 }
+
+#[test]
+fn flows_put_with_one_actions_allocation_keep_them_apart_on_modify() {
+    let fx = fixture(3);
+    let shared = actions(vec![OdpAction::Output(2)]);
+    let (k1, k2) = (key_of(&udp_frame(5, 10), 1), key_of(&udp_frame(6, 10), 1));
+    for key in [k1, k2] {
+        let mut put = flow_put(PutFlags::CREATE, key, mask_dst(), vec![]);
+        put.actions = Arc::clone(&shared);
+        fx.dp.flow_put(put).expect("create");
+    }
+    let actions_of = |key: Flow| {
+        get(&fx.dp, FlowRef::Key(Box::new(key)))
+            .expect("get")
+            .actions
+            .expect("actions")
+    };
+    assert!(Arc::ptr_eq(&actions_of(k1), &shared));
+    assert!(Arc::ptr_eq(&actions_of(k2), &shared));
+    // Modifying one flow leaves the other's actions alone.
+    fx.dp
+        .flow_put(flow_put(
+            PutFlags::MODIFY,
+            k1,
+            mask_dst(),
+            vec![OdpAction::Output(3)],
+        ))
+        .expect("modify");
+    assert_eq!(actions_of(k1)[..], [OdpAction::Output(3)]);
+    assert!(Arc::ptr_eq(&actions_of(k2), &shared));
+}
