@@ -24,6 +24,10 @@ const FIRST_ROW_BITS: u32 = 3;
 /// Number of rows: enough for every `u32` serial.
 const ROWS: usize = (32 - FIRST_ROW_BITS + 1) as usize;
 
+/// The stamp of a serial no ukey holds (set when its ukey leaves the table): it counts as
+/// stamped by every dump.
+pub(crate) const FREE: u64 = u64::MAX;
+
 /// One shard's stamps (see the module documentation).
 #[derive(Debug, Default)]
 pub(crate) struct StampArray {
@@ -61,6 +65,32 @@ impl StampArray {
         self.cell(serial).map_or(0, |c| c.load(Ordering::Relaxed))
     }
 
+    /// True if every serial below `bound` is stamped with `dump_seq` or [`FREE`] (then no ukey
+    /// of the shard needs the sweep). Reads the rows in order, stopping at the first other stamp.
+    pub(crate) fn all_stamped(&self, bound: u32, dump_seq: u64) -> bool {
+        let mut left = bound as usize;
+        for row in &self.rows {
+            if left == 0 {
+                return true;
+            }
+            let Some(cells) = row.get() else {
+                return false;
+            };
+            let n = left.min(cells.len());
+            let done = cells.get(..n).is_some_and(|cells| {
+                cells.iter().all(|c| {
+                    let stamp = c.load(Ordering::Relaxed);
+                    stamp == dump_seq || stamp == FREE
+                })
+            });
+            if !done {
+                return false;
+            }
+            left -= n;
+        }
+        left == 0
+    }
+
     /// Sets the stamp of `serial`.
     pub(crate) fn set(&self, serial: u32, stamp: u64) {
         if let Some(c) = self.cell(serial) {
@@ -90,6 +120,24 @@ mod tests {
         assert_eq!(locate(8), (1, 0));
         assert_eq!(locate(23), (1, 15));
         assert_eq!(locate(24), (2, 0));
+    }
+
+    #[test]
+    fn all_stamped_needs_every_serial_stamped_or_free() {
+        let a = StampArray::default();
+        assert!(a.all_stamped(0, 5), "no serial");
+        assert!(!a.all_stamped(1, 5), "a serial without a row");
+        for serial in 0..30 {
+            a.ensure(serial);
+            a.set(serial, 5);
+        }
+        assert!(a.all_stamped(30, 5));
+        assert!(!a.all_stamped(30, 6), "another dump");
+        a.set(17, FREE);
+        assert!(a.all_stamped(30, 5), "a free serial counts as stamped");
+        a.set(29, 4);
+        assert!(!a.all_stamped(30, 5));
+        assert!(a.all_stamped(29, 5), "only serials below the bound count");
     }
 
     #[test]

@@ -201,11 +201,23 @@ impl UkeyTable {
     }
 
     /// Removes the ukey named `id` and returns it.
+    #[cfg(test)]
     pub(crate) fn remove(&mut self, id: &UkeyId) -> Option<Arc<Ukey>> {
+        self.remove_with_serial(id).map(|(ukey, _)| ukey)
+    }
+
+    /// The serials handed out so far are all below this bound.
+    pub(crate) fn serial_bound(&self) -> u32 {
+        self.next_serial
+    }
+
+    /// Removes the ukey named `id` and returns it with the serial it gave back.
+    pub(crate) fn remove_with_serial(&mut self, id: &UkeyId) -> Option<(Arc<Ukey>, u32)> {
         let mut hole = self.find(id)?;
         let removed_slot = std::mem::take(self.slots.get_mut(hole)?);
-        self.free_serials.push(removed_slot.serial());
-        let removed = removed_slot.ukey;
+        let serial = removed_slot.serial();
+        self.free_serials.push(serial);
+        let removed = removed_slot.ukey.map(|ukey| (ukey, serial));
         self.len -= 1;
         let mask = self.mask();
         let mut j = hole;

@@ -25,7 +25,7 @@
 
 use std::sync::Arc;
 
-use super::stamps::StampArray;
+use super::stamps::{FREE, StampArray};
 use super::table::UkeyTable;
 use super::{Ukey, UkeyId, UkeyInner, UkeyState};
 use crate::config::N_UMAPS;
@@ -282,8 +282,11 @@ impl UkeyMaps {
         if inner.state() >= UkeyState::Deleted {
             return false;
         }
-        if map.get(ukey.id()).is_some_and(|cur| Arc::ptr_eq(cur, ukey)) {
-            map.remove(ukey.id());
+        if map.get(ukey.id()).is_some_and(|cur| Arc::ptr_eq(cur, ukey))
+            && let Some((_, serial)) = map.remove_with_serial(ukey.id())
+            && let Some(stamps) = self.stamps.get(self.shard_of(ukey.id()))
+        {
+            stamps.set(serial, FREE);
         }
         ukey.transition(&mut inner, UkeyState::Deleted, "ukey_delete", env);
         true
@@ -314,6 +317,13 @@ impl UkeyMaps {
         };
         let stamps = self.stamps.get(index);
         let map = shard.lock();
+        if let (Some(seq), Some(stamps)) = (skip_stamp, stamps)
+            && seq != 0
+            && stamps.all_stamped(map.serial_bound(), seq)
+        {
+            // Every ukey of the shard was stamped in this dump: nothing to visit.
+            return;
+        }
         for (ukey, serial) in map.values_with_serials() {
             if let (Some(seq), Some(stamps)) = (skip_stamp, stamps)
                 && seq != 0
