@@ -7,65 +7,15 @@
 //! side-by-side point (R=2, N=50k) that installed 124 flows and grew to 17 GB, then had to be
 //! killed; it fails if installs stall, memory grows per packet or shutdown hangs.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use rvs::config::Config;
 use rvs::daemon::{Daemon, StartOptions, dummy_port};
 use rvs::vlog::Vlog;
 use rvs_dpif::dpif::Dpif;
-
-const RULE_MEGAFLOW: &str = "priority=10,udp,nw_dst=198.19.0.0/16,tp_dst=80,actions=move:NXM_OF_IP_SRC[]->NXM_NX_REG0[],move:NXM_OF_UDP_SRC[]->NXM_NX_REG1[0..15],output:2";
-
-/// The side-by-side harness's configuration, with dummy ports.
-fn config() -> Config {
-    let text = format!(
-        r#"datapath = "netdev"
-[other_config]
-max-idle = 600000
-flow-limit = 1000000
-n-revalidator-threads = 2
-max-revalidator = 2000
-[[bridge]]
-name = "br0"
-flows = ['{RULE_MEGAFLOW}', 'priority=0,actions=drop']
-[[bridge.port]]
-name = "p1"
-type = "dummy"
-ofport = 1
-[[bridge.port]]
-name = "p2"
-type = "dummy"
-ofport = 2
-"#
-    );
-    Config::from_toml_str(&text, None).expect("config")
-}
-
-/// The harness's frame `i`: 198.18.0.1 → 198.19.0.1, UDP 1024 + i → 80, 60 bytes.
-fn frame(i: u16) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    f.extend_from_slice(&[0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0]);
-    f.extend_from_slice(&[198, 18, 0, 1, 198, 19, 0, 1]);
-    f.extend_from_slice(&(1024 + i).to_be_bytes());
-    f.extend_from_slice(&[0, 80, 0, 26, 0, 0]);
-    f.extend_from_slice(&[0u8; 18]);
-    f
-}
-
-/// Resident memory of this process in KiB.
-fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 #[test]
 fn fresh_daemons_install_every_flow_under_control_plane_churn() {
@@ -76,11 +26,11 @@ fn fresh_daemons_install_every_flow_under_control_plane_churn() {
         .unwrap_or(12);
     const FLOWS: u16 = 3000;
     let vlog = Vlog::init(&["off".to_owned()], None).expect("vlog");
-    let rss_start = rss_kb();
+    let rss_start = common::rss_kb();
     for start in 0..starts {
         let dir = tempfile::tempdir().expect("tempdir");
         let daemon = Daemon::start(StartOptions {
-            config: config(),
+            config: common::config("dummy", "p1", "p2"),
             rundir: dir.path().join("run"),
             vlog: vlog.clone(),
         })
@@ -121,7 +71,7 @@ fn fresh_daemons_install_every_flow_under_control_plane_churn() {
                     break flows;
                 }
                 for _ in 0..64 {
-                    if !p1.inject(&frame(i)) {
+                    if !p1.inject(&common::frame(i)) {
                         std::thread::yield_now();
                         break;
                     }
@@ -148,7 +98,7 @@ fn fresh_daemons_install_every_flow_under_control_plane_churn() {
         );
         waiter.join().expect("shutdown thread");
     }
-    let grown_mb = rss_kb().saturating_sub(rss_start) / 1024;
+    let grown_mb = common::rss_kb().saturating_sub(rss_start) / 1024;
     assert!(
         grown_mb < 512,
         "{grown_mb} MiB more resident after {starts} daemons of {FLOWS} flows"

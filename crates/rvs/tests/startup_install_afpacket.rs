@@ -7,70 +7,22 @@
 //!
 //! Needs root and `ip` (iproute2); without them the test says SKIPPED and returns.
 
+mod common;
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use rvs::config::Config;
 use rvs::daemon::{Daemon, ExitReason, StartOptions};
 use rvs::vlog::Vlog;
 use rvs_dpif::dpif::Dpif;
 use rvs_netdev::{AfPacketConfig, AfPacketNetdev, Netdev, Packet, TestNet};
 
-const RULE_MEGAFLOW: &str = "priority=10,udp,nw_dst=198.19.0.0/16,tp_dst=80,actions=move:NXM_OF_IP_SRC[]->NXM_NX_REG0[],move:NXM_OF_UDP_SRC[]->NXM_NX_REG1[0..15],output:2";
-
-fn config() -> Config {
-    let text = format!(
-        r#"datapath = "netdev"
-[other_config]
-max-idle = 600000
-flow-limit = 1000000
-n-revalidator-threads = 2
-max-revalidator = 2000
-[[bridge]]
-name = "br0"
-flows = ['{RULE_MEGAFLOW}', 'priority=0,actions=drop']
-[[bridge.port]]
-name = "ovsp1"
-type = "afpacket"
-ofport = 1
-[[bridge.port]]
-name = "ovsp2"
-type = "afpacket"
-ofport = 2
-"#
-    );
-    Config::from_toml_str(&text, None).expect("config")
-}
-
-/// The harness's frame `i`: 198.18.0.1 → 198.19.0.1, UDP 1024 + i → 80, 60 bytes.
-fn frame(i: u16) -> Vec<u8> {
-    let mut f = vec![2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0x08, 0x00];
-    f.extend_from_slice(&[0x45, 0, 0, 46, 0, 0, 0, 0, 64, 17, 0, 0]);
-    f.extend_from_slice(&[198, 18, 0, 1, 198, 19, 0, 1]);
-    f.extend_from_slice(&(1024 + i).to_be_bytes());
-    f.extend_from_slice(&[0, 80, 0, 26, 0, 0]);
-    f.extend_from_slice(&[0u8; 18]);
-    f
-}
-
-fn rss_kb() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|v| v.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// One fresh daemon: traffic from its start until `flows` are installed; returns the count.
 fn one_start(vlog: &Vlog, sender: &AfPacketNetdev, frames: &[Packet], flows: u64) -> (u64, bool) {
     let dir = tempfile::tempdir().expect("tempdir");
     let daemon = Daemon::start(StartOptions {
-        config: config(),
+        config: common::config("afpacket", "ovsp1", "ovsp2"),
         rundir: dir.path().join("run"),
         vlog: vlog.clone(),
     })
@@ -143,8 +95,8 @@ fn fresh_daemons_on_afpacket_ports_install_every_flow() {
         .spawn(move || {
             let vlog = Vlog::init(&["off".to_owned()], None).expect("vlog");
             let sender = AfPacketNetdev::open("gen0", &AfPacketConfig::default()).expect("gen0");
-            let frames: Vec<Packet> = (0..flows).map(|i| Packet::from_slice(&frame(i))).collect();
-            let rss_start = rss_kb();
+            let frames: Vec<Packet> = (0..flows).map(|i| Packet::from_slice(&common::frame(i))).collect();
+            let rss_start = common::rss_kb();
             let mut failures = Vec::new();
             for start in 0..starts {
                 let (installed, prompt) = one_start(&vlog, &sender, &frames, u64::from(flows));
@@ -155,7 +107,7 @@ fn fresh_daemons_on_afpacket_ports_install_every_flow() {
                     break;
                 }
             }
-            (failures, rss_kb().saturating_sub(rss_start) / 1024)
+            (failures, common::rss_kb().saturating_sub(rss_start) / 1024)
         })
         .expect("spawn in netns");
     let (failures, grown_mb) = handle.join().expect("netns thread");

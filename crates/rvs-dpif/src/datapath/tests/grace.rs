@@ -22,24 +22,56 @@ fn grace_timeouts(dp: &Datapath) -> u64 {
         .expect("counter exists")
 }
 
-/// The exact ordering of the race: a context classifies a packet to a flow, the delete starts (the
-/// flow is dead and unlinked), and only then the context adds the hit. The delete must wait and
-/// return statistics that include it.
-#[test]
-fn delete_returns_a_hit_added_after_it_started() {
+/// One installed flow and a forwarding context driven by hand, online, that has classified a
+/// packet to the flow and not counted it yet.
+struct HandDriven {
+    fx: Fixture,
+    frame: Vec<u8>,
+    key: Flow,
+    shared: Arc<crate::datapath::Shared>,
+    quiescent: crate::stats::QuiescentReader,
+    writer: crate::stats::StatsWriter,
+    flow: Arc<crate::datapath::megaflow::Megaflow>,
+}
+
+fn hand_driven() -> HandDriven {
     let fx = fixture(2);
     let frame = udp_frame(7, 50);
     install(&fx.dp, &frame, 1, vec![OdpAction::Output(2)]);
     let key = key_of(&frame, 1);
     let shared = Arc::clone(&fx.dp.shared);
-    // A forwarding context, driven by hand.
     let mut quiescent = shared.grace.register();
-    let mut writer = shared.stats.register_writer().expect("writer");
+    let writer = shared.stats.register_writer().expect("writer");
     quiescent.enter();
     let flow = shared
         .classifier(1)
         .and_then(|c| c.lookup(&key))
         .expect("classified");
+    HandDriven {
+        fx,
+        frame,
+        key,
+        shared,
+        quiescent,
+        writer,
+        flow,
+    }
+}
+
+/// The exact ordering of the race: a context classifies a packet to a flow, the delete starts (the
+/// flow is dead and unlinked), and only then the context adds the hit. The delete must wait and
+/// return statistics that include it.
+#[test]
+fn delete_returns_a_hit_added_after_it_started() {
+    let HandDriven {
+        fx,
+        frame,
+        key,
+        shared,
+        mut quiescent,
+        mut writer,
+        flow,
+    } = hand_driven();
     std::thread::scope(|s| {
         let deleter = s.spawn(|| del_by_key(&fx.dp, key));
         while !flow.is_dead() {
@@ -64,18 +96,15 @@ fn delete_returns_a_hit_added_after_it_started() {
 /// finishes, include the hit that context added after the delete started.
 #[test]
 fn a_started_delete_is_ready_after_the_grace_period_and_counts_late_hits() {
-    let fx = fixture(2);
-    let frame = udp_frame(7, 50);
-    install(&fx.dp, &frame, 1, vec![OdpAction::Output(2)]);
-    let key = key_of(&frame, 1);
-    let shared = Arc::clone(&fx.dp.shared);
-    let mut quiescent = shared.grace.register();
-    let mut writer = shared.stats.register_writer().expect("writer");
-    quiescent.enter();
-    let flow = shared
-        .classifier(1)
-        .and_then(|c| c.lookup(&key))
-        .expect("classified");
+    let HandDriven {
+        fx,
+        frame,
+        key,
+        shared,
+        mut quiescent,
+        mut writer,
+        flow,
+    } = hand_driven();
     let mut pending = fx.dp.operate_begin(vec![crate::dpif::DpifOp::Del(FlowDel {
         flow: FlowRef::Key(Box::new(key)),
         pmd_id: PMD_ID_NULL,
