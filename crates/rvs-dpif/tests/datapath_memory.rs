@@ -93,7 +93,6 @@ fn bytes_per_megaflow_at_200k() {
     for p in &puts {
         // Fresh actions per flow, as a handler's translation allocates them.
         let put = FlowPut {
-            owner: None,
             actions: vec![OdpAction::Output(2)].into(),
             ..p.clone()
         };

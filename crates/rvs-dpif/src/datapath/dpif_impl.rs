@@ -62,7 +62,7 @@ impl Shared {
     /// Runs `ops` in order; the deletes' flows are unlinked in turn and their statistics read after
     /// one grace period for the whole batch.
     fn operate(&self, ops: &[DpifOp]) -> Vec<OpResult> {
-        Box::new(self.operate_begin(ops)).finish()
+        self.operate_begin(ops).finish_now()
     }
 
     /// [`Dpif::operate_begin`]: runs every op but the deletes' final statistics reads, which wait
@@ -141,18 +141,26 @@ impl PendingOps for DatapathPendingOps<'_> {
         }
     }
 
-    fn finish(mut self: Box<Self>) -> Vec<OpResult> {
+    fn finish(self: Box<Self>) -> Vec<OpResult> {
+        (*self).finish_now()
+    }
+}
+
+impl DatapathPendingOps<'_> {
+    /// [`PendingOps::finish`] without the box.
+    fn finish_now(mut self) -> Vec<OpResult> {
         if let Some(mut grace) = self.grace.take()
             && !grace.wait(self.started, GRACE_TIMEOUT)
         {
             self.shared.count_grace_timeout();
         }
-        for (i, flow) in std::mem::take(&mut self.unlinked) {
-            if let Some(result) = self.results.get_mut(i) {
+        let mut results = self.results;
+        for (i, flow) in self.unlinked {
+            if let Some(result) = results.get_mut(i) {
                 result.stats = self.shared.flow_stats(&flow);
             }
         }
-        std::mem::take(&mut self.results)
+        results
     }
 }
 

@@ -32,7 +32,6 @@ fn create_get_delete() {
         parts: [1, 2, 3, 4],
     };
     let put = FlowPut {
-        owner: None,
         ufid: Some(ufid),
         ..flow_put(
             PutFlags::CREATE,
@@ -206,7 +205,6 @@ fn a_ufid_names_one_flow() {
         parts: [9, 9, 9, 9],
     };
     let a = FlowPut {
-        owner: None,
         ufid: Some(ufid),
         ..flow_put(
             PutFlags::CREATE,
@@ -216,7 +214,6 @@ fn a_ufid_names_one_flow() {
         )
     };
     let b = FlowPut {
-        owner: None,
         ufid: Some(ufid),
         ..flow_put(
             PutFlags::CREATE,
