@@ -134,6 +134,8 @@ def main():
     for j in range(args.full):
         wait_round(sw)
         cov0 = settled_coverage(sw, "xlate_actions")
+        # rvs: ukeys kept after the flow-mod without re-translation (revalidation-scope=affected).
+        un0 = sw.coverage("revalidate_unaffected") if args.switch == "rvs" else None
         prev = sw.upcall_show()["dump_ms"]
         tt0 = sw.thread_ticks()
         t0 = time.time()
@@ -146,9 +148,12 @@ def main():
         u = sw.upcall_show()
         fl = sw.flows()
         cov1 = settled_coverage(sw, "xlate_actions")
+        un1 = sw.coverage("revalidate_unaffected") if args.switch == "rvs" else None
         full.append({"dump_ms": u["dump_ms"], "prev_steady_dump_ms": prev,
                      "wall_ms": round(wall * 1000), "reval_cpu_s": reval_cpu(tt0, tt1),
                      "xlate_actions": (cov1 - cov0) if cov0 is not None and cov1 is not None
+                     else None,
+                     "unaffected": (un1 - un0) if un0 is not None and un1 is not None
                      else None,
                      "flows_after": fl})
     rss_full = sw.rss_kb()
@@ -172,6 +177,7 @@ def main():
         "full_reval_cpu_s": [f["reval_cpu_s"] for f in full],
         "full_wall_ms": [f["wall_ms"] for f in full],
         "full_xlate_actions": [f["xlate_actions"] for f in full],
+        "full_unaffected": [f["unaffected"] for f in full],
         "full_prev_steady_dump_ms": [f["prev_steady_dump_ms"] for f in full],
         "full_flows_after": [f["flows_after"] for f in full],
         "rss_kb_0": rss0, "rss_kb_n": rss_n, "rss_kb_after_full": rss_full,

@@ -16,6 +16,8 @@
 #   SETUP_N=10000,50000,200000 [10000,50000]   SETUP_REPS=3 [1]   PACED_PPS=50000 (0 = skip)
 #   REVAL_N="10000 160000 200000" [10000 50000] RLIST="1 2" [1]   STEADY=5 [3]  FULL=3 [2]
 #   BIG_N=1000000 [none]: extra revalidation point for rvs, and for OVS unless BIG_OVS=0
+#   RVS_SCOPE_ALL=1: one more rvs point per (R, N) with `revalidation-scope=all` (every ukey
+#     translated again after a change, as OVS does; the default translates only affected ones)
 #   INSTALL_PPS=60000 (paced install for revalidation points; BIG_N uses BIG_PPS=150000)
 #   REVAL_MAXREV=2000 BIG_MAXREV=6000: max-revalidator (ms) of the revalidation points (BIG_N),
 #   the same on both switches. When the previous round took longer than max-revalidator/2
@@ -41,6 +43,7 @@ SETUP_N=${SETUP_N:-10000,50000,200000} SETUP_REPS=${SETUP_REPS:-3} PACED_PPS=${P
 REVAL_N=${REVAL_N:-10000 160000 200000} RLIST=${RLIST:-1 2} STEADY=${STEADY:-5} FULL=${FULL:-3}
 BIG_N=${BIG_N-1000000} BIG_OVS=${BIG_OVS:-1} INSTALL_PPS=${INSTALL_PPS:-60000} BIG_PPS=${BIG_PPS:-150000}
 BIG_MAXREV=${BIG_MAXREV:-6000} REVAL_MAXREV=${REVAL_MAXREV:-2000}
+RVS_SCOPE_ALL=${RVS_SCOPE_ALL:-1}
 TSE=${TSE:-1} TSE_REPS=${TSE_REPS:-3} TSE_ATTACK_PPS=${TSE_ATTACK_PPS:-1000} TSE_LEGIT_PPS=${TSE_LEGIT_PPS:-150000}
 DATE=$(date +%Y-%m-%d)
 OUT=${OUT:-$REPO/bench/results/compare-$DATE.md}
@@ -74,7 +77,7 @@ LOG=$CMPB/run.log
     echo " \"uptime_start\": \"$(uptime)\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc),"
     echo " \"ovs\": \"$(ovs-vswitchd --version | head -1)\", \"rvs\": \"$(cd "$REPO" && git rev-parse --short HEAD)\","
     echo " \"tcpreplay\": \"$(tcpreplay --version 2>&1 | head -1)\","
-    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV REVAL_MAXREV=$REVAL_MAXREV TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
+    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
 } | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$RAW"
 
 for n in ${SETUP_N//,/ } $REVAL_N $BIG_N; do ensure_pcap "$n" >/dev/null; done
@@ -118,6 +121,12 @@ for r in $RLIST; do
         for sw in ovs rvs; do
             reval_point "$sw" "$r" "$n" "$INSTALL_PPS" 90 "max-revalidator=$REVAL_MAXREV"
         done
+        # rvs translating every ukey again after a change, as OVS does (its default translates
+        # only the ukeys a change may affect).
+        if [ "$RVS_SCOPE_ALL" = 1 ]; then
+            reval_point rvs "$r" "$n" "$INSTALL_PPS" 90 "max-revalidator=$REVAL_MAXREV" \
+                'revalidation-scope="all"'
+        fi
     done
     if [ -n "$BIG_N" ]; then
         if [ "$BIG_OVS" = 1 ]; then

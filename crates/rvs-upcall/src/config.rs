@@ -92,6 +92,7 @@ pub struct UpcallConfig {
     enable_megaflows: AtomicBool,
     enable_ufid: AtomicBool,
     flow_limit_policy: AtomicU8,
+    retranslate_all: AtomicBool,
 }
 
 impl Default for UpcallConfig {
@@ -105,6 +106,7 @@ impl Default for UpcallConfig {
             enable_megaflows: AtomicBool::new(true),
             enable_ufid: AtomicBool::new(true),
             flow_limit_policy: AtomicU8::new(FlowLimitPolicy::default().index() as u8),
+            retranslate_all: AtomicBool::new(false),
         }
     }
 }
@@ -175,6 +177,16 @@ impl UpcallConfig {
     pub fn flow_limit_policy(&self) -> FlowLimitPolicy {
         FlowLimitPolicy::from_index(usize::from(self.flow_limit_policy.load(Ordering::Relaxed)))
             .unwrap_or_default()
+    }
+    /// True if every ukey is translated again after a change, as in Open vSwitch, even when the
+    /// translator shows that the change cannot affect it (`other_config:revalidation-scope=all`;
+    /// default false: `affected`).
+    pub fn retranslate_all(&self) -> bool {
+        self.retranslate_all.load(Ordering::Relaxed)
+    }
+    /// Sets whether every ukey is translated again after a change.
+    pub fn set_retranslate_all(&self, all: bool) {
+        self.retranslate_all.store(all, Ordering::Relaxed);
     }
     /// Sets the flow-limit policy (applies from the next round).
     pub fn set_flow_limit_policy(&self, policy: FlowLimitPolicy) {

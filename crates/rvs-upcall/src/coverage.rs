@@ -8,6 +8,7 @@
 //!   both (and never aborts); and the two `upcall_flow_limit_{evict,jumped}` counters of the
 //!   adaptive flow-limit policy, which OVS does not have. `packet_in_overflow` is ofproto-dpif's
 //!   counter in OVS (a full queue of packets for the controller); here the queue is the engine's.
+//!   `revalidate_unaffected` is rvs's own (see `Translator::translation_unchanged`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -56,11 +57,14 @@ pub enum Counter {
     UpcallFlowLimitJumped,
     /// A packet for the controller was dropped: its queue was full (OVS's ofproto-dpif counter).
     PacketInOverflow,
+    /// rvs: a ukey was kept after a change without being translated again, because the
+    /// translator showed that nothing changed since its translation could affect it.
+    RevalidateUnaffected,
 }
 
 impl Counter {
     /// Every counter, in snapshot order.
-    pub const ALL: [Counter; 21] = [
+    pub const ALL: [Counter; 22] = [
         Counter::DumpedDuplicateFlow,
         Counter::DumpedNewFlow,
         Counter::DumpedInconsistentFlow,
@@ -82,6 +86,7 @@ impl Counter {
         Counter::UpcallFlowLimitEvict,
         Counter::UpcallFlowLimitJumped,
         Counter::PacketInOverflow,
+        Counter::RevalidateUnaffected,
     ];
 
     /// The counter's name as `coverage/show` prints it.
@@ -108,6 +113,7 @@ impl Counter {
             Counter::UpcallFlowLimitEvict => "upcall_flow_limit_evict",
             Counter::UpcallFlowLimitJumped => "upcall_flow_limit_jumped",
             Counter::PacketInOverflow => "packet_in_overflow",
+            Counter::RevalidateUnaffected => "revalidate_unaffected",
         }
     }
 

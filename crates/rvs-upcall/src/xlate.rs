@@ -9,6 +9,9 @@
 //!   with no packet counts); `false` is an upcall or a cache build, which may learn.
 //! * [`Translator::revalidate`] gives exactly what `translate` + slow-path substitution + a
 //!   compare with the installed actions would give; it may only save work (buffers, the cache).
+//! * [`Translator::translation_unchanged`] answers true only if translating the flow again would
+//!   give the same actions, the same wildcards and the same cache as the translation that built
+//!   the cache; the engine then keeps the flow as a steady round would.
 //! * The returned wildcards are datapath wildcards: bits of pipeline-only fields (`metadata`,
 //!   registers) are ignored by the engine, and `in_port` is always made exact.
 
@@ -112,6 +115,16 @@ pub trait Translator: Send + Sync {
             wc: out.wc,
             new_actions: (*actions != **installed).then_some(actions),
         })
+    }
+
+    /// True if nothing that changed since the translation that built `xcache` can change what
+    /// translating its flow again would give (actions, wildcards, cache), so a revalidation
+    /// after a change may keep the flow without translating it. An implementation that answers
+    /// true may record in the cache that it is current. The default answers false: every
+    /// revalidation after a change translates again, as Open vSwitch does.
+    fn translation_unchanged(&self, xcache: &dyn XlateCache) -> bool {
+        let _ = xcache;
+        false
     }
 
     /// Credits `delta` to everything `xcache` recorded (rules, tables, ports, learn...).

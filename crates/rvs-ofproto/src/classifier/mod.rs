@@ -156,6 +156,22 @@ impl<R> Classifier<R> {
         self.order.len()
     }
 
+    /// The highest priority stored (visible or not) in the subtable of rules with mask `mask`,
+    /// if there is one. A lookup whose best match so far has a priority above it stops before
+    /// that subtable, so the subtable's rules can change neither its result nor its wildcards.
+    pub fn subtable_max_priority(&self, mask: &Wildcards) -> Option<Priority> {
+        let id = *self.by_mask.get(mask)?;
+        self.subtable(id)
+            .filter(|sub| sub.n_entries > 0)
+            .map(|sub| sub.max_priority)
+    }
+
+    /// True if `mask` has bits in a field with a prefix trie: a rule with this mask changes
+    /// the tries, which a lookup may consult for any subtable it scans.
+    pub fn mask_in_prefix_tries(&self, mask: &Wildcards) -> bool {
+        self.tries.iter().any(|t| t.field.get(&mask.masks) != 0)
+    }
+
     fn subtable(&self, id: usize) -> Option<&Subtable<R>> {
         self.subtables.get(id).and_then(Option::as_ref)
     }

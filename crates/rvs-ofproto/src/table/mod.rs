@@ -8,6 +8,7 @@
 //!   ([`FlowMod::received`]).
 //! * [`tables`]: [`Tables`]: `add`/`modify`/`delete` (loose and strict, cookie and `out_port`
 //!   filters), atomic batches, versions, expiry and purging.
+//! * [`changes`]: [`TableChange`], what committed rule changes can affect (per table).
 //! * [`dump`]: `dump-flows` lines ([`format_flow_stats`], [`dump_flows`]).
 //! * [`ofctl`]: the `ovs-ofctl` flow commands end to end ([`Ofctl`]).
 //!
@@ -18,6 +19,7 @@
 //!   against captured `ovs-ofctl` output in the tests).
 //! * No clock is read and nothing panics on input from outside.
 
+pub mod changes;
 pub mod dump;
 pub mod flow_mod;
 pub mod ofctl;
@@ -27,6 +29,7 @@ pub mod tables;
 #[cfg(test)]
 mod tests;
 
+pub use changes::{TableChange, TableChanges};
 pub use dump::{DumpOptions, dump_flows, format_flow_stats};
 pub use flow_mod::{
     Command, DEFAULT_PRIORITY, FlowMod, FlowModError, ParseMode, parse_flow_file, parse_flow_mod,

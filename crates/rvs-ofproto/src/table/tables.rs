@@ -12,7 +12,10 @@
 //! * Table 254 is Open vSwitch's hidden, read-only internal table: flow mods naming it fail with
 //!   `OFPBRC_EPERM`, and flow mods or dumps over "all tables" skip it.
 //! * No clock is read: every time is an argument (milliseconds).
+//! * Every rule a committed version inserted or removed is summarised in the pending
+//!   [`TableChanges`] (taken with [`Tables::take_changes`]); a failed batch leaves them as they were.
 
+use super::changes::{TableChange, TableChanges};
 use super::flow_mod::{Command, FlowMod};
 use super::rule::{FlowModFlags, Rule, RuleStats};
 use crate::actions::OfpError;
@@ -106,6 +109,7 @@ struct OfTable {
 pub struct Tables {
     tables: Vec<OfTable>,
     version: Version,
+    changes: TableChanges,
 }
 
 impl Default for Tables {
@@ -133,6 +137,8 @@ struct Stage<'t> {
     tables: &'t mut Tables,
     version: Version,
     undo: Vec<Undo>,
+    /// The pending changes before the batch (restored if it fails).
+    changes_before: TableChanges,
     outcome: FlowModOutcome,
     forwards: Vec<(Arc<Rule>, Arc<Rule>)>,
     now_ms: i64,
@@ -151,6 +157,7 @@ impl Tables {
         Tables {
             tables,
             version: Version(0),
+            changes: TableChanges::default(),
         }
     }
 
@@ -212,10 +219,10 @@ impl Tables {
             Arc::new(RuleStats::new(now_ms)),
         ));
         let entry = classifier::Rule::new(m, u32::from(priority), Arc::clone(&rule));
-        self.tables
-            .get_mut(usize::from(table_id))?
-            .cls
-            .insert(entry, version);
+        let table = self.tables.get_mut(usize::from(table_id))?;
+        table.cls.insert(entry, version);
+        self.changes
+            .record(table_id, &table.cls, &m, u32::from(priority));
         self.version = version;
         Some(rule)
     }
@@ -223,6 +230,11 @@ impl Tables {
     /// The newest complete version (what lookups should use).
     pub fn version(&self) -> Version {
         self.version
+    }
+
+    /// Summaries of the rule changes committed since the last call, at most one per table.
+    pub fn take_changes(&mut self) -> Vec<TableChange> {
+        self.changes.take()
     }
 
     /// The classifier of table `id`.
@@ -324,10 +336,12 @@ impl Tables {
         now_ms: i64,
     ) -> Result<FlowModOutcome, (usize, OfpError)> {
         let version = self.version.next();
+        let changes_before = self.changes.clone();
         let mut stage = Stage {
             tables: self,
             version,
             undo: Vec::new(),
+            changes_before,
             outcome: FlowModOutcome::default(),
             forwards: Vec::new(),
             now_ms,
@@ -366,8 +380,10 @@ impl Tables {
         let version = self.version.next();
         for (rule, _) in &expired {
             if let Some(t) = self.tables.get_mut(usize::from(rule.table_id)) {
-                t.cls
-                    .remove(&rule.flow_match, u32::from(rule.priority), version);
+                let priority = u32::from(rule.priority);
+                self.changes
+                    .record(rule.table_id, &t.cls, &rule.flow_match, priority);
+                t.cls.remove(&rule.flow_match, priority, version);
             }
         }
         self.version = version;
@@ -397,6 +413,7 @@ impl Stage<'_> {
         let (table, m, priority) = (rule.table_id, rule.flow_match, u32::from(rule.priority));
         let entry = classifier::Rule::new(m, priority, Arc::clone(&rule));
         let outgoing = self.table(table)?.cls.insert(entry, version);
+        self.record_change(table, &m, priority);
         match outgoing {
             Some(Outgoing::Retired) => self.undo.push(Undo::Retired { table, m, priority }),
             Some(Outgoing::Dropped(r)) => self.undo.push(Undo::Dropped { table, rule: r }),
@@ -414,6 +431,7 @@ impl Stage<'_> {
     fn remove(&mut self, rule: &Arc<Rule>) -> Result<(), OfpError> {
         let version = self.version;
         let (table, m, priority) = (rule.table_id, rule.flow_match, u32::from(rule.priority));
+        self.record_change(table, &m, priority);
         match self.table(table)?.cls.remove(&m, priority, version) {
             Some(Outgoing::Retired) => self.undo.push(Undo::Retired { table, m, priority }),
             Some(Outgoing::Dropped(r)) => self.undo.push(Undo::Dropped { table, rule: r }),
@@ -423,8 +441,20 @@ impl Stage<'_> {
         Ok(())
     }
 
+    /// Records a rule change in the pending [`TableChanges`] (after an insertion, before a
+    /// removal).
+    fn record_change(&mut self, table: u8, m: &Match, priority: u32) {
+        let Tables {
+            tables, changes, ..
+        } = &mut *self.tables;
+        if let Some(t) = tables.get(usize::from(table)) {
+            changes.record(table, &t.cls, m, priority);
+        }
+    }
+
     fn revert(mut self) {
         let version = self.version;
+        self.tables.changes = std::mem::take(&mut self.changes_before);
         while let Some(u) = self.undo.pop() {
             match u {
                 Undo::Inserted { table, m, priority } => {

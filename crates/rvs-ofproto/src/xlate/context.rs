@@ -113,6 +113,7 @@ fn run_in(
         slow,
         slow_reasons,
         rules_hit,
+        lookup_misses,
         mac_tags,
         normal_learn,
         ofp_in_port,
@@ -120,6 +121,7 @@ fn run_in(
     } = out;
     odp_actions.clear();
     rules_hit.clear();
+    *lookup_misses = 0;
     *slow = false;
     *slow_reasons = 0;
     *mac_tags = MacTags::default();
@@ -251,6 +253,7 @@ impl Ctx<'_> {
         self.flow.tp_src = saved_tp_src;
         self.flow.tp_dst = saved_tp_dst;
         let Some(rule) = rule else {
+            self.out.lookup_misses += 1;
             self.trace_miss(table_id);
             return;
         };

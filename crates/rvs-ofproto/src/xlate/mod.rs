@@ -165,6 +165,8 @@ pub struct XlateOutput {
     pub slow_reasons: u32,
     /// Every rule hit, in order (the cache side effect "credit these rules").
     pub rules_hit: Vec<Arc<Rule>>,
+    /// Table lookups that found no rule (with `rules_hit`, every lookup the translation made).
+    pub lookup_misses: u32,
     /// The MAC table keys NORMAL looked up or learned, as revalidation tags.
     pub mac_tags: MacTags,
     /// What NORMAL would learn from the packet (the cache side effect "refresh MAC learning",

@@ -8,6 +8,11 @@
 //! * A packet counter that went backwards (and is not a 64-bit wrap) is counted
 //!   (`ukey_invalid_stat_reset`), logged, and credits nothing; the baseline then follows the
 //!   datapath (it is not reset to zero). Deviation from OVS, which credits the wrapped difference.
+//! * After a change, a ukey whose translation the translator shows unaffected
+//!   ([`crate::xlate::Translator::translation_unchanged`]) is kept without translating (unless
+//!   `retranslate_all`), after the `min-revalidate-pps` check as before; it is counted
+//!   (`revalidate_unaffected`) per thread and added to the coverage counters with
+//!   [`flush_unaffected`].
 //! * A full revalidation is side-effect free; afterwards the ukey's xlate cache is the new
 //!   translation's (`Translator::revalidate` may keep the old one when it records the same).
 
@@ -22,6 +27,20 @@ use crate::log::Level;
 use crate::udpif::Udpif;
 use crate::ukey::{Ukey, UkeyInner};
 use crate::xlate::XlateRequest;
+
+thread_local! {
+    /// Ukeys this thread kept as unaffected since its last [`flush_unaffected`] (a shared
+    /// counter would be written once per ukey by every revalidator).
+    static UNAFFECTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Adds the ukeys this thread kept as unaffected to `revalidate_unaffected`.
+pub(crate) fn flush_unaffected(coverage: &crate::coverage::Coverage) {
+    let n = UNAFFECTED.replace(0);
+    if n > 0 {
+        coverage.add(Counter::RevalidateUnaffected, n);
+    }
+}
 
 /// The verdict on one ukey.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -81,10 +100,17 @@ impl Udpif {
         };
 
         let result = if g.reval_seq != reval_seq {
-            if self.should_revalidate(g, raw_packets) {
-                self.revalidate_ukey_full(ukey, g, push.tcp_flags)
-            } else {
+            if !self.should_revalidate(g, raw_packets) {
                 RevalResult::Delete(DelReason::TooExpensive)
+            } else if !self.config.retranslate_all()
+                && g.xcache
+                    .as_deref()
+                    .is_some_and(|x| self.xlate.translation_unchanged(x))
+            {
+                UNAFFECTED.set(UNAFFECTED.get() + 1);
+                RevalResult::Keep
+            } else {
+                self.revalidate_ukey_full(ukey, g, push.tcp_flags)
             }
         } else if push.n_packets == 0 || g.xcache.is_some() || self.populate_xcache(ukey, g) {
             RevalResult::Keep

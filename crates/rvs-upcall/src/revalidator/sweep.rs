@@ -106,5 +106,7 @@ impl Udpif {
                 self.push_ukey_ops(std::mem::take(&mut ops));
             }
         }
+        // Every revalidator sweeps after its dump phase: the round's count is complete here.
+        super::reval::flush_unaffected(&env.coverage);
     }
 }

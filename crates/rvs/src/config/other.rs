@@ -7,7 +7,7 @@
 //!   all go through it, so a value accepted in the file is accepted at run time and vice versa.
 //! * Every field always holds a value inside its knob's range (or `None` for the optional thread
 //!   counts); `set` changes nothing when it returns an error.
-//! * A knob with names (`flow-limit-policy`) takes one of them, stored as its index; every other
+//! * A knob with names (`flow-limit-policy`, `revalidation-scope`) takes one of them, stored as its index; every other
 //!   knob takes a decimal integer.
 
 use std::fmt::Write as _;
@@ -49,6 +49,9 @@ pub struct OtherConfig {
     /// `flow-limit-policy` (rvs only): how the flow count is kept under the dynamic limit and how
     /// the limit grows (default adaptive; `ovs` is Open vSwitch's behaviour exactly).
     pub flow_limit_policy: FlowLimitPolicy,
+    /// `revalidation-scope` (rvs only): after a change, translate again only the flows the
+    /// change may affect (`affected`, default) or every flow as Open vSwitch does (`all`).
+    pub retranslate_all: bool,
 }
 
 impl Default for OtherConfig {
@@ -65,6 +68,7 @@ impl Default for OtherConfig {
             emc_insert_inv_prob: 100,
             vlan_limit: 1,
             flow_limit_policy: FlowLimitPolicy::Adaptive,
+            retranslate_all: false,
         }
     }
 }
@@ -185,6 +189,16 @@ pub(crate) const KNOBS: &[Knob] = &[
             c.flow_limit_policy = v
                 .and_then(|i| FlowLimitPolicy::from_index(to_usize(i)))
                 .unwrap_or(OtherConfig::default().flow_limit_policy)
+        },
+    },
+    Knob {
+        name: "revalidation-scope",
+        min: 0,
+        max: 1,
+        names: &["affected", "all"],
+        get: |c| Some(u64::from(c.retranslate_all)),
+        put: |c, v| {
+            c.retranslate_all = v.map_or(OtherConfig::default().retranslate_all, |i| i == 1)
         },
     },
 ];

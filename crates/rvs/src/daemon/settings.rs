@@ -20,6 +20,7 @@ pub(super) fn apply_upcall_knobs(config: &UpcallConfig, other: &OtherConfig) {
     config.set_max_revalidator_ms(other.max_revalidator_ms);
     config.set_min_revalidate_pps(other.min_revalidate_pps);
     config.set_flow_limit_policy(other.flow_limit_policy);
+    config.set_retranslate_all(other.retranslate_all);
 }
 
 /// `set KEY=VALUE [KEY=VALUE...]`.

@@ -7,6 +7,7 @@
 //! * `ofctl`: the `ovs-ofctl` flow commands of the control socket.
 //! * `trace`: `ofproto/trace` argument handling.
 //! * `bridge`: the per-bridge state and its locks.
+//! * `journal`: the changes since a translation and whether they can affect it.
 //!
 //! # Invariants
 //! * Datapath port numbers and port names are unique across the whole datapath; OpenFlow port
@@ -15,6 +16,9 @@
 //!   mods, expiry) and after bridge and port additions and deletions, always *after* the change
 //!   is visible to translations; the change hook is called after every such bump and after every
 //!   MAC table change (learn, move, expiry, flush), never for a change-free packet.
+//! * Every change the hook is called for is recorded in the change journal first: flow-table
+//!   changes as their per-table summaries (`tables_changed`), anything else as an opaque change
+//!   (`changed`, `notify`), which makes every earlier translation count as affected.
 //! * The change hook is called with no lock of this module held.
 //! * Nothing from outside (command text, flows, packets) can panic: errors are returned as text.
 //!
@@ -26,10 +30,13 @@
 //! is not always OVS's hash-table order.
 
 mod bridge;
+mod journal;
 mod ofctl;
 #[cfg(test)]
 mod reval_tests;
 mod trace;
+#[cfg(test)]
+mod unchanged_tests;
 mod xlate;
 
 use std::sync::Arc;
@@ -56,6 +63,7 @@ pub struct OfprotoDpif {
     clock: Arc<dyn Clock>,
     bridges: RwLock<Vec<Arc<BridgeState>>>,
     tables_version: AtomicU64,
+    journal: journal::ChangeJournal,
     hook: RwLock<Option<ChangeHook>>,
     /// Datapath type for `ofproto/trace DPNAME odp_flow` (`dummy`, `netdev`).
     dp_type: RwLock<String>,
@@ -80,6 +88,7 @@ impl OfprotoDpif {
             clock,
             bridges: RwLock::new(Vec::new()),
             tables_version: AtomicU64::new(1),
+            journal: journal::ChangeJournal::default(),
             hook: RwLock::new(None),
             dp_type: RwLock::new("dummy".to_owned()),
         }
@@ -113,14 +122,30 @@ impl OfprotoDpif {
             .cloned()
     }
 
-    /// Bumps the tables version and calls the change hook (a committed change).
+    /// Records an opaque change, bumps the tables version and calls the change hook (a
+    /// committed change of bridges, ports or settings).
     fn changed(&self) {
+        self.journal.record_opaque();
         self.tables_version.fetch_add(1, Ordering::AcqRel);
-        self.notify();
+        self.call_hook();
+    }
+
+    /// Records committed flow-table changes (`Tables::take_changes` after the commit), bumps the
+    /// tables version and calls the change hook.
+    fn tables_changed(&self, changes: Vec<rvs_ofproto::table::TableChange>) {
+        self.journal.record_tables(changes);
+        self.tables_version.fetch_add(1, Ordering::AcqRel);
+        self.call_hook();
+    }
+
+    /// Records an opaque change (the MAC table) and calls the change hook.
+    fn notify(&self) {
+        self.journal.record_opaque();
+        self.call_hook();
     }
 
     /// Calls the change hook (no lock of ours is held by the callers).
-    fn notify(&self) {
+    fn call_hook(&self) {
         let hook = self.hook.read().clone();
         if let Some(hook) = hook {
             hook();
@@ -171,6 +196,8 @@ impl OfprotoDpif {
             let version = tables.version();
             tables.purge(version);
         }
+        // A new bridge is an opaque change (`changed` below): its rules need no summary.
+        let _ = br.tables.write().take_changes();
         bridges.push(Arc::new(br));
         drop(bridges);
         self.changed();
@@ -303,6 +330,7 @@ impl OfprotoDpif {
         let now_signed = self.now_ms_signed();
         let bridges: Vec<Arc<BridgeState>> = self.bridges.read().clone();
         let mut tables_changed = false;
+        let mut changes = Vec::new();
         let mut mac_changed = false;
         for br in &bridges {
             {
@@ -310,6 +338,7 @@ impl OfprotoDpif {
                 if !tables.expire(now_signed).is_empty() {
                     tables_changed = true;
                 }
+                changes.extend(tables.take_changes());
                 // Translations hold the read lock for their whole run, so none can be using an
                 // older version now.
                 let version = tables.version();
@@ -320,8 +349,9 @@ impl OfprotoDpif {
             }
         }
         if tables_changed {
-            self.changed();
-        } else if mac_changed {
+            self.tables_changed(changes);
+        }
+        if mac_changed {
             self.notify();
         }
     }

@@ -175,11 +175,12 @@ impl OfprotoDpif {
                     .replace_flows(&mut tables, FLOW_FILE_NAME, text, now)
                     .map_err(|(_, e)| ofctl_error(&e)),
             };
-            (result, tables.version() != before)
+            let changed = tables.version() != before;
+            (result, changed, tables.take_changes())
         };
-        let (result, changed) = result;
+        let (result, changed, changes) = result;
         if changed {
-            self.changed();
+            self.tables_changed(changes);
         }
         result.map(|_| String::new())
     }

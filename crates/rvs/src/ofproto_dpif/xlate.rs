@@ -5,13 +5,16 @@
 //! # Invariants
 //! * `translate` never credits rules (no `resubmit_stats`): credits go only through
 //!   `push_stats`, so each packet is credited once.
+//! * A cache's `epoch` is the change-journal sequence number read before the translation that
+//!   built it (or that last found it unchanged) read anything; `translation_unchanged` moves it
+//!   forward only over changes the journal shows cannot affect the translation's lookups.
 //! * Revalidation translations never learn; upcall translations do, and a MAC table change
 //!   they (or `push_stats`) cause calls the change hook once, after every lock is released.
 
 use std::any::Any;
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use rvs_dpif::dpif::{Actions, FlowStats};
 use rvs_flow::odp::OdpAction;
@@ -37,6 +40,10 @@ pub struct DpifXlateCache {
     pub(super) rules_hit: RulesHit,
     /// What NORMAL learned from the packet, if NORMAL ran.
     pub(super) normal_learn: Option<NormalLearn>,
+    /// A table lookup of the translation found no rule.
+    pub(super) lookup_missed: bool,
+    /// The change-journal sequence number the translation is known to be current at.
+    pub(super) epoch: AtomicU64,
 }
 
 /// The rules a translation hit, in order: one rule (the usual case: a single table) is kept in
@@ -153,6 +160,23 @@ impl Translator for OfprotoDpif {
         })
     }
 
+    fn translation_unchanged(&self, xcache: &dyn XlateCache) -> bool {
+        let Some(cache) = xcache.as_any().downcast_ref::<DpifXlateCache>() else {
+            return false;
+        };
+        let epoch = cache.epoch.load(Ordering::Relaxed);
+        match self
+            .journal
+            .unaffected_since(epoch, &cache.rules_hit, u32::from(cache.lookup_missed))
+        {
+            Some(now) => {
+                cache.epoch.store(now, Ordering::Relaxed);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn push_stats(&self, xcache: &dyn XlateCache, delta: &FlowStats) {
         let Some(cache) = xcache.as_any().downcast_ref::<DpifXlateCache>() else {
             return;
@@ -221,6 +245,7 @@ fn cache_matches(
 ) -> bool {
     Arc::ptr_eq(&cache.bridge, bridge)
         && cache.normal_learn == out.normal_learn
+        && cache.lookup_missed == (out.lookup_misses > 0)
         && cache.rules_hit.len() == out.rules_hit.len()
         && cache
             .rules_hit
@@ -277,6 +302,7 @@ impl OfprotoDpif {
         req: &XlateRequest<'_>,
         scratch: &mut BridgeXlateOutput,
     ) -> Result<XlateOutput, XlateError> {
+        let epoch = self.journal.seq();
         self.translate_in(&br, req, scratch)?;
         let slow_path = slow_path_bits(scratch);
         Ok(XlateOutput {
@@ -287,6 +313,8 @@ impl OfprotoDpif {
                 bridge: br,
                 rules_hit: scratch.rules_hit.as_slice().into(),
                 normal_learn: scratch.normal_learn,
+                lookup_missed: scratch.lookup_misses > 0,
+                epoch: AtomicU64::new(epoch),
             })),
         })
     }
@@ -303,6 +331,7 @@ impl OfprotoDpif {
         scratch: &mut BridgeXlateOutput,
     ) -> Result<RevalidateOutput, XlateError> {
         let in_port = req.flow.in_port;
+        let epoch = self.journal.seq();
         let cached = xcache
             .as_deref()
             .and_then(|c| c.as_any().downcast_ref::<DpifXlateCache>());
@@ -317,13 +346,18 @@ impl OfprotoDpif {
                 &looked_up
             }
         };
-        if !cached.is_some_and(|c| cache_matches(c, br, scratch)) {
-            let bridge = Arc::clone(br);
-            *xcache = Some(Box::new(DpifXlateCache {
-                bridge,
-                rules_hit: scratch.rules_hit.as_slice().into(),
-                normal_learn: scratch.normal_learn,
-            }));
+        match cached {
+            Some(c) if cache_matches(c, br, scratch) => c.epoch.store(epoch, Ordering::Relaxed),
+            _ => {
+                let bridge = Arc::clone(br);
+                *xcache = Some(Box::new(DpifXlateCache {
+                    bridge,
+                    rules_hit: scratch.rules_hit.as_slice().into(),
+                    normal_learn: scratch.normal_learn,
+                    lookup_missed: scratch.lookup_misses > 0,
+                    epoch: AtomicU64::new(epoch),
+                }));
+            }
         }
         let slow_path = slow_path_bits(scratch);
         let new_actions = if slow_path != 0 {

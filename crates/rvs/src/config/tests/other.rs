@@ -17,11 +17,12 @@ fn set_accepts_every_key_at_both_ends_of_its_range() {
         ("emc-insert-inv-prob", 0, u64::from(u32::MAX)),
         ("vlan-limit", 0, i32::MAX as u64),
     ];
-    // Every integer knob (`flow-limit-policy`, set by name, has its own test).
+    // Every integer knob (`flow-limit-policy` and `revalidation-scope`, set by name, have their
+    // own tests).
     assert_eq!(
         ranges.iter().map(|r| r.0).collect::<Vec<_>>(),
         OtherConfig::keys()
-            .filter(|k| *k != "flow-limit-policy")
+            .filter(|k| *k != "flow-limit-policy" && *k != "revalidation-scope")
             .collect::<Vec<_>>()
     );
     for (key, min, max) in ranges {
@@ -72,6 +73,7 @@ fn set_changes_the_right_field() {
         .set("vlan-limit", " 2 ")
         .expect("surrounding spaces are fine");
     other.set("flow-limit-policy", "ovs").expect("ok");
+    other.set("revalidation-scope", "all").expect("ok");
     assert_eq!(
         other,
         OtherConfig {
@@ -85,6 +87,7 @@ fn set_changes_the_right_field() {
             emc_insert_inv_prob: 1,
             vlan_limit: 2,
             flow_limit_policy: FlowLimitPolicy::Ovs,
+            retranslate_all: true,
         }
     );
     // An empty value returns every knob to its default, like removing the OVS key.
@@ -134,7 +137,8 @@ fn describe_lists_defaults_and_round_trips_through_set() {
         other.describe(),
         "flow-limit=200000\nmax-idle=10000\nmax-revalidator=500\nmin-revalidate-pps=5\n\
          n-handler-threads=\nn-revalidator-threads=\nn-forwarding-threads=1\n\
-         emc-insert-inv-prob=100\nvlan-limit=1\nflow-limit-policy=adaptive\n"
+         emc-insert-inv-prob=100\nvlan-limit=1\nflow-limit-policy=adaptive\n\
+         revalidation-scope=affected\n"
     );
     let mut changed = OtherConfig::default();
     changed
@@ -142,6 +146,7 @@ fn describe_lists_defaults_and_round_trips_through_set() {
             "n-handler-threads=4",
             "vlan-limit=0",
             "flow-limit-policy=ovs",
+            "revalidation-scope=all",
         ])
         .expect("ok");
     let mut copy = OtherConfig::default();
@@ -212,5 +217,25 @@ fn every_knob_range_is_non_empty_and_holds_its_default() {
         other
             .set(knob.name, default_text)
             .expect("the default is inside the range");
+    }
+}
+
+#[test]
+fn revalidation_scope_is_set_by_name() {
+    let mut other = OtherConfig::default();
+    assert!(!other.retranslate_all);
+    other.set("revalidation-scope", "all").expect("ok");
+    assert!(other.retranslate_all);
+    assert!(other.describe().contains("revalidation-scope=all\n"));
+    other.set("revalidation-scope", "affected").expect("ok");
+    assert!(!other.retranslate_all);
+    for bad in ["ALL", "1", "some"] {
+        let before = other.clone();
+        let message = other.set("revalidation-scope", bad).expect_err("refused");
+        assert_eq!(
+            message,
+            format!("revalidation-scope: expected one of affected, all, got `{bad}`")
+        );
+        assert_eq!(other, before);
     }
 }
