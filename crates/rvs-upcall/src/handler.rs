@@ -247,7 +247,7 @@ impl Udpif {
             for_revalidation: false,
             tables_version: self.xlate.tables_version(),
         };
-        let out = match self.xlate.translate(&req) {
+        let mut out = match self.xlate.translate(&req) {
             Ok(out) => out,
             Err(XlateError::NoOfproto(port)) => {
                 if is_miss {
@@ -311,6 +311,9 @@ impl Udpif {
                 now,
                 "ukey_create_from_upcall",
             ));
+            // Kept for `translation_unchanged`; OVS-visible checks see no cache until the first
+            // stats push adopts it.
+            ukey.lock().keep_upcall_xcache(out.xcache.take());
             if self.should_install_flow_at(now) && self.ukeys.install(&ukey, &self.env).installed()
             {
                 let put = FlowPut {

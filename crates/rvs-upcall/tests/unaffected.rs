@@ -6,11 +6,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
+use rvs_dpif::dpif::NON_PMD_CORE_ID;
 use rvs_dpif::dpif::{Actions, FlowStats};
 use rvs_flow::{Flow, Wildcards};
 use rvs_upcall::coverage::Counter;
 use rvs_upcall::testing::udp_flow;
 use rvs_upcall::testing::{FakeDpif, FakeRule, FakeTranslator};
+use rvs_upcall::ukey::UkeyId;
 use rvs_upcall::xlate::{
     RevalidateOutput, Translator, XlateCache, XlateError, XlateOutput, XlateRequest,
 };
@@ -149,5 +151,62 @@ fn unaffected_ukeys_are_kept_and_credited_without_translating() {
         u64::from(N)
     );
     assert_eq!(xlate.inner.credited_packets(), 4 * u64::from(N));
+    assert_eq!(dpif.n_flows_real(), usize::from(N));
+}
+
+/// The upcall's translation cache is kept in the ukey: a steady round adopts it when packets
+/// arrive (no translation), the first round after a change uses it for `translation_unchanged`,
+/// and until then the ukey has no xlate cache in Open vSwitch's sense.
+#[test]
+fn the_upcall_cache_is_adopted_without_translating_and_invisible_until_then() {
+    let clock = Arc::new(VirtualClock::new(1_000_000));
+    let dpif = Arc::new(FakeDpif::new(clock.clone()));
+    let xlate = Arc::new(Scripted {
+        inner: FakeTranslator::with_rules(rules()),
+        unchanged: AtomicBool::new(true),
+        asked: AtomicU64::new(0),
+        retranslated: AtomicU64::new(0),
+    });
+    let udpif = Arc::new(Udpif::new(dpif.clone(), xlate.clone(), clock.clone()));
+    let flows: Vec<Flow> = (0..N).map(|i| udp_flow(1, 3, 4, 200 + i)).collect();
+    let handle = || {
+        let mut buf = Vec::new();
+        for q in 0..dpif.n_queues() {
+            buf.clear();
+            if rvs_dpif::dpif::Dpif::recv(&*dpif, q, &mut buf, 64) > 0 {
+                udpif.handle_upcalls(std::mem::take(&mut buf));
+            }
+        }
+    };
+    let has_xcache = |f: &Flow| {
+        udpif
+            .ukey(&UkeyId {
+                ufid: dpif.ufid_of(f),
+                pmd_id: NON_PMD_CORE_ID,
+            })
+            .expect("ukey")
+            .view()
+            .has_xcache
+    };
+    for f in &flows {
+        dpif.send(f, 100);
+    }
+    handle();
+    assert!(flows.iter().all(|f| !has_xcache(f)));
+    // Packets for half of them: the steady round adopts their upcall caches.
+    for f in &flows[..usize::from(N / 2)] {
+        dpif.send(f, 100);
+    }
+    udpif.run_round(1);
+    assert_eq!(xlate.retranslated.load(Ordering::Relaxed), 0);
+    assert!(flows[..usize::from(N / 2)].iter().all(&has_xcache));
+    assert!(!flows[usize::from(N / 2)..].iter().any(&has_xcache));
+    assert_eq!(xlate.inner.credited_packets(), u64::from(N + N / 2));
+    // The first round after a change: every ukey is checked through its cache, none translated.
+    udpif.revalidate();
+    udpif.run_round(1);
+    assert_eq!(xlate.asked.load(Ordering::Relaxed), u64::from(N));
+    assert_eq!(xlate.retranslated.load(Ordering::Relaxed), 0);
+    assert!(flows.iter().all(&has_xcache));
     assert_eq!(dpif.n_flows_real(), usize::from(N));
 }

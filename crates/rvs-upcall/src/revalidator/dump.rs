@@ -346,7 +346,7 @@ impl<'d> RevalidatorDump<'d> {
         }
 
         if g.dump_seq == self.ctx.dump_seq {
-            env.coverage.inc(if g.xcache.is_some() {
+            env.coverage.inc(if g.has_xcache() {
                 Counter::DumpedDuplicateFlow
             } else {
                 Counter::DumpedNewFlow
@@ -507,7 +507,7 @@ impl Steady<'_> {
             return false;
         }
         let (packets, packets_back) = counter_delta(f.stats.n_packets, g.stats.n_packets);
-        if packets_back || (packets > 0 && g.xcache.is_none()) {
+        if packets_back || (packets > 0 && !g.has_xcache()) {
             return false;
         }
         g.offloaded = f.attrs.offloaded;

@@ -213,6 +213,7 @@ impl Udpif {
                     tcp_flags: final_stats.tcp_flags | g.stats.tcp_flags,
                 };
                 if push.n_packets > 0
+                    && g.has_xcache()
                     && let Some(xcache) = g.xcache.as_deref()
                 {
                     self.xlate.push_stats(xcache, &push);

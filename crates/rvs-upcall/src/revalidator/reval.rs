@@ -108,11 +108,13 @@ impl Udpif {
                     .is_some_and(|x| self.xlate.translation_unchanged(x))
             {
                 UNAFFECTED.set(UNAFFECTED.get() + 1);
+                // Validated after a change, as a full revalidation's cache would be.
+                g.xcache_from_upcall = false;
                 RevalResult::Keep
             } else {
                 self.revalidate_ukey_full(ukey, g, push.tcp_flags)
             }
-        } else if push.n_packets == 0 || g.xcache.is_some() || self.populate_xcache(ukey, g) {
+        } else if push.n_packets == 0 || g.has_xcache() || self.populate_xcache(ukey, g) {
             RevalResult::Keep
         } else {
             RevalResult::Delete(DelReason::XlationError)
@@ -120,6 +122,7 @@ impl Udpif {
 
         if !matches!(result, RevalResult::Delete(_)) {
             if (push.n_packets > 0 || push.n_bytes > 0)
+                && g.has_xcache()
                 && let Some(xcache) = g.xcache.as_deref()
             {
                 self.xlate.push_stats(xcache, &push);
@@ -152,7 +155,15 @@ impl Udpif {
     }
 
     /// Builds the ukey's xlate cache with a side-effect-free translation; false on failure.
+    /// The upcall translation's cache, kept since the ukey's creation, is adopted instead: it
+    /// was made at this `reval_seq` (the caller's condition), so translating again would give
+    /// the same cache.
     fn populate_xcache(&self, ukey: &Ukey, g: &mut UkeyInner) -> bool {
+        if g.xcache_from_upcall && g.xcache.is_some() {
+            g.xcache_from_upcall = false;
+            return true;
+        }
+        g.xcache_from_upcall = false;
         let key = ukey.key();
         let req = XlateRequest {
             flow: &key,
@@ -178,6 +189,7 @@ impl Udpif {
             for_revalidation: true,
             tables_version: self.xlate.tables_version(),
         };
+        g.xcache_from_upcall = false;
         let out = match self.xlate.revalidate(&req, &g.actions, &mut g.xcache) {
             Ok(out) => out,
             Err(_) => {

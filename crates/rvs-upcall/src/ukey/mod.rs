@@ -77,6 +77,11 @@ pub struct UkeyInner {
     state: UkeyState,
     /// [`layer_code`] of `dp_layer` (0: none yet, or a layer without a code).
     pub(crate) layer_code: u8,
+    /// `xcache` is the upcall translation's, kept for
+    /// [`crate::xlate::Translator::translation_unchanged`] and adopted by the first stats push
+    /// (OVS has no cache until then): every OVS-visible check treats it as absent
+    /// ([`UkeyInner::has_xcache`]).
+    pub(crate) xcache_from_upcall: bool,
     /// The ukey's serial in its shard's table (where its dump stamp lives; set on insertion).
     pub(crate) serial: u32,
     /// Translation side-effect cache.
@@ -105,6 +110,20 @@ pub(crate) fn layer_code(layer: &str) -> u8 {
 }
 
 impl UkeyInner {
+    /// True if the ukey has an xlate cache as Open vSwitch would: built by a revalidator, not
+    /// the upcall's (see `xcache_from_upcall`).
+    #[inline]
+    pub fn has_xcache(&self) -> bool {
+        self.xcache.is_some() && !self.xcache_from_upcall
+    }
+
+    /// Keeps the upcall translation's cache (for `translation_unchanged`; not an xlate cache
+    /// in OVS's sense until a revalidator adopts it).
+    pub(crate) fn keep_upcall_xcache(&mut self, xcache: Option<Box<dyn XlateCache>>) {
+        self.xcache_from_upcall = xcache.is_some();
+        self.xcache = xcache;
+    }
+
     /// The current state.
     #[inline]
     pub fn state(&self) -> UkeyState {
@@ -207,6 +226,7 @@ impl Ukey {
                 missed_dumps: 0,
                 actions: p.actions,
                 xcache: None,
+                xcache_from_upcall: false,
                 dp_layer: None,
                 layer_code: 0,
                 serial: 0,
@@ -284,7 +304,7 @@ impl Ukey {
             missed_dumps: g.missed_dumps,
             created: g.created,
             actions: g.actions.clone(),
-            has_xcache: g.xcache.is_some(),
+            has_xcache: g.has_xcache(),
         }
     }
 }
@@ -304,6 +324,7 @@ mod tests {
             offset_of!(UkeyInner, offloaded),
             offset_of!(UkeyInner, state),
             offset_of!(UkeyInner, layer_code),
+            offset_of!(UkeyInner, xcache_from_upcall),
             offset_of!(UkeyInner, serial),
         ] {
             assert!(hot < 60, "hot field at {hot}");
