@@ -200,7 +200,7 @@ impl Udpif {
         if g.xcache.is_none() {
             return RevalResult::Delete(DelReason::AvoidCaching);
         }
-        if datapath_wildcards(out.wc).has_extra(&ukey.mask()) {
+        if ukey.mask_lacks_bits_of(&datapath_wildcards(out.wc)) {
             return RevalResult::Delete(DelReason::FlowWildcarded);
         }
         if let Some(actions) = out.new_actions {

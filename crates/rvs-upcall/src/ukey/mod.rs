@@ -251,6 +251,16 @@ impl Ukey {
     pub fn mask(&self) -> Wildcards {
         self.flows.mask()
     }
+    /// Reads the first word of the packed key and mask (their own allocation), so that a later
+    /// [`Ukey::key`] finds them in the cache; the value means nothing.
+    pub fn touch_key(&self) -> u64 {
+        self.flows.first_word()
+    }
+
+    /// True if `wc` has a bit the installed mask does not (compared packed).
+    pub fn mask_lacks_bits_of(&self, wc: &Wildcards) -> bool {
+        self.flows.mask_lacks_bits_of(wc)
+    }
     /// True if this ukey's key equals `other`'s (compared packed).
     pub fn same_key(&self, other: &Ukey) -> bool {
         self.flows.key_eq(&other.flows)

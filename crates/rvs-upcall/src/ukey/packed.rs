@@ -88,6 +88,31 @@ impl PackedKeyMask {
         }
     }
 
+    /// The key's first stored word (0 if none): reading it brings the packed words into the
+    /// cache.
+    pub(crate) fn first_word(&self) -> u64 {
+        self.words.first().copied().unwrap_or(0)
+    }
+
+    /// True if `wc` has a bit the mask does not (`wc.has_extra(&mask)`, without unpacking).
+    pub(crate) fn mask_lacks_bits_of(&self, wc: &Wildcards) -> bool {
+        let n = self.n_key_words().min(self.words.len());
+        let mask_words = self.words.get(n..).unwrap_or_default();
+        wc.masks.words().iter().enumerate().any(|(i, &w)| {
+            if w == 0 {
+                return false;
+            }
+            let bit = 1u32 << i;
+            let mask = if self.mask_map & bit == 0 {
+                0
+            } else {
+                let rank = (self.mask_map & (bit - 1)).count_ones() as usize;
+                mask_words.get(rank).copied().unwrap_or(0)
+            };
+            w & !mask != 0
+        })
+    }
+
     /// True if the packed key equals `key` (without unpacking).
     pub(crate) fn key_eq(&self, other: &PackedKeyMask) -> bool {
         let n = self.n_key_words();
@@ -125,6 +150,16 @@ mod tests {
                 p.heap_bytes(),
                 8 * (k.iter().filter(|w| **w != 0).count() + m.iter().filter(|w| **w != 0).count())
             );
+        }
+
+        #[test]
+        fn mask_check_equals_has_extra(k in words(), m in words(), w in words(), narrow in any::<bool>()) {
+            let mask = Wildcards { masks: Flow::from_words(m) };
+            let p = PackedKeyMask::new(&Flow::from_words(k), &mask);
+            // Half the cases: a subset of the mask (never extra).
+            let wc_words = if narrow { std::array::from_fn(|i| w[i] & m[i]) } else { w };
+            let wc = Wildcards { masks: Flow::from_words(wc_words) };
+            prop_assert_eq!(p.mask_lacks_bits_of(&wc), wc.has_extra(&mask));
         }
     }
 }

@@ -282,7 +282,12 @@ impl OfprotoDpif {
                 tables_version: tables.version(),
                 resubmit_stats: None,
                 may_learn: !req.for_revalidation,
-                now_ms: self.now_ms(),
+                // Only learning reads the time: a revalidation translation never does.
+                now_ms: if req.for_revalidation {
+                    0
+                } else {
+                    self.now_ms()
+                },
             };
             xlator.translate_into(&input, out);
         }
