@@ -81,6 +81,12 @@ pub enum XlateError {
 pub trait XlateCache: Send + Sync + fmt::Debug {
     /// For the translator to get its own type back.
     fn as_any(&self) -> &dyn Any;
+
+    /// Reads a word of the cache's own allocation, so that using it soon after finds it in the
+    /// processor's cache; the value means nothing. The default reads nothing.
+    fn touch(&self) -> u64 {
+        0
+    }
 }
 
 /// OpenFlow translation, as the engine needs it.

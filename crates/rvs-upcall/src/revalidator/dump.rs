@@ -270,11 +270,12 @@ impl<'d> RevalidatorDump<'d> {
             }
         }
         let owned = std::mem::take(&mut self.owned);
-        // The full path starts by unpacking each ukey's key: one pass of independent loads
-        // brings the batch's packed keys into the cache together instead of one miss at a time.
+        // The full path starts by unpacking each ukey's key and reading its xlate cache: one pass
+        // of independent loads brings the batch's into the cache together instead of one miss at
+        // a time.
         let touched = owned
             .iter()
-            .fold(0u64, |acc, (_, ukey)| acc ^ ukey.touch_key());
+            .fold(0u64, |acc, (_, ukey)| acc ^ ukey.touch_for_revalidation());
         std::hint::black_box(touched);
         for (t, ukey) in &owned {
             self.revalidate_flow(&t.to_flow(), ukey, kill_them_all, max_idle, now, &mut ops);

@@ -251,10 +251,15 @@ impl Ukey {
     pub fn mask(&self) -> Wildcards {
         self.flows.mask()
     }
-    /// Reads the first word of the packed key and mask (their own allocation), so that a later
-    /// [`Ukey::key`] finds them in the cache; the value means nothing.
-    pub fn touch_key(&self) -> u64 {
-        self.flows.first_word()
+    /// Reads the first word of the packed key and mask (their own allocation) and, if the ukey's
+    /// lock is free, of its xlate cache, so that a full revalidation soon after finds them in
+    /// the processor's cache; the value means nothing.
+    pub fn touch_for_revalidation(&self) -> u64 {
+        let cache = self
+            .try_lock()
+            .and_then(|g| g.xcache.as_deref().map(XlateCache::touch))
+            .unwrap_or(0);
+        self.flows.first_word() ^ cache
     }
 
     /// True if `wc` has a bit the installed mask does not (compared packed).

@@ -122,6 +122,10 @@ impl XlateCache for DpifXlateCache {
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn touch(&self) -> u64 {
+        self.epoch.load(Ordering::Relaxed)
+    }
 }
 
 impl Translator for OfprotoDpif {
