@@ -72,32 +72,61 @@ fn rules() -> Vec<FakeRule> {
 
 const N: u16 = 20;
 
+/// The fake datapath and the scripted translator under an engine, on a virtual clock.
+struct Engine {
+    clock: Arc<VirtualClock>,
+    dpif: Arc<FakeDpif>,
+    xlate: Arc<Scripted>,
+    udpif: Arc<Udpif>,
+}
+
+impl Engine {
+    /// The translator answers "unchanged" until told otherwise.
+    fn new() -> Engine {
+        let clock = Arc::new(VirtualClock::new(1_000_000));
+        let dpif = Arc::new(FakeDpif::new(clock.clone()));
+        let xlate = Arc::new(Scripted {
+            inner: FakeTranslator::with_rules(rules()),
+            unchanged: AtomicBool::new(true),
+            asked: AtomicU64::new(0),
+            retranslated: AtomicU64::new(0),
+        });
+        let udpif = Arc::new(Udpif::new(dpif.clone(), xlate.clone(), clock.clone()));
+        Engine {
+            clock,
+            dpif,
+            xlate,
+            udpif,
+        }
+    }
+}
+
+/// Handles every queued upcall once.
+fn handle_upcalls(dpif: &FakeDpif, udpif: &Udpif) {
+    let mut buf = Vec::new();
+    for q in 0..dpif.n_queues() {
+        buf.clear();
+        if rvs_dpif::dpif::Dpif::recv(dpif, q, &mut buf, 64) > 0 {
+            udpif.handle_upcalls(std::mem::take(&mut buf));
+        }
+    }
+}
+
 #[test]
 fn unaffected_ukeys_are_kept_and_credited_without_translating() {
-    let clock = Arc::new(VirtualClock::new(1_000_000));
-    let dpif = Arc::new(FakeDpif::new(clock.clone()));
-    let xlate = Arc::new(Scripted {
-        inner: FakeTranslator::with_rules(rules()),
-        unchanged: AtomicBool::new(true),
-        asked: AtomicU64::new(0),
-        retranslated: AtomicU64::new(0),
-    });
-    let udpif = Arc::new(Udpif::new(dpif.clone(), xlate.clone(), clock.clone()));
+    let Engine {
+        clock,
+        dpif,
+        xlate,
+        udpif,
+    } = Engine::new();
     let flows: Vec<Flow> = (0..N).map(|i| udp_flow(1, 1, 2, 100 + i)).collect();
     let send_all = || {
         for f in &flows {
             dpif.send(f, 100);
         }
     };
-    let handle = || {
-        let mut buf = Vec::new();
-        for q in 0..dpif.n_queues() {
-            buf.clear();
-            if rvs_dpif::dpif::Dpif::recv(&*dpif, q, &mut buf, 64) > 0 {
-                udpif.handle_upcalls(std::mem::take(&mut buf));
-            }
-        }
-    };
+    let handle = || handle_upcalls(&dpif, &udpif);
     send_all();
     handle();
     assert_eq!(dpif.n_flows_real(), usize::from(N));
@@ -159,25 +188,14 @@ fn unaffected_ukeys_are_kept_and_credited_without_translating() {
 /// and until then the ukey has no xlate cache in Open vSwitch's sense.
 #[test]
 fn the_upcall_cache_is_adopted_without_translating_and_invisible_until_then() {
-    let clock = Arc::new(VirtualClock::new(1_000_000));
-    let dpif = Arc::new(FakeDpif::new(clock.clone()));
-    let xlate = Arc::new(Scripted {
-        inner: FakeTranslator::with_rules(rules()),
-        unchanged: AtomicBool::new(true),
-        asked: AtomicU64::new(0),
-        retranslated: AtomicU64::new(0),
-    });
-    let udpif = Arc::new(Udpif::new(dpif.clone(), xlate.clone(), clock.clone()));
+    let Engine {
+        clock: _,
+        dpif,
+        xlate,
+        udpif,
+    } = Engine::new();
     let flows: Vec<Flow> = (0..N).map(|i| udp_flow(1, 3, 4, 200 + i)).collect();
-    let handle = || {
-        let mut buf = Vec::new();
-        for q in 0..dpif.n_queues() {
-            buf.clear();
-            if rvs_dpif::dpif::Dpif::recv(&*dpif, q, &mut buf, 64) > 0 {
-                udpif.handle_upcalls(std::mem::take(&mut buf));
-            }
-        }
-    };
+    let handle = || handle_upcalls(&dpif, &udpif);
     let has_xcache = |f: &Flow| {
         udpif
             .ukey(&UkeyId {

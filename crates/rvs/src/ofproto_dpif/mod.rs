@@ -34,6 +34,8 @@ mod journal;
 mod ofctl;
 #[cfg(test)]
 mod reval_tests;
+#[cfg(test)]
+mod test_bridge;
 mod trace;
 #[cfg(test)]
 mod unchanged_tests;

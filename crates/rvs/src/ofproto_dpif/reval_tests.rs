@@ -6,12 +6,11 @@
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use rvs_dpif::clock::VirtualClock;
 use rvs_flow::Flow;
-use rvs_flow::flow::{ETH_TYPE_IP, ETH_TYPE_VLAN_8021Q, VLAN_CFI, VlanHeader, ipproto};
-use rvs_ofproto::vlan::PortVlanSettings;
-use rvs_upcall::xlate::{Translator, XlateCache, XlateRequest};
+use rvs_flow::flow::{ETH_TYPE_VLAN_8021Q, VLAN_CFI, VlanHeader};
+use rvs_upcall::xlate::{Translator, XlateCache};
 
+use super::test_bridge::{self, four_port_bridge, req};
 use super::{DpifXlateCache, OfprotoDpif};
 
 /// Rules the random rule sets are drawn from (table 0 and 1, NORMAL, rewrites, resubmits).
@@ -34,19 +33,7 @@ fn mac(i: u8) -> [u8; 6] {
 
 /// A bridge with ports 1..4 (OpenFlow = datapath port) and `rules` of [`RULES`].
 fn bridge(rules: &[usize]) -> OfprotoDpif {
-    let ofproto = OfprotoDpif::new(Arc::new(VirtualClock::new(1000)));
-    ofproto.add_bridge("br0", 100, false).expect("bridge");
-    for p in 1..=4u16 {
-        ofproto
-            .add_port(
-                "br0",
-                &format!("p{p}"),
-                u32::from(p),
-                Some(p),
-                &PortVlanSettings::default(),
-            )
-            .expect("port");
-    }
+    let ofproto = four_port_bridge();
     add_rules(&ofproto, rules);
     ofproto
 }
@@ -60,21 +47,8 @@ fn add_rules(ofproto: &OfprotoDpif, rules: &[usize]) {
 }
 
 fn flow(in_port: u8, src: u8, dst: u8, vid: Option<u16>, udp: bool, nw: u32, tp_dst: u16) -> Flow {
-    let mut f = Flow {
-        in_port: u32::from(in_port),
-        dl_type: ETH_TYPE_IP,
-        nw_proto: if udp { ipproto::UDP } else { ipproto::TCP },
-        nw_src: 0x0a00_0000 | (nw & 0x1ff),
-        nw_dst: if nw & 0x200 != 0 {
-            0xc613_0001
-        } else {
-            0x0a00_0002
-        },
-        nw_ttl: 64,
-        tp_src: 40000 + (nw & 0xff) as u16,
-        tp_dst,
-        ..Flow::default()
-    };
+    let mut f = test_bridge::ip_flow(in_port, udp, nw, tp_dst);
+
     f.dl_src = mac(src);
     f.dl_dst = mac(dst);
     if let Some(vid) = vid {
@@ -99,15 +73,6 @@ fn arb_flow() -> impl Strategy<Value = Flow> {
         .prop_map(|(p, s, d, v, u, nw, tp)| flow(p, s, d, v, u, nw, tp))
 }
 
-fn req(flow: &Flow, for_revalidation: bool, version: u64) -> XlateRequest<'_> {
-    XlateRequest {
-        flow,
-        tcp_flags: 0,
-        for_revalidation,
-        tables_version: version,
-    }
-}
-
 /// True if both caches record the same bridge, the same rules (same objects) and learning.
 fn same_cache(a: &dyn XlateCache, b: &dyn XlateCache) -> bool {
     match (
@@ -117,11 +82,7 @@ fn same_cache(a: &dyn XlateCache, b: &dyn XlateCache) -> bool {
         (Some(a), Some(b)) => {
             Arc::ptr_eq(&a.bridge, &b.bridge)
                 && a.normal_learn == b.normal_learn
-                && a.rules_hit.len() == b.rules_hit.len()
-                && a.rules_hit
-                    .iter()
-                    .zip(b.rules_hit.iter())
-                    .all(|(x, y)| Arc::ptr_eq(x, y))
+                && test_bridge::same_rules(a, b)
         }
         _ => false,
     }

@@ -3,16 +3,13 @@
 //! unchanged must be exactly what translating the flow again gives (same actions, same
 //! wildcards, same rules hit); and hand-made cases show what it keeps and what it does not.
 
-use std::sync::Arc;
-
 use proptest::prelude::*;
-use rvs_dpif::clock::VirtualClock;
 use rvs_dpif::dpif::Actions;
-use rvs_flow::flow::{ETH_TYPE_IP, ipproto};
 use rvs_flow::{Flow, Wildcards};
 use rvs_ofproto::vlan::PortVlanSettings;
-use rvs_upcall::xlate::{Translator, XlateCache, XlateRequest};
+use rvs_upcall::xlate::{Translator, XlateCache};
 
+use super::test_bridge::{self, four_port_bridge, req};
 use super::{DpifXlateCache, OfprotoDpif};
 
 /// Rules the random rule sets and changes are drawn from: several priorities in shared and
@@ -37,19 +34,7 @@ const RULES: &[&str] = &[
 
 /// A bridge with ports 1..4 (OpenFlow = datapath port) and `rules` of [`RULES`].
 fn bridge(rules: &[usize]) -> OfprotoDpif {
-    let ofproto = OfprotoDpif::new(Arc::new(VirtualClock::new(1000)));
-    ofproto.add_bridge("br0", 100, false).expect("bridge");
-    for p in 1..=4u16 {
-        ofproto
-            .add_port(
-                "br0",
-                &format!("p{p}"),
-                u32::from(p),
-                Some(p),
-                &PortVlanSettings::default(),
-            )
-            .expect("port");
-    }
+    let ofproto = four_port_bridge();
     for &r in rules {
         add(&ofproto, r);
     }
@@ -74,21 +59,9 @@ fn flow(in_port: u8, udp: bool, nw: u32, tp_dst: u16) -> Flow {
     let src = in_port;
     let dst = 1 + ((nw as u8) % 4);
     Flow {
-        in_port: u32::from(in_port),
-        dl_type: ETH_TYPE_IP,
         dl_src: [0, 0, 0, 0, 0, src],
         dl_dst: [0, 0, 0, 0, 0, dst],
-        nw_proto: if udp { ipproto::UDP } else { ipproto::TCP },
-        nw_src: 0x0a00_0000 | (nw & 0x1ff),
-        nw_dst: if nw & 0x200 != 0 {
-            0xc613_0001
-        } else {
-            0x0a00_0002
-        },
-        nw_ttl: 64,
-        tp_src: 40000 + (nw & 0xff) as u16,
-        tp_dst,
-        ..Flow::default()
+        ..test_bridge::ip_flow(in_port, udp, nw, tp_dst)
     }
 }
 
@@ -142,15 +115,6 @@ fn apply(ofproto: &OfprotoDpif, change: &Change) {
     }
 }
 
-fn req(flow: &Flow, for_revalidation: bool, version: u64) -> XlateRequest<'_> {
-    XlateRequest {
-        flow,
-        tcp_flags: 0,
-        for_revalidation,
-        tables_version: version,
-    }
-}
-
 /// What one translation gave.
 struct Translated {
     actions: Actions,
@@ -180,13 +144,7 @@ fn same_rules(a: &dyn XlateCache, b: &dyn XlateCache) -> bool {
         a.as_any().downcast_ref::<DpifXlateCache>(),
         b.as_any().downcast_ref::<DpifXlateCache>(),
     ) {
-        (Some(a), Some(b)) => {
-            a.rules_hit.len() == b.rules_hit.len()
-                && a.rules_hit
-                    .iter()
-                    .zip(b.rules_hit.iter())
-                    .all(|(x, y)| Arc::ptr_eq(x, y))
-        }
+        (Some(a), Some(b)) => test_bridge::same_rules(a, b),
         _ => false,
     }
 }
