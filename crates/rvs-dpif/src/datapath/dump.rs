@@ -5,13 +5,15 @@
 //!   its index for its whole life, so a flow installed before the dump starts and deleted after it
 //!   ends is returned exactly once. A flow added or deleted meanwhile may be returned or not.
 //! * A returned flow is a consistent copy: key, mask and UFID never change, actions are one atomic
-//!   snapshot, statistics one consistent read. Flows already deleted when their turn comes are
-//!   skipped.
+//!   snapshot, statistics one consistent read. Flows already deleted when their turn comes (slot
+//!   cleared) are skipped; a full dump also skips a flow whose delete is under way (record dead,
+//!   slot not cleared yet), a terse dump may return it (it is being deleted during the dump).
 //! * `next` returns at most [`MAX_FLOWS_PER_NEXT`] flows and returns 0 only at the end; slots a
 //!   thread claimed but did not read yet stay in its handle (as an index range) for its next call.
 //! * Claims are whole slot chunks (`slots.rs`). A `next` call reads a chunk under its read lock
-//!   (held only during that call): first it touches every record of the rest of the chunk (plain
-//!   loads, so their cache misses overlap), then copies flows out. No `Arc` is cloned or dropped
+//!   (held only during that call). A full dump first touches every record of the rest of the
+//!   chunk (plain loads, so their cache misses overlap), then copies flows out; a terse dump never
+//!   reads a record: UFID and statistics id are copied in the slot. No `Arc` is cloned or dropped
 //!   per flow and no atomic read-modify-write is made per flow, so the dump never writes to a
 //!   megaflow's cache lines.
 //! * `next_terse_visit` hands each flow's owner (what its installer attached) to the visitor by
@@ -21,8 +23,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::Shared;
-use super::megaflow::Megaflow;
-use super::slots::CHUNK;
+use super::slots::{CHUNK, SlotEntry};
 use crate::dpif::{DpifFlow, FlowDump, FlowDumpThread, FlowOwner, TerseFlow, TerseVisitor};
 
 /// Most flows one `next` call returns (OVS's `FLOW_DUMP_MAX_BATCH`).
@@ -59,9 +60,6 @@ impl FlowDump for DatapathDump<'_> {
     }
 }
 
-/// A live flow read from a chunk, with its owner.
-type Live<'c> = (&'c Megaflow, Option<&'c FlowOwner>);
-
 /// One thread's handle on a dump.
 struct DumpThread<'d, 'a> {
     dump: &'d DatapathDump<'a>,
@@ -92,14 +90,22 @@ impl DumpThread<'_, '_> {
 }
 
 impl DumpThread<'_, '_> {
-    /// Reads up to `max` live flows (at most [`MAX_FLOWS_PER_NEXT`]), a claimed chunk at a time:
-    /// `group` gets the live flows read from one chunk, with their owners, while its read lock is
-    /// held (every entry of its slice is `Some`; a stack array, no allocation); returns how many
-    /// flows were read.
+    /// Reads up to `max` occupied slots (at most [`MAX_FLOWS_PER_NEXT`]), a claimed chunk at a
+    /// time: `group` gets the entries read from one chunk while its read lock is held (every
+    /// entry of its slice is `Some`; a stack array, no allocation); returns how many entries were
+    /// read.
+    ///
+    /// With `records` (full dumps, which copy key, mask and actions out of the records) every
+    /// record of the rest of the chunk is touched first, so that their cache misses overlap, and
+    /// dead records are skipped. Without it (terse dumps) no record is read at all: the slot's
+    /// copies of UFID and statistics id are all a terse flow needs, and a flow whose delete is
+    /// under way (dead, its slot not cleared yet) may be returned, as any flow deleted during the
+    /// dump may.
     fn next_groups(
         &mut self,
         max: usize,
-        mut group: impl FnMut(&Shared, &[Option<Live<'_>>]),
+        records: bool,
+        mut group: impl FnMut(&Shared, &[Option<&SlotEntry>]),
     ) -> usize {
         let limit = max.min(MAX_FLOWS_PER_NEXT);
         let sh = self.dump.shared;
@@ -119,13 +125,15 @@ impl DumpThread<'_, '_> {
             let count = usize::try_from(self.end_index - self.next_index).unwrap_or(0);
             let rest = slots.get(first..).unwrap_or_default();
             let rest = rest.get(..count).unwrap_or(rest);
-            // Touch every record first: independent loads whose misses overlap.
-            let live = rest
-                .iter()
-                .flatten()
-                .fold(0usize, |acc, e| acc + usize::from(!e.flow.is_dead()));
-            std::hint::black_box(live);
-            let mut live: [Option<Live<'_>>; CHUNK] = [None; CHUNK];
+            if records {
+                // Touch every record first: independent loads whose misses overlap.
+                let live = rest
+                    .iter()
+                    .flatten()
+                    .fold(0usize, |acc, e| acc + usize::from(!e.flow.is_dead()));
+                std::hint::black_box(live);
+            }
+            let mut live: [Option<&SlotEntry>; CHUNK] = [None; CHUNK];
             let mut n_live = 0;
             for slot in rest {
                 if n >= limit {
@@ -133,10 +141,10 @@ impl DumpThread<'_, '_> {
                 }
                 self.next_index += 1;
                 if let Some(entry) = slot
-                    && !entry.flow.is_dead()
+                    && !(records && entry.flow.is_dead())
                 {
                     if let Some(cell) = live.get_mut(n_live) {
-                        *cell = Some((&*entry.flow, entry.owner.as_ref()));
+                        *cell = Some(entry);
                         n_live += 1;
                     }
                     n += 1;
@@ -157,30 +165,30 @@ impl DumpThread<'_, '_> {
 impl FlowDumpThread for DumpThread<'_, '_> {
     fn next(&mut self, out: &mut Vec<DpifFlow>, max: usize) -> usize {
         let terse = self.dump.terse;
-        self.next_groups(max, |sh, flows| {
+        self.next_groups(max, true, |sh, flows| {
             out.extend(
                 flows
                     .iter()
                     .flatten()
-                    .map(|(f, _)| sh.to_dpif_flow(f, terse)),
+                    .map(|e| sh.to_dpif_flow(&e.flow, terse)),
             );
         })
     }
 
     fn next_terse(&mut self, out: &mut Vec<TerseFlow>, max: usize) -> usize {
-        self.next_groups(max, |sh, flows| {
-            out.extend(flows.iter().flatten().map(|(f, _)| sh.to_terse_flow(f)));
+        self.next_groups(max, false, |sh, flows| {
+            out.extend(flows.iter().flatten().map(|e| sh.slot_terse_flow(e)));
         })
     }
 
     fn next_terse_visit(&mut self, max: usize, visit: &mut TerseVisitor<'_>) -> usize {
         let mut terse = std::mem::take(&mut self.terse);
-        let n = self.next_groups(max, |sh, flows| {
+        let n = self.next_groups(max, false, |sh, flows| {
             terse.clear();
-            terse.extend(flows.iter().flatten().map(|(f, _)| sh.to_terse_flow(f)));
+            terse.extend(flows.iter().flatten().map(|e| sh.slot_terse_flow(e)));
             let mut owners: [Option<&FlowOwner>; CHUNK] = [None; CHUNK];
-            for (owner, (_, o)) in owners.iter_mut().zip(flows.iter().flatten()) {
-                *owner = *o;
+            for (owner, e) in owners.iter_mut().zip(flows.iter().flatten()) {
+                *owner = e.owner.as_ref();
             }
             visit(&terse, owners.get(..terse.len()).unwrap_or_default());
         });

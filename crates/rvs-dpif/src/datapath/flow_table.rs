@@ -22,6 +22,7 @@ use super::slots::SlotEntry;
 use super::{Shared, WriterState};
 use crate::dpcls::{Dpcls, InsertError};
 use crate::dpif::{DpifError, DpifFlow, FlowAttrs, FlowPut, FlowRef, FlowStats, TerseFlow};
+use crate::stats::StatsId;
 
 /// How long a delete waits for a forwarding context to pass a quiescent point before it gives up
 /// (and counts it): far longer than a batch, long enough for a descheduled thread to run again.
@@ -42,10 +43,13 @@ impl Shared {
     /// Current statistics of `flow` (zero if its id was already freed, which cannot happen while
     /// the record is referenced).
     pub(crate) fn flow_stats(&self, flow: &Megaflow) -> FlowStats {
-        self.stats
-            .read(flow.stats_id)
-            .map(to_dpif_stats)
-            .unwrap_or_default()
+        self.stats_of(flow.stats_id)
+    }
+
+    /// Current statistics under `id` (zero if it was already freed, which cannot happen while
+    /// the flow's record is referenced, e.g. by its dump slot).
+    fn stats_of(&self, id: StatsId) -> FlowStats {
+        self.stats.read(id).map(to_dpif_stats).unwrap_or_default()
     }
 
     /// The flow as a get or dump returns it.
@@ -65,13 +69,14 @@ impl Shared {
         }
     }
 
-    /// The flow as a terse dump returns it.
-    pub(crate) fn to_terse_flow(&self, flow: &Megaflow) -> TerseFlow {
+    /// The flow of a dump slot as a terse dump returns it, from the copies the slot holds (the
+    /// record itself is not read).
+    pub(crate) fn slot_terse_flow(&self, entry: &SlotEntry) -> TerseFlow {
         TerseFlow {
-            ufid: flow.ufid,
+            ufid: entry.ufid,
             ufid_present: true,
             pmd_id: Shared::table_pmd_id(),
-            stats: self.flow_stats(flow),
+            stats: self.stats_of(entry.stats_id),
             attrs: FlowAttrs {
                 offloaded: false,
                 dp_layer: DP_LAYER,
@@ -157,10 +162,7 @@ impl Shared {
         // The slot was empty: its index was free.
         drop(self.slots.set(
             stats_id.index(),
-            Some(SlotEntry {
-                flow,
-                owner: put.owner.clone(),
-            }),
+            Some(SlotEntry::new(flow, put.owner.clone())),
         ));
         Ok(())
     }

@@ -13,6 +13,8 @@
 //!   slots, none per flow, so the cache misses of a chunk's records can overlap); they hold it only
 //!   while copying out at most one batch.
 //! * [`FlowSlots::capacity`] only grows; every index below it has a slot.
+//! * A slot's UFID and statistics id are those of its record (copied on install; a record's never
+//!   change).
 //! * A slot also holds the flow's owner (what its installer attached, [`FlowOwner`]), read by
 //!   dumps under the same read lock; [`FlowSlots::clear_owners`] drops every owner (the installer
 //!   is going away), each chunk under its write lock.
@@ -22,18 +24,38 @@ use std::sync::{Arc, OnceLock};
 
 use parking_lot::RwLock;
 
+use rvs_flow::ufid::Ufid;
+
 use super::megaflow::Megaflow;
 use crate::dpif::FlowOwner;
+use crate::stats::StatsId;
 
 /// Slots per chunk (one lock each).
 pub(crate) const CHUNK: usize = 64;
 
-/// An occupied slot: the flow's record and its owner.
+/// An occupied slot: the flow's record, its owner, and copies of the record's UFID and
+/// statistics id (both never change), so that a terse dump reads the slots only, not the records.
 pub(crate) struct SlotEntry {
     /// The record.
     pub(crate) flow: Arc<Megaflow>,
     /// What the installer attached, if anything.
     pub(crate) owner: Option<FlowOwner>,
+    /// `flow.ufid`.
+    pub(crate) ufid: Ufid,
+    /// `flow.stats_id`.
+    pub(crate) stats_id: StatsId,
+}
+
+impl SlotEntry {
+    /// The entry of `flow` with `owner`.
+    pub(crate) fn new(flow: Arc<Megaflow>, owner: Option<FlowOwner>) -> SlotEntry {
+        SlotEntry {
+            ufid: flow.ufid,
+            stats_id: flow.stats_id,
+            flow,
+            owner,
+        }
+    }
 }
 
 /// A chunk of [`CHUNK`] slots.

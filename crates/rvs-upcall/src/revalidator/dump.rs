@@ -526,10 +526,14 @@ impl Steady<'_> {
         if used != 0 && used < self.now.saturating_sub(self.max_idle) {
             return false;
         }
-        let result = self
-            .udpif
-            .revalidate_ukey(ukey, g, &stats, self.ctx.reval_seq);
-        debug_assert_eq!(result, RevalResult::Keep);
+        // Statistics equal to the baseline: `revalidate_ukey` would push nothing and store the
+        // same baseline and reval_seq (its KEEP without a change), so it is not called.
+        if stats != g.stats {
+            let result = self
+                .udpif
+                .revalidate_ukey(ukey, g, &stats, self.ctx.reval_seq);
+            debug_assert_eq!(result, RevalResult::Keep);
+        }
         if let Some(adaptive) = self.adaptive {
             adaptive.record(used);
         }

@@ -451,3 +451,57 @@ fn flows_put_with_one_actions_allocation_keep_them_apart_on_modify() {
     assert_eq!(actions_of(k1)[..], [OdpAction::Output(3)]);
     assert!(Arc::ptr_eq(&actions_of(k2), &shared));
 }
+
+/// Terse dumps read UFID and statistics id from the slots, not from the records: they must
+/// report exactly what a full dump reports, also for flows whose slot (and statistics index) was
+/// used by a deleted flow before.
+#[test]
+fn terse_dumps_report_what_full_dumps_report() {
+    use crate::dpif::TerseFlow;
+    let fx = fixture(2);
+    let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
+    let mut send = |d: u16, n: usize, now: u64| {
+        let frames = vec![udp_frame(d, 10); n];
+        pmd.process_batch(1, &mut batch(&frames), now);
+    };
+    for d in 0..40 {
+        install(&fx.dp, &udp_frame(d, 10), 1, vec![OdpAction::Output(2)]);
+        send(d, usize::from(d % 3), 1000 + u64::from(d));
+    }
+    // Free some indices, then reuse them for new flows with their own traffic.
+    for d in (0..40).step_by(4) {
+        del(&fx.dp, FlowRef::Key(Box::new(key_of(&udp_frame(d, 10), 1)))).expect("del");
+    }
+    for d in 100..105 {
+        install(&fx.dp, &udp_frame(d, 10), 1, vec![OdpAction::Output(2)]);
+        send(d, 2, 2000);
+    }
+    let full: Vec<(Ufid, FlowStats)> = {
+        let dump = fx.dp.flow_dump(false);
+        let mut thread = dump.thread();
+        let mut out = Vec::new();
+        while thread.next(&mut out, 50) > 0 {}
+        out.into_iter().map(|f| (f.ufid, f.stats)).collect()
+    };
+    assert_eq!(full.len(), 35);
+    assert!(full.iter().any(|(_, s)| s.n_packets == 2 && s.used == 2000));
+    let terse: Vec<(Ufid, FlowStats)> = {
+        let dump = fx.dp.flow_dump(true);
+        let mut thread = dump.thread();
+        let mut out = Vec::new();
+        while thread.next_terse(&mut out, 50) > 0 {}
+        out.into_iter().map(|f| (f.ufid, f.stats)).collect()
+    };
+    let visited: Vec<(Ufid, FlowStats)> = {
+        let dump = fx.dp.flow_dump(true);
+        let mut thread = dump.thread();
+        let mut out = Vec::new();
+        while thread.next_terse_visit(50, &mut |flows: &[TerseFlow], _| {
+            out.extend(flows.iter().map(|f| (f.ufid, f.stats)));
+        }) > 0
+        {}
+        out
+    };
+    assert_eq!(terse, full);
+    assert_eq!(visited, full);
+}
