@@ -74,13 +74,16 @@ fn delete_returns_a_hit_added_after_it_started() {
     } = hand_driven();
     std::thread::scope(|s| {
         let deleter = s.spawn(|| del_by_key(&fx.dp, key));
-        while !flow.is_dead() {
+        // The deleter marks the flow dead, then unlinks it, then waits for the grace period:
+        // wait (bounded) until both are visible, while the context still has not quiesced.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !(flow.is_dead() && shared.classifier(1).and_then(|c| c.lookup(&key)).is_none()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the delete neither marked nor unlinked the flow"
+            );
             std::thread::yield_now();
         }
-        assert!(
-            shared.classifier(1).and_then(|c| c.lookup(&key)).is_none(),
-            "unlinked before the grace period"
-        );
         assert!(!deleter.is_finished(), "the delete waits for the context");
         assert!(writer.add(flow.stats_id, 3, 3 * frame.len() as u64, 1000, 0));
         quiescent.leave();
