@@ -248,7 +248,10 @@ fn leaf_action() -> impl Strategy<Value = OdpAction> {
             let value = set_value(kind, &Flow::from_words(v));
             let mask = set_mask(kind, &Flow::from_words(m));
             let masked_value = value.masked(&Wildcards { masks: mask });
-            let full = parse::all_ones(&format::set_attr(kind, &mask, true));
+            // A tcp_flags mask covering all 12 flag bits prints like no mask at all (as in OVS),
+            // so the text cannot tell it from an unmasked set.
+            let full = parse::all_ones(&format::set_attr(kind, &mask, true))
+                || (kind == K::TcpFlags && mask.tcp_flags == 0x0fff);
             // recirc_id takes no mask in the text.
             if masked && !full && kind != K::RecircId {
                 OdpAction::Set {
