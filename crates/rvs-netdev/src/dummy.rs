@@ -8,14 +8,22 @@
 //!   queue is counted in `rx_dropped` (OVS drops it silently). It is still written to the receive
 //!   capture, which OVS also does before looking at the queue.
 //! - `rx_packets`/`rx_bytes` count frames when `rx_batch` delivers them, as OVS counts on dequeue.
+//! - The port has a descriptor to poll once [`Netdev::poll_fd`] was called (an `eventfd`, made on
+//!   first use so that ports nobody polls cost no descriptor). Each injection signals it; each
+//!   `poll_fd` call clears it if the receive queue is empty and signals it if not (under the
+//!   queue's lock, as injections check for it), so it is readable whenever frames wait.
 //! - A sent frame shorter than an Ethernet header, or longer than `mtu + 14` (`+ 4` if it carries
 //!   an 802.1Q tag), is rejected (`tx_errors`), as in OVS. An accepted frame goes to the sent queue
 //!   (`tx_packets`) unless it is full (`tx_dropped`); it is captured either way.
 
 use std::collections::VecDeque;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::PathBuf;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::time::Duration;
+
+use nix::sys::eventfd::{EfdFlags, EventFd};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -91,6 +99,8 @@ pub struct DummyNetdev {
     tx_queue_len: usize,
     rx_queue: Mutex<VecDeque<Packet>>,
     rx_ready: Condvar,
+    /// Readable while frames may wait (made by the first `poll_fd`; `None` if that failed).
+    rx_wake: OnceLock<Option<EventFd>>,
     sent: Mutex<VecDeque<Packet>>,
     captures: Mutex<Captures>,
     counters: Counters,
@@ -149,6 +159,7 @@ impl DummyNetdev {
             tx_queue_len: config.tx_queue_len.max(1),
             rx_queue: Mutex::new(VecDeque::new()),
             rx_ready: Condvar::new(),
+            rx_wake: OnceLock::new(),
             sent: Mutex::new(VecDeque::new()),
             captures: Mutex::new(captures),
             counters: Counters::default(),
@@ -177,7 +188,12 @@ impl DummyNetdev {
             return false;
         }
         queue.push_back(packet);
+        let wake = self.rx_wake.get().and_then(Option::as_ref);
         drop(queue);
+        if let Some(wake) = wake {
+            // A failed signal is recovered by the next `poll_fd` (the queue is not empty).
+            let _ = wake.write(1);
+        }
         self.rx_ready.notify_all();
         true
     }
@@ -278,6 +294,25 @@ impl Netdev for DummyNetdev {
             let _ = self.rx_ready.wait_for(&mut queue, timeout);
         }
         Ok(!queue.is_empty())
+    }
+
+    fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
+        let wake = self
+            .rx_wake
+            .get_or_init(|| {
+                EventFd::from_value_and_flags(0, EfdFlags::EFD_NONBLOCK | EfdFlags::EFD_CLOEXEC)
+                    .ok()
+            })
+            .as_ref()?;
+        let queue = self.rx_queue.lock();
+        // Reading a cleared (zero) non-blocking eventfd fails with EAGAIN: nothing to do.
+        let _ = if queue.is_empty() {
+            wake.read().map(|_| 0)
+        } else {
+            wake.write(1)
+        };
+        drop(queue);
+        Some(wake.as_fd())
     }
 
     fn stats(&self) -> NetdevStats {
@@ -419,6 +454,46 @@ mod tests {
             })
         };
         assert!(port.wait_readable(Duration::from_secs(10)).expect("wait"));
+        injector.join().expect("join");
+    }
+
+    #[test]
+    fn poll_fd_is_readable_exactly_while_frames_wait() {
+        let readable = |port: &DummyNetdev| {
+            let fd = port.poll_fd().expect("an eventfd");
+            let mut fds = [nix::poll::PollFd::new(fd, nix::poll::PollFlags::POLLIN)];
+            nix::poll::poll(&mut fds, nix::poll::PollTimeout::ZERO).expect("poll") > 0
+        };
+        let port = DummyNetdev::new("p1");
+        // A frame queued before the descriptor existed is signalled by its creation.
+        port.inject(&frame(1, 60));
+        assert!(readable(&port));
+        let mut batch = PacketBatch::new();
+        assert_eq!(port.rx_batch(&mut batch).expect("rx"), 1);
+        assert!(!readable(&port), "cleared once the queue is empty");
+        port.inject(&frame(2, 60));
+        assert!(readable(&port));
+        assert!(
+            readable(&port),
+            "stays readable until the frame is received"
+        );
+        batch.clear();
+        assert_eq!(port.rx_batch(&mut batch).expect("rx"), 1);
+        assert!(!readable(&port));
+        // The multi-port wait ends on an injection from another thread.
+        let port = Arc::new(port);
+        let injector = {
+            let port = Arc::clone(&port);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(20));
+                port.inject(&frame(3, 60));
+            })
+        };
+        let ports: [&dyn Netdev; 1] = [&*port];
+        let start = Instant::now();
+        let woke = crate::wait_any_readable(&ports, Duration::from_secs(20));
+        assert!(woke.expect("a descriptor").expect("wait"));
+        assert!(start.elapsed() < Duration::from_secs(10));
         injector.join().expect("join");
     }
 

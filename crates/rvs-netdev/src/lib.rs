@@ -26,6 +26,7 @@ mod stats;
 mod sys;
 #[doc(hidden)]
 pub mod testnet;
+mod wait;
 
 pub use afpacket::{AfPacketConfig, AfPacketNetdev};
 pub use capture::{PcapSink, PcapSource};
@@ -37,3 +38,4 @@ pub use pcap::{PcapConfig, PcapNetdev};
 pub use stats::NetdevStats;
 #[doc(hidden)]
 pub use testnet::TestNet;
+pub use wait::wait_any_readable;

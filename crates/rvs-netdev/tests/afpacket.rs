@@ -290,6 +290,46 @@ fn wait_readable_and_poll_fd_signal_arrivals() {
 }
 
 #[test]
+fn one_wait_covers_every_port() {
+    require_testnet!();
+    let net = two_pairs();
+    let rx0 = open_in(&net, "va0", AfPacketConfig::default());
+    let rx1 = open_in(&net, "va1", AfPacketConfig::default());
+    let tx1 = open_in(&net, "vb1", AfPacketConfig::default());
+    let mut batch = PacketBatch::new();
+    for rx in [&rx0, &rx1] {
+        while rx.rx_batch(&mut batch).expect("rx") > 0 {
+            batch.clear();
+        }
+    }
+    let ports: [&dyn Netdev; 2] = [&rx0, &rx1];
+    let start = std::time::Instant::now();
+    let waited = rvs_netdev::wait_any_readable(&ports, Duration::from_millis(30));
+    assert!(
+        !waited.expect("both have a poll fd").expect("wait"),
+        "nothing was sent"
+    );
+    assert!(start.elapsed() >= Duration::from_millis(25));
+    // A frame on the second port ends a long wait long before its timeout.
+    tx1.tx_batch(&[Packet::from_slice(&test_frame([2, 0, 0, 0, 0, 1], 9, 60))])
+        .expect("tx");
+    let start = std::time::Instant::now();
+    let waited = rvs_netdev::wait_any_readable(&ports, Duration::from_secs(20));
+    assert!(waited.expect("poll fds").expect("wait"));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    let got = receive(&rx1, 1, WAIT, |p| test_seq(p) == Some(9));
+    assert_eq!(got.len(), 1);
+    // No ports: the caller must wait another way.
+    assert!(rvs_netdev::wait_any_readable(&[], Duration::from_millis(1)).is_none());
+    // A dummy port (its descriptor is an eventfd) is waited for with the others.
+    let dummy = rvs_netdev::DummyNetdev::new("d0");
+    let mixed: [&dyn Netdev; 2] = [&rx0, &dummy];
+    dummy.inject(&test_frame([2, 0, 0, 0, 0, 1], 10, 60));
+    let waited = rvs_netdev::wait_any_readable(&mixed, Duration::from_secs(20));
+    assert!(waited.expect("poll fds").expect("wait"));
+}
+
+#[test]
 fn opening_a_missing_interface_fails_cleanly() {
     require_testnet!();
     let net = TestNet::new().expect("namespace");

@@ -207,6 +207,9 @@ impl Shared {
     /// gone). Flow mutex held.
     fn retire(&self, writer: &mut WriterState, flow: &Arc<Megaflow>) {
         flow.kill();
+        // After the kill: a context that reads the new count also sees the flow dead.
+        self.retired
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
         let key = flow.key();
         if let Some(cls) = self.classifier(key.in_port) {
             cls.remove(&key, &flow.mask);

@@ -62,18 +62,18 @@ use super::progress::BatchClock;
 use super::{MAX_RECIRC_DEPTH, Shared};
 use crate::dpcls::Dpcls;
 use crate::dpif::{FlowPut, MissOutcome, MissUpcall, Upcall, UpcallKind};
-use crate::emc::{Covers, Emc, Smc, flow_hash};
+use crate::emc::{Covers, EMC_ENTRIES, Emc, Smc, flow_hash};
 use crate::execute::{ExecPacket, ExecSink, Executor, Headers};
 use crate::stats::{QuiescentReader, StatsWriter};
 
 /// Exact-match cache slots the slow sweep visits per batch.
 const EMC_SWEEP_PER_BATCH: usize = 32;
 /// Exact-match cache slots an idle context sweeps per call.
-const IDLE_EMC_SWEEP: usize = 1024;
+pub(super) const IDLE_EMC_SWEEP: usize = 1024;
 /// Signature-match cache entries the slow sweep visits per batch (a full pass every 4096 batches).
 const SMC_SWEEP_PER_BATCH: usize = 64;
 /// Signature-match cache entries an idle context sweeps per call.
-const IDLE_SMC_SWEEP: usize = 8192;
+pub(super) const IDLE_SMC_SWEEP: usize = 8192;
 /// How often a context re-ranks the classifiers' subtables (OVS's `DPCLS_OPTIMIZATION_INTERVAL`).
 const RERANK_INTERVAL_MS: u64 = 1000;
 /// Classifier hits deeper than this many subtables vote for their subtable (see
@@ -123,6 +123,19 @@ struct Group {
     tcp_flags: u16,
 }
 
+/// Where a context's idle sweeps stand: entries of each cache still to visit before both are
+/// known to hold no flow retired before `retired` was read. Reset when that count moves or the
+/// context processed packets (`busy`: entries may have been inserted behind the sweep).
+#[derive(Debug, Default)]
+struct IdleSweep {
+    retired: u64,
+    emc_left: usize,
+    smc_left: usize,
+    busy: bool,
+    /// Sweep calls that visited entries (for tests).
+    sweeps: u64,
+}
+
 /// Packets waiting to be sent, per port.
 #[derive(Default)]
 struct OutputBuffers {
@@ -146,6 +159,8 @@ pub(crate) struct PmdContext {
     batch_clock: Arc<BatchClock>,
     exec: Executor,
     last_rerank_ms: u64,
+    /// Progress of the idle sweeps towards caches known to hold no dead flow.
+    idle_sweep: IdleSweep,
     // Scratch space, reused batch after batch.
     keys: Vec<Flow>,
     layouts: Vec<HeaderLayout>,
@@ -200,10 +215,45 @@ impl ForwardingThread {
 
     /// Housekeeping when idle: re-ranks classifiers once a second (if no writer is busy) and
     /// drops exact-match cache entries of deleted flows (releasing their memory).
+    ///
+    /// Once both caches were swept end to end with no flow retired and no packet processed since
+    /// the sweeps started, they hold no dead flow, and the sweeps stop until a flow is retired or
+    /// a packet is processed: an idle daemon with a full cache does not touch every cached flow
+    /// over and over (9,216 entries every 10 ms, most of them cache misses, competing with the
+    /// revalidators for the memory bus and the processor's caches).
     pub fn idle(&mut self, now_ms: u64) {
         self.ctx.maybe_rerank(&self.shared, now_ms);
-        self.ctx.emc.sweep_dead(IDLE_EMC_SWEEP);
-        self.ctx.smc.sweep_dead(IDLE_SMC_SWEEP);
+        let retired = self
+            .shared
+            .retired
+            .load(std::sync::atomic::Ordering::Acquire);
+        let ctx = &mut self.ctx;
+        let sweep = &mut ctx.idle_sweep;
+        if sweep.busy || sweep.retired != retired {
+            *sweep = IdleSweep {
+                retired,
+                emc_left: EMC_ENTRIES,
+                smc_left: ctx.smc.len(),
+                busy: false,
+                sweeps: sweep.sweeps,
+            };
+        }
+        if sweep.emc_left == 0 && sweep.smc_left == 0 {
+            return;
+        }
+        ctx.emc.sweep_dead(IDLE_EMC_SWEEP);
+        ctx.smc.sweep_dead(IDLE_SMC_SWEEP);
+        sweep.emc_left = sweep.emc_left.saturating_sub(IDLE_EMC_SWEEP);
+        // (The signature cache allocates its entries on its first insert, in a batch: the reset
+        // after that batch reads its new length.)
+        sweep.smc_left = sweep.smc_left.saturating_sub(IDLE_SMC_SWEEP);
+        sweep.sweeps += 1;
+    }
+
+    /// Idle sweep calls that visited cache entries (for tests).
+    #[cfg(test)]
+    pub(crate) fn idle_sweeps(&self) -> u64 {
+        self.ctx.idle_sweep.sweeps
     }
 
     /// The context's id (given at creation).
@@ -235,6 +285,7 @@ impl PmdContext {
             batch_clock: shared.progress.register(pmd_id),
             exec: Executor::new(shared.extract_options, seed.rotate_left(16)),
             last_rerank_ms: 0,
+            idle_sweep: IdleSweep::default(),
             keys: vec![Flow::default(); MAX_BURST],
             layouts: vec![HeaderLayout::default(); MAX_BURST],
             hashes: vec![0; MAX_BURST],
@@ -256,6 +307,7 @@ impl PmdContext {
         now_ms: u64,
     ) {
         self.batch_clock.enter(now_ms);
+        self.idle_sweep.busy = true;
         self.sync_knobs(shared);
         let md = PacketMetadata::from_port(port_no);
         let mut counts = Counts::default();
@@ -292,6 +344,7 @@ impl PmdContext {
         now_ms: u64,
     ) {
         self.batch_clock.enter(now_ms);
+        self.idle_sweep.busy = true;
         self.sync_knobs(shared);
         let md = metadata_of(flow);
         let headers = {

@@ -194,6 +194,9 @@ pub(crate) struct Shared {
     emc_insert_inv_prob: std::sync::atomic::AtomicU32,
     /// The context of work done outside forwarding threads (`execute`), OVS's non-PMD thread.
     non_pmd: Mutex<Option<PmdContext>>,
+    /// Flows retired (killed and unlinked) so far: a cache swept clean since this last moved
+    /// holds no dead flow (see `PmdContext::idle_sweep`).
+    retired: std::sync::atomic::AtomicU64,
 }
 
 /// The userspace datapath. Cloning gives another handle on the same datapath.
@@ -250,6 +253,7 @@ impl Datapath {
             control,
             emc_insert_inv_prob: std::sync::atomic::AtomicU32::new(config.emc_insert_inv_prob),
             non_pmd: Mutex::new(None),
+            retired: std::sync::atomic::AtomicU64::new(0),
             config,
         };
         Datapath {

@@ -146,6 +146,16 @@ impl<T: Covers> Smc<T> {
         }
     }
 
+    /// Entries a full sweep visits (0 until something was inserted).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// True while nothing was ever inserted (the entries are not allocated yet).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Frees up to `n` entries' worth of dead targets, resuming where the previous call stopped;
     /// returns how many entries it dropped.
     pub fn sweep_dead(&mut self, n: usize) -> usize {

@@ -426,3 +426,52 @@ fn tcp_frame() -> Vec<u8> {
         .expect("build");
     v
 }
+
+#[test]
+fn idle_sweeps_stop_once_the_caches_are_clean_and_resume_after_a_delete() {
+    let fx = fixture(3);
+    let frame = udp_frame(5, 10);
+    install(&fx.dp, &frame, 1, vec![OdpAction::Output(2)]);
+    let other = udp_frame(6, 10);
+    install(&fx.dp, &other, 1, vec![OdpAction::Output(2)]);
+    let mut pmd = fx.dp.forwarding_thread(0).expect("pmd");
+    pmd.process_batch(1, &mut batch(&[frame.clone(), other.clone()]), 1000);
+    assert_eq!(pmd.emc_occupied(), 2);
+    // Enough idle calls for a whole pass over both caches, then none visits anything.
+    let sweep_until_clean = |pmd: &mut crate::datapath::ForwardingThread| {
+        let mut calls = 0;
+        loop {
+            let before = pmd.idle_sweeps();
+            pmd.idle(1000);
+            if pmd.idle_sweeps() == before {
+                return calls;
+            }
+            calls += 1;
+            assert!(calls < 1000, "the sweeps never end");
+        }
+    };
+    let pass = sweep_until_clean(&mut pmd);
+    // (The signature cache is still unallocated: these flows were found in the first subtable.)
+    let emc_pass = crate::emc::EMC_ENTRIES / super::super::forwarding::IDLE_EMC_SWEEP;
+    assert_eq!(pass, emc_pass, "one pass over the exact-match cache");
+    assert_eq!(pmd.emc_occupied(), 2, "both flows live");
+    for _ in 0..10 {
+        pmd.idle(1000);
+    }
+    assert_eq!(sweep_until_clean(&mut pmd), 0);
+
+    // A delete: the next pass drops its entry, then the sweeps stop again.
+    fx.dp
+        .flow_del(crate::dpif::FlowDel {
+            flow: FlowRef::Key(Box::new(key_of(&frame, 1))),
+            pmd_id: PMD_ID_NULL,
+        })
+        .expect("del");
+    assert!(sweep_until_clean(&mut pmd) > 0);
+    assert_eq!(pmd.emc_occupied(), 1, "the deleted flow's entry is gone");
+
+    // Packets processed: entries may have been inserted behind the sweep, so a pass runs again.
+    pmd.process_batch(1, &mut batch(std::slice::from_ref(&other)), 1001);
+    assert!(sweep_until_clean(&mut pmd) > 0);
+    assert_eq!(pmd.emc_occupied(), 1);
+}

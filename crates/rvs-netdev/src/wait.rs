@@ -1,0 +1,38 @@
+//! Waiting for any of several ports at once.
+//!
+//! # Invariants
+//! * [`wait_any_readable`] blocks in one `poll(2)` over every port's [`Netdev::poll_fd`]; it is
+//!   only used when each port has one (`None` otherwise: the caller then waits port by port), so
+//!   a frame on any of the ports ends the wait at once, whatever the timeout.
+//! * An interrupted wait (`EINTR`) reports "nothing readable", like a timeout; the caller polls
+//!   its ports again either way.
+
+use std::time::Duration;
+
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+use crate::error::{NetdevError, Result};
+use crate::netdev::Netdev;
+
+/// Waits up to `timeout` until one of `ports` has frames to receive. Returns `None` (without
+/// waiting) if a port has no [`Netdev::poll_fd`] or `ports` is empty, else whether one became
+/// readable (false on timeout or interruption).
+pub fn wait_any_readable(ports: &[&dyn Netdev], timeout: Duration) -> Option<Result<bool>> {
+    if ports.is_empty() {
+        return None;
+    }
+    let mut fds = Vec::with_capacity(ports.len());
+    for port in ports {
+        fds.push(PollFd::new(port.poll_fd()?, PollFlags::POLLIN));
+    }
+    let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
+    let timeout = PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX);
+    Some(match poll(&mut fds, timeout) {
+        Ok(ready) => Ok(ready > 0),
+        Err(nix::errno::Errno::EINTR) => Ok(false),
+        Err(e) => {
+            let name = ports.first().map_or("", |p| p.name());
+            Err(NetdevError::io(name, "poll", e.into()))
+        }
+    })
+}
