@@ -22,6 +22,7 @@ mod error;
 mod netdev;
 mod packet;
 mod pcap;
+mod placement;
 mod stats;
 mod sys;
 #[doc(hidden)]
@@ -35,6 +36,7 @@ pub use error::{NetdevError, Result};
 pub use netdev::{EthAddr, Netdev, NetdevKind};
 pub use packet::{HEADROOM, MAX_BURST, Packet, PacketBatch, SPARE_LIMIT};
 pub use pcap::{PcapConfig, PcapNetdev};
+pub use placement::pin_current_thread_in_group;
 pub use stats::NetdevStats;
 #[doc(hidden)]
 pub use testnet::TestNet;

@@ -39,5 +39,5 @@ pub mod xlate;
 mod loom_models;
 
 pub use rvs_dpif::clock::{Clock, VirtualClock};
-pub use threads::UpcallEngine;
+pub use threads::{RevalidatorStart, UpcallEngine};
 pub use udpif::Udpif;

@@ -646,3 +646,66 @@ fn every_packet_is_credited_once_inline_and_queued() {
         assert_eq!(lookups[2], 0, "{mode}: {show}");
     }
 }
+
+/// The processors each revalidator thread of process `pid` may run on, by thread name.
+fn revalidator_cpus(pid: u32) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return found;
+    };
+    for task in tasks.flatten() {
+        let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        let name = name.trim().to_owned();
+        if !name.starts_with("revalidator") || name == "revalidators" {
+            continue;
+        }
+        let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+        let cpus = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Cpus_allowed_list:"))
+            .unwrap_or("")
+            .trim()
+            .to_owned();
+        found.push((name, cpus));
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn two_revalidators_get_a_processor_each_unless_placement_is_system() {
+    let allowed = nix::sched::sched_getaffinity(nix::unistd::Pid::from_raw(0)).expect("affinity");
+    let n_cpus = (0..nix::sched::CpuSet::count())
+        .filter(|&c| allowed.is_set(c).unwrap_or(false))
+        .count();
+    let d = Daemon::start(&[]);
+    assert_eq!(d.ok(&["set", "n-revalidator-threads=2"]), "");
+    let wait_for = |pinned: bool| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let cpus = revalidator_cpus(d.pid());
+            let singles = cpus
+                .iter()
+                .filter(|(_, c)| c.parse::<usize>().is_ok())
+                .count();
+            let ok = cpus.len() == 2 && if pinned { singles == 2 } else { singles == 0 };
+            if ok {
+                return cpus;
+            }
+            assert!(Instant::now() < deadline, "{cpus:?}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    if n_cpus >= 2 {
+        let cpus = wait_for(true);
+        assert_ne!(cpus[0].1, cpus[1].1, "one processor each: {cpus:?}");
+    }
+    assert!(d.ok(&["get"]).contains("revalidator-placement=spread\n"));
+    // `system`: the threads are restarted and left to the scheduler.
+    assert_eq!(d.ok(&["set", "revalidator-placement=system"]), "");
+    wait_for(false);
+    assert_eq!(d.ok(&["set", "revalidator-placement=spread"]), "");
+    if n_cpus >= 2 {
+        wait_for(true);
+    }
+}

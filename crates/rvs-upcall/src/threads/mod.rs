@@ -40,10 +40,15 @@ struct Running {
     paused: bool,
 }
 
+/// Called by each revalidator thread as it starts, with its index and the number of revalidator
+/// threads (the daemon uses it to place them on processors).
+pub type RevalidatorStart = Arc<dyn Fn(usize, usize) + Send + Sync>;
+
 /// The threaded upcall engine over one [`Udpif`].
 pub struct UpcallEngine {
     udpif: Arc<Udpif>,
     running: Mutex<Option<Running>>,
+    on_revalidator_start: Mutex<Option<RevalidatorStart>>,
 }
 
 impl std::fmt::Debug for UpcallEngine {
@@ -64,7 +69,13 @@ impl UpcallEngine {
         UpcallEngine {
             udpif,
             running: Mutex::new(None),
+            on_revalidator_start: Mutex::new(None),
         }
+    }
+
+    /// Sets what each revalidator thread started from now on calls first (`None`: nothing).
+    pub fn set_on_revalidator_start(&self, hook: Option<RevalidatorStart>) {
+        *self.on_revalidator_start.lock() = hook;
     }
 
     /// The shared state.
@@ -114,6 +125,17 @@ impl UpcallEngine {
         *running = Some(self.spawn(n_handlers, n_revalidators));
     }
 
+    /// Stops the threads and starts the same numbers again (flows and ukeys stay), e.g. for a new
+    /// [`UpcallEngine::set_on_revalidator_start`] hook to apply; nothing if none are running.
+    pub fn restart(&self) {
+        let mut running = self.running.lock();
+        if let Some(r) = running.take() {
+            let (n_handlers, n_revalidators) = (r.n_handlers, r.n_revalidators);
+            Self::join(&self.udpif, r);
+            *running = Some(self.spawn(n_handlers, n_revalidators));
+        }
+    }
+
     fn spawn(&self, n_handlers: usize, n_revalidators: usize) -> Running {
         self.udpif.dpif.handlers_set(n_handlers);
         self.udpif.env.log.write(
@@ -137,9 +159,12 @@ impl UpcallEngine {
             let udpif = Arc::clone(&self.udpif);
             let control = Arc::clone(&control);
             let ids = Arc::clone(&revalidator_ids);
+            let hook = self.on_revalidator_start.lock().clone();
             std::thread::Builder::new()
                 .name("revalidators".into())
-                .spawn(move || revalidator_group(&udpif, &control, n_revalidators, &ids))
+                .spawn(move || {
+                    revalidator_group(&udpif, &control, n_revalidators, &ids, hook.as_ref())
+                })
                 .ok()
         };
         Running {
@@ -246,7 +271,13 @@ fn handler_main(udpif: &Udpif, id: usize, exit: &AtomicBool) {
     }
 }
 
-fn revalidator_group(udpif: &Udpif, control: &Control, n: usize, ids: &Mutex<Vec<u64>>) {
+fn revalidator_group(
+    udpif: &Udpif,
+    control: &Control,
+    n: usize,
+    ids: &Mutex<Vec<u64>>,
+    hook: Option<&RevalidatorStart>,
+) {
     let work = ThreadedRound::new(udpif, n);
     std::thread::scope(|s| {
         for index in 0..n {
@@ -254,6 +285,9 @@ fn revalidator_group(udpif: &Udpif, control: &Control, n: usize, ids: &Mutex<Vec
             let spawned = std::thread::Builder::new()
                 .name(format!("revalidator{index}"))
                 .spawn_scoped(s, move || {
+                    if let Some(hook) = hook {
+                        hook(index, n);
+                    }
                     if let Some(slot) = ids.lock().get_mut(index) {
                         *slot = crate::env::thread_id();
                     }

@@ -7,7 +7,7 @@
 //!   all go through it, so a value accepted in the file is accepted at run time and vice versa.
 //! * Every field always holds a value inside its knob's range (or `None` for the optional thread
 //!   counts); `set` changes nothing when it returns an error.
-//! * A knob with names (`flow-limit-policy`, `revalidation-scope`) takes one of them, stored as its index; every other
+//! * A knob with names (`flow-limit-policy`, `revalidation-scope`, `revalidator-placement`) takes one of them, stored as its index; every other
 //!   knob takes a decimal integer.
 
 use std::fmt::Write as _;
@@ -52,6 +52,10 @@ pub struct OtherConfig {
     /// `revalidation-scope` (rvs only): after a change, translate again only the flows the
     /// change may affect (`affected`, default) or every flow as Open vSwitch does (`all`).
     pub retranslate_all: bool,
+    /// `revalidator-placement` (rvs only): with two or more revalidator threads and at least as
+    /// many usable processors, pin each to its own processor (`spread`, default), or leave them
+    /// to the system scheduler as Open vSwitch does (`system`).
+    pub spread_revalidators: bool,
 }
 
 impl Default for OtherConfig {
@@ -69,6 +73,7 @@ impl Default for OtherConfig {
             vlan_limit: 1,
             flow_limit_policy: FlowLimitPolicy::Adaptive,
             retranslate_all: false,
+            spread_revalidators: true,
         }
     }
 }
@@ -199,6 +204,16 @@ pub(crate) const KNOBS: &[Knob] = &[
         get: |c| Some(u64::from(c.retranslate_all)),
         put: |c, v| {
             c.retranslate_all = v.map_or(OtherConfig::default().retranslate_all, |i| i == 1)
+        },
+    },
+    Knob {
+        name: "revalidator-placement",
+        min: 0,
+        max: 1,
+        names: &["spread", "system"],
+        get: |c| Some(u64::from(!c.spread_revalidators)),
+        put: |c, v| {
+            c.spread_revalidators = v.map_or(OtherConfig::default().spread_revalidators, |i| i == 0)
         },
     },
 ];

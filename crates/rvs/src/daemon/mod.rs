@@ -105,6 +105,8 @@ pub struct Inner {
     pub exit_tx: Sender<ExitReason>,
     /// Keep datapath flows at exit.
     pub keep_flows_on_exit: AtomicBool,
+    /// `revalidator-placement=spread`, read by each revalidator thread as it starts.
+    pub spread_revalidators: Arc<AtomicBool>,
     /// Number of CPUs, for OVS's default thread counts.
     pub cores: usize,
     /// The datapath type (`dummy` or `netdev`).
@@ -216,6 +218,15 @@ impl Daemon {
             }
         }));
         let engine = UpcallEngine::new(Arc::clone(&udpif));
+        let spread_revalidators = Arc::new(AtomicBool::new(other.spread_revalidators));
+        let spread = Arc::clone(&spread_revalidators);
+        engine.set_on_revalidator_start(Some(Arc::new(move |index, n| {
+            // `revalidator-placement=spread`: two or more revalidators get one processor each (see
+            // `pin_current_thread_in_group`; docs/configuration.md says why).
+            if n >= 2 && spread.load(Ordering::Relaxed) {
+                let _ = rvs_netdev::pin_current_thread_in_group(index, n);
+            }
+        })));
         let (exit_tx, exit_rx) = crossbeam_channel::unbounded();
         let inner = Arc::new(Inner {
             clock,
@@ -231,6 +242,7 @@ impl Daemon {
             coverage: Mutex::new(CoverageReport::new()),
             exit_tx,
             keep_flows_on_exit: AtomicBool::new(config.keep_flows_on_exit),
+            spread_revalidators,
             cores,
             datapath_kind: config.datapath,
         });

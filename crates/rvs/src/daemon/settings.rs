@@ -59,8 +59,14 @@ pub(super) fn set(inner: &Inner, args: &[String]) -> Result<String, String> {
     if next.emc_insert_inv_prob != other.emc_insert_inv_prob {
         inner.dp.set_emc_insert_inv_prob(next.emc_insert_inv_prob);
     }
+    inner
+        .spread_revalidators
+        .store(next.spread_revalidators, Ordering::Relaxed);
     if new_threads != old_threads {
         inner.engine.set_threads(new_threads.0, new_threads.1);
+    } else if next.spread_revalidators != other.spread_revalidators {
+        // Placement is chosen as a revalidator thread starts.
+        inner.engine.restart();
     }
     if let Some(keep) = keep_flows {
         inner.keep_flows_on_exit.store(keep, Ordering::Relaxed);

@@ -17,12 +17,19 @@ fn set_accepts_every_key_at_both_ends_of_its_range() {
         ("emc-insert-inv-prob", 0, u64::from(u32::MAX)),
         ("vlan-limit", 0, i32::MAX as u64),
     ];
-    // Every integer knob (`flow-limit-policy` and `revalidation-scope`, set by name, have their
-    // own tests).
+    // Every integer knob (`flow-limit-policy`, `revalidation-scope` and
+    // `revalidator-placement`, set by name, have their own tests).
     assert_eq!(
         ranges.iter().map(|r| r.0).collect::<Vec<_>>(),
         OtherConfig::keys()
-            .filter(|k| *k != "flow-limit-policy" && *k != "revalidation-scope")
+            .filter(|k| {
+                ![
+                    "flow-limit-policy",
+                    "revalidation-scope",
+                    "revalidator-placement",
+                ]
+                .contains(k)
+            })
             .collect::<Vec<_>>()
     );
     for (key, min, max) in ranges {
@@ -74,6 +81,7 @@ fn set_changes_the_right_field() {
         .expect("surrounding spaces are fine");
     other.set("flow-limit-policy", "ovs").expect("ok");
     other.set("revalidation-scope", "all").expect("ok");
+    other.set("revalidator-placement", "system").expect("ok");
     assert_eq!(
         other,
         OtherConfig {
@@ -88,6 +96,7 @@ fn set_changes_the_right_field() {
             vlan_limit: 2,
             flow_limit_policy: FlowLimitPolicy::Ovs,
             retranslate_all: true,
+            spread_revalidators: false,
         }
     );
     // An empty value returns every knob to its default, like removing the OVS key.
@@ -138,7 +147,7 @@ fn describe_lists_defaults_and_round_trips_through_set() {
         "flow-limit=200000\nmax-idle=10000\nmax-revalidator=500\nmin-revalidate-pps=5\n\
          n-handler-threads=\nn-revalidator-threads=\nn-forwarding-threads=1\n\
          emc-insert-inv-prob=100\nvlan-limit=1\nflow-limit-policy=adaptive\n\
-         revalidation-scope=affected\n"
+         revalidation-scope=affected\nrevalidator-placement=spread\n"
     );
     let mut changed = OtherConfig::default();
     changed
@@ -147,6 +156,7 @@ fn describe_lists_defaults_and_round_trips_through_set() {
             "vlan-limit=0",
             "flow-limit-policy=ovs",
             "revalidation-scope=all",
+            "revalidator-placement=system",
         ])
         .expect("ok");
     let mut copy = OtherConfig::default();
@@ -237,5 +247,23 @@ fn revalidation_scope_is_set_by_name() {
             format!("revalidation-scope: expected one of affected, all, got `{bad}`")
         );
         assert_eq!(other, before);
+    }
+}
+
+#[test]
+fn revalidator_placement_is_set_by_name() {
+    let mut other = OtherConfig::default();
+    assert!(other.spread_revalidators);
+    other.set("revalidator-placement", "system").expect("ok");
+    assert!(!other.spread_revalidators);
+    assert!(other.describe().contains("revalidator-placement=system\n"));
+    other.set("revalidator-placement", "spread").expect("ok");
+    assert!(other.spread_revalidators);
+    for bad in ["pinned", "0", "SPREAD"] {
+        let before = other.clone();
+        other
+            .set("revalidator-placement", bad)
+            .expect_err("refused");
+        assert_eq!(other, before, "an error changes nothing");
     }
 }
