@@ -341,6 +341,13 @@ impl Datapath {
             .store(inv_prob, std::sync::atomic::Ordering::Relaxed);
     }
 
+    /// Flows taken out of the datapath so far (deleted, flushed, or gone with their port).
+    pub fn flows_retired(&self) -> u64 {
+        self.shared
+            .retired
+            .load(std::sync::atomic::Ordering::Acquire)
+    }
+
     /// Forwarding contexts (the non-PMD one included) that have been inside one batch for at
     /// least `min_ms` at `now_ms` (datapath clock): a context stuck in an inline miss or a loop
     /// stops forwarding and installing, so the daemon reports it.
