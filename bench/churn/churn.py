@@ -75,7 +75,7 @@ def rule_packets():
     return sum(per), per
 DEVS = ("gen0", "ovsp1", "ovsp2", "sink0")
 COV_RE = re.compile(r"^(\S+)\s+.*total: (\d+)\s*$", re.M)
-COV_KEEP = re.compile(r"^(upcall_|ukey_|revalidate_|dumped_|handler_|datapath_drop|dpif_flow_|xlate_actions$|flow_extract)")
+COV_KEEP = re.compile(r"^(upcall_|ukey_|revalidate_|dumped_|handler_|datapath_drop|datapath_flow_|dpif_flow_|xlate_actions$|flow_extract)")
 
 
 def link_counters():
@@ -276,6 +276,7 @@ def run(args):
     res = summarize(args, samples, parse_gen(gen_out), gen_cpu0)
     res["coverage_window_delta"] = {k: v - (cov_w0 or {}).get(k, 0) for k, v in cov_w1.items()
                                     if v - (cov_w0 or {}).get(k, 0)}
+    res["datapath_flow_add_counted"] = "datapath_flow_add" in (cov_w1 or {})
     installs_estimate(res)
     res["switch"] = SWITCH
     res["stats_check"] = stats_check(lc0)
@@ -290,16 +291,22 @@ def run(args):
 
 def installs_estimate(res):
     """Flows installed per second in the window.  OVS (dpif-netdev): every successful upcall
-    ("missed") installs a flow.  rvs: "missed" counts upcalls queued to a handler; rvs has no
-    install counter, so installs are estimated as missed minus the upcalls that could not
-    install (coverage: upcall_flow_limit_hit, handler_duplicate_upcall, upcall_ukey_contention).
-    The revalidator also counts upcall_flow_limit_hit (once per dumped batch while over the
-    limit), so for rvs this is a lower bound."""
+    ("missed") installs a flow.  rvs: coverage `datapath_flow_add` counts every flow the datapath
+    created, exactly.  (An older rvs, without that counter, is estimated as before:
+    missed minus the upcalls that could not install -- coverage upcall_flow_limit_hit,
+    handler_duplicate_upcall, upcall_ukey_contention -- a lower bound, because the revalidator
+    also counts upcall_flow_limit_hit once per dumped batch while over the limit.)"""
     cov = res["coverage_window_delta"]
     not_installed = sum(cov.get(k, 0) for k in ("upcall_flow_limit_hit", "handler_duplicate_upcall",
                                                  "upcall_ukey_contention"))
     res["w_limit_hit_per_s"] = round(cov.get("upcall_flow_limit_hit", 0) / res["w_s"])
-    if SWITCH == "rvs":
+    if SWITCH == "rvs" and res.get("datapath_flow_add_counted"):
+        res["w_installed_per_s_exact"] = True
+        res["w_installed_per_s"] = round(cov.get("datapath_flow_add", 0) / res["w_s"])
+        res["w_installed_per_s_upper"] = res["w_installed_per_s"]
+        res["w_removed_per_s"] = round(cov.get("datapath_flow_del", 0) / res["w_s"])
+        res["w_installed_frac"] = round(res["w_installed_per_s"] / max(1, res["w_offered_flows_per_s"]), 3)
+    elif SWITCH == "rvs":
         res["w_installed_per_s_exact"] = False
         res["w_installed_per_s"] = max(0, round(res["w_missed_per_s"] - not_installed / res["w_s"]))
         # upper bound: every flow-limit hit counted by the revalidator, none by a handler

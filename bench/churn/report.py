@@ -115,11 +115,25 @@ def anchor(cfg, rate, rk):
     return f"{fmt(a[0])} / {fmt(a[1])} ({ratio(rk, a[0])})"
 
 
+def exact(rs):
+    """True if every run's installs/s is a count, not an estimate (rvs with `datapath_flow_add`)."""
+    return bool(rs) and all(x.get("w_installed_per_s_exact") for x in rs)
+
+
 def frac_of_offered(rs):
-    """Installed / offered flows from installs/s (for rvs "missed" counts queued upcalls)."""
+    """Installed / offered flows from installs/s ("≥" when the installs are a lower bound)."""
     vals = [x["w_installed_per_s"] / x["w_offered_flows_per_s"] for x in rs
             if x.get("w_installed_per_s") is not None and x.get("w_offered_flows_per_s")]
-    return f"≥{statistics.median(vals):.3f}" if vals else "–"
+    if not vals:
+        return "–"
+    return f"{'' if exact(rs) else '≥'}{statistics.median(vals):.3f}"
+
+
+def installs_cell(oi, ri, riu, rs):
+    """OVS / rvs installs/s and their ratio; a range for rvs when it is estimated."""
+    if exact(rs):
+        return f"{fmt(oi)} / {fmt(ri)} (**{ratio(ri, oi)}**)"
+    return f"{fmt(oi)} / {fmt(ri)}–{fmt(riu)} (**{ratio(ri, oi)}**–{ratio(riu, oi)})"
 
 
 def table_cost(runs, cfg, rates):
@@ -141,7 +155,7 @@ def table_cost(runs, cfg, rates):
                              f"**no** ({(x.get('stats_check') or {}).get('rules_n_packets_sum')} vs "
                              f"{(x.get('stats_check') or {}).get('sink_rx')})" for x in rs)
         out.append(
-            f"| {rate} | {fmt(oi)} / {fmt(ri)}–{fmt(riu)} (**{ratio(ri, oi)}**–{ratio(riu, oi)}) "
+            f"| {rate} | {installs_cell(oi, ri, riu, r)} "
             f"| {fmt(med(o, 'w_installed_frac'), 3)} / {frac_of_offered(r)} "
             f"| {fmt(med(o, 'w_lost_per_s'))} / {fmt(med(r, 'w_lost_per_s'))} "
             f"({fmt(med(o, 'w_limit_hit_per_s'))} / {fmt(med(r, 'w_limit_hit_per_s'))}) "
@@ -337,11 +351,10 @@ def main():
         md += table_kept(runs, cfg, rates)
         md.append("")
         md.append("Installs/s: OVS = `dpctl/show` missed (dpif-netdev installs a flow on every successful "
-                  "upcall); rvs = a range, because rvs has no install counter: missed (upcalls queued to a handler) "
-                  "minus coverage `handler_duplicate_upcall`, `upcall_ukey_contention` and `upcall_flow_limit_hit` "
-                  "(lower bound: its revalidator also counts `upcall_flow_limit_hit`, once per dumped batch while "
-                  "over the limit) up to the same without `upcall_flow_limit_hit` (upper bound); the ratio and the "
-                  "CPU per installed flow use the lower bound. Lost: OVS = upcalls refused "
+                  "upcall); rvs = coverage `datapath_flow_add` (every flow its datapath created; a "
+                  "range only for an older rvs without that counter: missed minus coverage `handler_duplicate_upcall`, "
+                  "`upcall_ukey_contention` and `upcall_flow_limit_hit`, lower bound, up to the same without "
+                  "`upcall_flow_limit_hit`, upper bound; ratio and CPU then use the lower bound). Lost: OVS = upcalls refused "
                   "by the flow limit (packet still forwarded); rvs = misses that could not be queued to a handler "
                   "(packet dropped, like the kernel datapath); flow-limit hits/s = coverage `upcall_flow_limit_hit`. "
                   "Dropped before the switch = frames that reached ovsp1 but not the switch (AF_PACKET receive "

@@ -82,6 +82,10 @@ counters! {
     tx_failed => "datapath_drop_tx_error",
     /// Grace periods that gave up waiting for a forwarding context (deletes may then miss hits).
     grace_timeout => "datapath_grace_period_timeout",
+    /// Flows created in the datapath by any flow put, once each (rvs only; not in dpif-netdev).
+    flow_added => "datapath_flow_add",
+    /// Flows taken out (deleted, flushed, gone with their port), once each (rvs only).
+    flow_removed => "datapath_flow_del",
 }
 
 impl Counts {

@@ -164,6 +164,9 @@ impl Shared {
             stats_id.index(),
             Some(SlotEntry::new(flow, put.owner.clone())),
         ));
+        self.control
+            .flow_added
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(())
     }
 
@@ -210,6 +213,9 @@ impl Shared {
         // After the kill: a context that reads the new count also sees the flow dead.
         self.retired
             .fetch_add(1, std::sync::atomic::Ordering::Release);
+        self.control
+            .flow_removed
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let key = flow.key();
         if let Some(cls) = self.classifier(key.in_port) {
             cls.remove(&key, &flow.mask);

@@ -505,3 +505,48 @@ fn terse_dumps_report_what_full_dumps_report() {
     assert_eq!(terse, full);
     assert_eq!(visited, full);
 }
+
+fn coverage_total(dp: &Datapath, name: &str) -> u64 {
+    dp.coverage()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, total)| *total)
+        .expect("counter exists")
+}
+
+#[test]
+fn flow_add_and_del_counters_count_each_flow_once() {
+    let fx = fixture(2);
+    let added = |dp: &Datapath| coverage_total(dp, "datapath_flow_add");
+    let removed = |dp: &Datapath| coverage_total(dp, "datapath_flow_del");
+    let first = key_of(&udp_frame(5, 10), 1);
+    let second = key_of(&udp_frame(6, 10), 1);
+    let create = |key| {
+        flow_put(
+            PutFlags::CREATE,
+            key,
+            mask_dst(),
+            vec![OdpAction::Output(2)],
+        )
+    };
+    assert_eq!(fx.dp.flow_put(create(first)), Ok(FlowStats::default()));
+    // A refused create and a modify add nothing.
+    assert_eq!(fx.dp.flow_put(create(first)), Err(DpifError::Exists));
+    assert!(
+        fx.dp
+            .flow_put(flow_put(PutFlags::MODIFY, first, mask_dst(), vec![]))
+            .is_ok()
+    );
+    assert_eq!(fx.dp.flow_put(create(second)), Ok(FlowStats::default()));
+    assert_eq!((added(&fx.dp), removed(&fx.dp)), (2, 0));
+    assert!(del(&fx.dp, FlowRef::Key(Box::new(first))).is_ok());
+    // Deleting an absent flow removes nothing.
+    assert_eq!(
+        del(&fx.dp, FlowRef::Key(Box::new(first))),
+        Err(DpifError::NotFound)
+    );
+    assert_eq!((added(&fx.dp), removed(&fx.dp)), (2, 1));
+    fx.dp.flow_flush();
+    assert_eq!((added(&fx.dp), removed(&fx.dp)), (2, 2));
+    assert_eq!(fx.dp.dp_stats().n_flows, 0);
+}
