@@ -243,14 +243,18 @@ def memory_section(rows, out):
     return summary
 
 
-def fwd_section(path, out):
+def fwd_section(path, out, same_run):
     out.append("## Forwarding and tuple-space explosion\n")
     if not path or not os.path.isfile(path):
         out.append("Not measured in this run (no bench/fwd report found).\n")
         return
     name = os.path.basename(path)
-    out.append(f"Not re-measured by this script: the forwarding rows are those of `bench/fwd/run.sh` "
-               f"on this machine the same day (`bench/results/{name}`), copied here:\n")
+    if same_run:
+        out.append(f"Measured in this run: this script ran `bench/fwd/run.sh` after the points above "
+                   f"(report `bench/results/{name}`, with every window and the method); its medians:\n")
+    else:
+        out.append(f"Not re-measured by this script (`FWD=0`): the forwarding rows are those of "
+                   f"`bench/fwd/run.sh`'s newest report on this machine (`bench/results/{name}`), copied here:\n")
     lines = open(path).read().splitlines()
     try:
         i = next(k for k, ln in enumerate(lines) if ln.startswith("## Medians"))
@@ -309,6 +313,8 @@ def main():
     ap.add_argument("--raw", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--fwd", default="")
+    ap.add_argument("--fwd-same-run", action="store_true",
+                    help="the --fwd report was measured by this run (run.sh FWD=1)")
     ap.add_argument("--command", default="bench/compare/run.sh")
     args = ap.parse_args()
     recs = [json.loads(ln) for ln in open(args.raw) if ln.strip()]
@@ -349,7 +355,7 @@ def main():
     r_plot, r_sum = reval_section(reval, out) if reval else ({}, {})
     a_sum = full_all_section(reval, out) if reval else {}
     m_sum = memory_section(reval, out) if reval else {}
-    fwd_section(args.fwd, out)
+    fwd_section(args.fwd, out, args.fwd_same_run)
     t_sum = tse_section([r for r in recs if r.get("scenario") == "tse"], out)
 
     # Targets
@@ -400,9 +406,14 @@ def main():
     out.append("## Missing from this script\n")
     if not t_sum:
         out.append("* Tuple-space explosion (`TSE=0` skipped it).")
-    out.append("* Forwarding with 1 and 20 masks is not re-measured here: those rows are bench/fwd's, "
-               "measured with `fwd_bench` (rvs's datapath with pre-installed megaflows), not with "
-               "`rvs vswitchd`.")
+    if args.fwd_same_run:
+        out.append("* Forwarding with 1 and 20 masks is measured by bench/fwd with `fwd_bench` (rvs's "
+                   "datapath with the megaflows OVS built pre-installed, same keys and masks checked), "
+                   "not through the `rvs` daemon's upcalls.")
+    else:
+        out.append("* Forwarding with 1 and 20 masks is not re-measured here: those rows are bench/fwd's, "
+                   "measured with `fwd_bench` (rvs's datapath with pre-installed megaflows), not with "
+                   "`rvs vswitchd`.")
     out.append("* rvs has no `xlate_actions` coverage counter, so for rvs the full rounds are "
                "checked only by the flow count (`kept`), not by a re-translation count.")
     if not any(r["switch"] == "ovs" and r["n"] >= 1_000_000 for r in reval):

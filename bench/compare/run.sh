@@ -10,7 +10,9 @@
 #                (revalidators R, N)
 #   tse          legit throughput retained under a tuple-space-explosion attack (tse.py)
 # and writes bench/results/compare-<date>.{md,jsonl} plus SVG plots (report.py).
-# The forwarding rows (1 and 20 masks) are copied from bench/fwd's newest report.
+#   forwarding   bench/fwd/run.sh (1 and 20 masks; FWD=1, the full mode's default), whose report
+#                is written beside this one and copied into it; with FWD=0 the forwarding rows are
+#                copied from bench/fwd's newest report (an earlier run, said so in the report).
 #
 # Knobs (env; defaults = full mode, --quick in brackets):
 #   SETUP_N=10000,50000,200000 [10000,50000]   SETUP_REPS=3 [1]   PACED_PPS=50000 (0 = skip)
@@ -27,6 +29,7 @@
 #   TSE=1 TSE_REPS=3 [1] TSE_ATTACK_PPS=1000 TSE_LEGIT_PPS=150000: tuple-space explosion (tse.py,
 #   with the rules, pcaps and attacker of shared/ovs-baseline/fwd, found beside the repository or
 #   through OVS_FWD_HARNESS; max-idle=10000 on both switches)
+#   FWD=1 [0]: run bench/fwd/run.sh (REPS=3, ~4 min) into OUT with -fwd.md
 #   CMPB=/tmp/rvscmp NS=rvscmp: state directory and netns this script creates and removes
 #   OUT=bench/results/compare-<date>.md
 # Bounded: every driver runs under `timeout`, every loop in the drivers has a deadline; daemons
@@ -37,8 +40,9 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 if [ $QUICK = 1 ]; then
     : "${SETUP_N:=10000,50000}" "${SETUP_REPS:=1}" "${REVAL_N:=10000 50000}" "${RLIST:=1}"
-    : "${STEADY:=3}" "${FULL:=2}" "${BIG_N:=}" "${TSE_REPS:=1}"
+    : "${STEADY:=3}" "${FULL:=2}" "${BIG_N:=}" "${TSE_REPS:=1}" "${FWD:=0}"
 fi
+FWD=${FWD:-1}
 SETUP_N=${SETUP_N:-10000,50000,200000} SETUP_REPS=${SETUP_REPS:-3} PACED_PPS=${PACED_PPS:-50000}
 REVAL_N=${REVAL_N:-10000 160000 200000} RLIST=${RLIST:-1 2} STEADY=${STEADY:-5} FULL=${FULL:-3}
 BIG_N=${BIG_N-1000000} BIG_OVS=${BIG_OVS:-1} INSTALL_PPS=${INSTALL_PPS:-60000} BIG_PPS=${BIG_PPS:-150000}
@@ -77,7 +81,7 @@ LOG=$CMPB/run.log
     echo " \"uptime_start\": \"$(uptime)\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc),"
     echo " \"ovs\": \"$(ovs-vswitchd --version | head -1)\", \"rvs\": \"$(cd "$REPO" && git rev-parse --short HEAD)\","
     echo " \"tcpreplay\": \"$(tcpreplay --version 2>&1 | head -1)\","
-    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
+    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL FWD=$FWD TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
 } | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$RAW"
 
 for n in ${SETUP_N//,/ } $REVAL_N $BIG_N; do ensure_pcap "$n" >/dev/null; done
@@ -161,7 +165,20 @@ if [ "$TSE" = 1 ]; then
     fi
 fi
 
+# ---------------------------------------------------------------- forwarding (bench/fwd)
+FWD_OUT=$(ls "$REPO"/bench/results/fwd-*.md 2>/dev/null | sort | tail -1 || true)
+FWD_SAME_RUN=()
+if [ "$FWD" = 1 ]; then
+    log "forwarding: bench/fwd/run.sh"
+    if OUT="${OUT%.md}-fwd.md" timeout 1500 "$REPO/bench/fwd/run.sh" >> "$LOG" 2>&1; then
+        FWD_OUT="${OUT%.md}-fwd.md"
+        FWD_SAME_RUN=(--fwd-same-run)
+    else
+        log "forwarding: bench/fwd/run.sh failed (see $LOG); copying the newest earlier report"
+    fi
+fi
+
 echo "{\"scenario\": \"meta_end\", \"date\": \"$(date -Is)\", \"uptime_end\": \"$(uptime)\"}" >> "$RAW"
 timeout 120 python3 "$CMP_DIR/report.py" --raw "$RAW" --out "$OUT" \
-    --fwd "$(ls "$REPO"/bench/results/fwd-*.md 2>/dev/null | sort | tail -1)" --command "bench/compare/run.sh $*"
+    --fwd "$FWD_OUT" "${FWD_SAME_RUN[@]}" --command "bench/compare/run.sh $*"
 log "wrote $OUT"
