@@ -362,6 +362,7 @@ impl Udpif {
         let limit = self.flow_limit();
         if self.n_flows_at(now) >= u64::from(limit) {
             self.env.coverage.inc(Counter::UpcallFlowLimitHit);
+            self.limit_refusals.fetch_add(1, Ordering::Relaxed);
             self.env.log_rl(
                 &self.env.rl.common,
                 Level::Warn,

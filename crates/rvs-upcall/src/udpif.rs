@@ -89,6 +89,13 @@ pub struct Udpif {
     /// The previous round's merged idle ages, which the adaptive policy evicts by (`None`: none
     /// recorded, or OVS's policy).
     pub(crate) eviction_ages: Mutex<Option<Arc<IdleAges>>>,
+    /// Installs refused because the datapath held the dynamic limit's worth of flows (what
+    /// `upcall_flow_limit_hit` counts on the install path only): the adaptive policy starts its
+    /// next round early when this moves after an evicting round.
+    pub(crate) limit_refusals: AtomicU64,
+    /// Set by a batch of the current round that evicted by idle age (adaptive policy); cleared
+    /// by the leader when a round begins.
+    pub(crate) round_evicted: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Udpif {
@@ -146,6 +153,8 @@ impl Udpif {
             round_requested: std::sync::atomic::AtomicBool::new(false),
             idle_ages: Mutex::new(IdleAges::default()),
             eviction_ages: Mutex::new(None),
+            limit_refusals: AtomicU64::new(0),
+            round_evicted: std::sync::atomic::AtomicBool::new(false),
         }
     }
 

@@ -4,6 +4,7 @@
 //! the twice-the-limit emergency, and the growth of a fresh engine's limit.
 
 use rvs_flow::{Flow, Wildcards};
+use rvs_upcall::Clock;
 use rvs_upcall::config::FlowLimitPolicy;
 use rvs_upcall::coverage::Counter;
 use rvs_upcall::revalidator::DelReason;
@@ -240,4 +241,88 @@ fn adaptive_limit_still_shrinks_on_slow_dumps() {
     assert_eq!(fast.finish().flow_limit, 10_000);
     assert_eq!(cov(Counter::UpcallFlowLimitGrew), 1);
     assert_eq!(cov(Counter::UpcallFlowLimitJumped), 1);
+}
+
+/// After the churn, a leader sleeping for its next round while a helper thread moves the virtual
+/// clock (1 ms every 2 ms) and, from `refuse_after` ms on, keeps asking to install a flow with
+/// the datapath over the (lowered) limit. Returns the virtual ms the leader slept.
+fn sleep_after_churn(policy_at_wait: FlowLimitPolicy, refuse_after: Option<u64>) -> u64 {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    let (h, _) = churn(FlowLimitPolicy::Adaptive, 12, 0);
+    h.udpif.config().set_flow_limit_policy(policy_at_wait);
+    // Every install is refused from now on: the datapath holds far more than 1000 flows.
+    h.udpif.set_flow_limit(1000);
+    let start = h.clock.now_ms();
+    let ls = rvs_upcall::revalidator::LeaderStart {
+        start_time: start,
+        n_flows: h.dpif.n_flows_real() as u64,
+        last_reval_seq: h.udpif.reval_seq(),
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let ticker = {
+        let (stop, clock, udpif) = (stop.clone(), h.clock.clone(), h.udpif.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                clock.advance(1);
+                if refuse_after.is_some_and(|t| clock.now_ms() >= start + t) {
+                    assert!(!udpif.should_install_flow(), "installs are refused");
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    h.udpif.leader_wait(&ls, &|| false);
+    let slept = h.clock.now_ms() - start;
+    stop.store(true, Ordering::Relaxed);
+    ticker.join().expect("ticker");
+    slept
+}
+
+#[test]
+fn adaptive_rounds_start_early_while_the_limit_refuses_installs() {
+    let (h, _) = churn(FlowLimitPolicy::Adaptive, 12, 0);
+    assert!(h.udpif.coverage().get(Counter::UpcallFlowLimitEvict) > 0);
+    let now = h.clock.now_ms();
+    let ls = rvs_upcall::revalidator::LeaderStart {
+        start_time: now,
+        n_flows: 0,
+        last_reval_seq: h.udpif.reval_seq(),
+    };
+    // The harness's rounds take no virtual time (duration 1 ms): the early start is the round's
+    // end plus the minimum gap.
+    let early = h.udpif.early_round(&ls).expect("the last round evicted");
+    assert_eq!(early.due, now + 1 + 5);
+    // OVS's policy never starts a round before its period.
+    h.udpif.config().set_flow_limit_policy(FlowLimitPolicy::Ovs);
+    assert_eq!(h.udpif.early_round(&ls), None);
+
+    // With installs refused from 20 ms on, the adaptive leader wakes then, long before the
+    // 500 ms period; without refusals, or under OVS's policy, it sleeps the whole period.
+    let refused = sleep_after_churn(FlowLimitPolicy::Adaptive, Some(20));
+    assert!((20..100).contains(&refused), "woke after {refused} ms");
+    assert!(sleep_after_churn(FlowLimitPolicy::Adaptive, None) >= 500);
+    assert!(sleep_after_churn(FlowLimitPolicy::Ovs, Some(20)) >= 500);
+}
+
+#[test]
+fn an_adaptive_round_that_evicted_nothing_does_not_start_the_next_early() {
+    // No churn: nothing is ever over the limit, so no round evicts.
+    let h = Harness::new(rules());
+    h.udpif
+        .config()
+        .set_flow_limit_policy(FlowLimitPolicy::Adaptive);
+    for n in 0..10 {
+        h.send_and_handle(&flow(n));
+    }
+    h.advance(100);
+    h.round();
+    let ls = rvs_upcall::revalidator::LeaderStart {
+        start_time: h.clock.now_ms(),
+        n_flows: 10,
+        last_reval_seq: h.udpif.reval_seq(),
+    };
+    assert_eq!(h.udpif.early_round(&ls), None);
 }

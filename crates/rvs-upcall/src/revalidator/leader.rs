@@ -9,6 +9,10 @@
 //! * Under the adaptive policy the growth step differs and the leader also sets the next round's
 //!   idle cutoff from the revalidators' merged idle-age histograms (`policy.rs`); shrinking and
 //!   the clamp are OVS's under both policies.
+//! * Under the adaptive policy only, a round that evicted by idle age lets the next one start
+//!   before its period once an install is refused by the limit again, no earlier than the end of
+//!   the round plus a quarter of its duration ([`Udpif::early_round`]); OVS's policy waits for
+//!   the period.
 
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -29,6 +33,15 @@ pub struct LeaderStart {
     pub n_flows: u64,
     /// reval_seq at the start (a change wakes the leader early).
     pub last_reval_seq: u64,
+}
+
+/// When an adaptive round may start before its period (see [`Udpif::early_round`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EarlyRound {
+    /// Engine time from which a refused install starts the next round.
+    pub due: u64,
+    /// How often (ms) the sleeping leader checks for refused installs.
+    pub poll_ms: u64,
 }
 
 /// How a round changed the flow limit.
@@ -75,6 +88,7 @@ impl Udpif {
     /// The leader's samples at the top of a round (flow count, average, maximum, reval_seq, time).
     pub fn leader_begin(&self) -> LeaderStart {
         self.round_requested.store(false, Ordering::Release);
+        self.round_evicted.store(false, Ordering::Relaxed);
         *self.idle_ages.lock() = IdleAges::default();
         let last_reval_seq = self.reval_seq();
         let n_flows = match self.config.flow_limit_policy() {
@@ -97,6 +111,12 @@ impl Udpif {
     /// adaptive policy, sets the next round's idle cutoff. Returns the duration.
     pub fn leader_end(&self, start: &LeaderStart) -> u64 {
         self.bump_dump_seq();
+        if self.round_evicted.load(Ordering::Relaxed) {
+            // The round deleted flows to make room: installs see the room now rather than when
+            // the cached count next expires (up to 100 ms of refusals on a stale count, which
+            // would also start an early round for nothing).
+            self.refresh_n_flows();
+        }
         let duration = self.env.now().saturating_sub(start.start_time).max(1);
         self.dump_duration.store(duration, Ordering::Relaxed);
         let policy = self.config.flow_limit_policy();
@@ -145,23 +165,52 @@ impl Udpif {
         )
     }
 
+    /// Under the adaptive policy, after a round that evicted by idle age: when the next round may
+    /// start early if installs are refused by the limit again (the table is full again), and how
+    /// often the sleeping leader looks. The early start is the round's end plus a quarter of its
+    /// duration (at least [`MIN_ROUND_GAP_MS`]), so at the limit the revalidators dump at most
+    /// about 80 % of the time. `None` otherwise (OVS's policy: a round per period only).
+    pub fn early_round(&self, start: &LeaderStart) -> Option<EarlyRound> {
+        if self.config.flow_limit_policy() != FlowLimitPolicy::Adaptive
+            || !self.round_evicted.load(Ordering::Relaxed)
+        {
+            return None;
+        }
+        let duration = self.dump_duration.load(Ordering::Relaxed).max(1);
+        let gap = (duration / 4).max(MIN_ROUND_GAP_MS);
+        Some(EarlyRound {
+            due: start
+                .start_time
+                .saturating_add(duration)
+                .saturating_add(gap),
+            poll_ms: gap.clamp(MIN_ROUND_GAP_MS, 50),
+        })
+    }
+
     /// The leader's sleep between rounds (real-time waits, re-checking the engine's clock):
     /// returns when the next round is due, or when reval_seq moved past `start.last_reval_seq` but
-    /// no earlier than 5 ms after the round start, or as soon as `interrupted()` (a set pause or
-    /// exit latch) is true.
+    /// no earlier than 5 ms after the round start, or, under the adaptive policy after an evicting
+    /// round, once an install was refused after this call began and [`Udpif::early_round`]'s time
+    /// has come, or as soon as `interrupted()` (a set pause or exit latch) is true.
     pub fn leader_wait(&self, start: &LeaderStart, interrupted: &dyn Fn() -> bool) {
         let (due, earliest) = self.next_round_due(start);
-        let poll = Duration::from_millis(50);
+        let early = self.early_round(start);
+        let refusals = self.limit_refusals.load(Ordering::Relaxed);
+        let poll_ms = early.map_or(50, |e| e.poll_ms);
         let woke = |this: &Udpif| {
+            let now = this.env.now();
             interrupted()
                 || this.reval_seq() != start.last_reval_seq
-                || this.env.now() >= due
+                || now >= due
                 || this.round_requested.load(Ordering::Acquire)
+                || early.is_some_and(|e| {
+                    now >= e.due && this.limit_refusals.load(Ordering::Relaxed) != refusals
+                })
         };
         while !woke(self) {
-            let left = due.saturating_sub(self.env.now()).clamp(1, 50);
+            let left = due.saturating_sub(self.env.now()).clamp(1, poll_ms);
             self.wake
-                .wait_until(Duration::from_millis(left).min(poll), || woke(self));
+                .wait_until(Duration::from_millis(left), || woke(self));
         }
         if interrupted() {
             return;

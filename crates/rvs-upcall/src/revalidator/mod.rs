@@ -21,7 +21,7 @@ mod sweep;
 
 pub use dump::{AcquireError, RevalidatorDump};
 pub use idle_ages::IdleAges;
-pub use leader::{LeaderStart, LimitChange, adjust_flow_limit};
+pub use leader::{EarlyRound, LeaderStart, LimitChange, adjust_flow_limit};
 pub use ops::UkeyOp;
 pub use policy::{adjust_flow_limit_adaptive, eviction_target};
 pub use reval::RevalResult;

@@ -17,6 +17,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use super::idle_ages::IdleAges;
 use super::{LimitChange, RoundCtx, adjust_flow_limit};
@@ -147,6 +148,7 @@ impl Udpif {
             Some(adaptive) => match adaptive.cutoff(n_dp_flows, ctx.flow_limit) {
                 Some(cutoff) => {
                     self.env.coverage.inc(Counter::UpcallFlowLimitEvict);
+                    self.round_evicted.store(true, Ordering::Relaxed);
                     now.saturating_sub(cutoff)
                         .max(OVER_LIMIT_MAX_IDLE_MS)
                         .min(max_idle)
