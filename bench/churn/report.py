@@ -326,8 +326,6 @@ def main():
           f"{sorted({x.get('nice', 0) for x in allr})}, autogroup {sorted({x.get('autogroup', '?').split(' ', 1)[-1] for x in allr})} "
           "(generator and both switches alike, `NICE`). "
           "Figures under this load are noisy (±5–10 % run to run for OVS, see the shared results).",
-          "* The engine's new eviction policy (worked on in parallel) is **not** in the rvs measured here; "
-          "rerun the command once it lands.",
           ""]
     notes = args.out[:-3] + ".notes.md" if args.out.endswith(".md") else args.out + ".notes.md"
     if os.path.exists(notes):   # hand-written interpretation, kept across re-runs
