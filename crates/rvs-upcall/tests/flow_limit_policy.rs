@@ -302,7 +302,9 @@ fn adaptive_rounds_start_early_while_the_limit_refuses_installs() {
     // With installs refused from 20 ms on, the adaptive leader wakes then, long before the
     // 500 ms period; without refusals, or under OVS's policy, it sleeps the whole period.
     let refused = sleep_after_churn(FlowLimitPolicy::Adaptive, Some(20));
-    assert!((20..100).contains(&refused), "woke after {refused} ms");
+    // (The leader looks every 5 ms of real time, the clock moves 1 ms per 2 ms: it wakes within a
+    // few ms of the first refusal; the bound leaves room for a loaded machine.)
+    assert!((20..300).contains(&refused), "woke after {refused} ms");
     assert!(sleep_after_churn(FlowLimitPolicy::Adaptive, None) >= 500);
     assert!(sleep_after_churn(FlowLimitPolicy::Ovs, Some(20)) >= 500);
 }
