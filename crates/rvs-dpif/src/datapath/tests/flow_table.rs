@@ -506,14 +506,6 @@ fn terse_dumps_report_what_full_dumps_report() {
     assert_eq!(visited, full);
 }
 
-fn coverage_total(dp: &Datapath, name: &str) -> u64 {
-    dp.coverage()
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, total)| *total)
-        .expect("counter exists")
-}
-
 #[test]
 fn flow_add_and_del_counters_count_each_flow_once() {
     let fx = fixture(2);

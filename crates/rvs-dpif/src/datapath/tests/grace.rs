@@ -15,11 +15,7 @@ fn del_by_key(dp: &Datapath, key: Flow) -> crate::dpif::FlowStats {
 }
 
 fn grace_timeouts(dp: &Datapath) -> u64 {
-    dp.coverage()
-        .iter()
-        .find(|(name, _)| *name == "datapath_grace_period_timeout")
-        .map(|(_, n)| *n)
-        .expect("counter exists")
+    coverage_total(dp, "datapath_grace_period_timeout")
 }
 
 /// One installed flow and a forwarding context driven by hand, online, that has classified a

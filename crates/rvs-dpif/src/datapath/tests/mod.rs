@@ -21,6 +21,15 @@ use super::{Datapath, DatapathConfig};
 use crate::clock::VirtualClock;
 use crate::dpif::{Actions, Dpif, FlowPut, PMD_ID_NULL, PutFlags};
 
+/// The total of the datapath coverage counter `name` (which must exist).
+fn coverage_total(dp: &Datapath, name: &str) -> u64 {
+    dp.coverage()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, total)| *total)
+        .expect("counter exists")
+}
+
 /// A datapath for tests: dummy ports p1..p`n`, a fixed UFID secret, EMC always inserting.
 struct Fixture {
     dp: Datapath,
