@@ -26,14 +26,17 @@
 use super::flow_stats::{Counters, TCP_FLAG_BITS, TCP_FLAGS_MASK};
 use super::sync::{AtomicU32, AtomicU64, Ordering, fence, spin_wait};
 
-/// One thread's running totals for one flow (see the module documentation).
+/// One thread's running totals for one flow (see the module documentation). All-zero bytes are
+/// the default (no update yet).
 #[derive(Debug, Default)]
+#[cfg_attr(not(loom), derive(zerocopy::FromZeros))]
 pub(crate) struct StatsBucket {
     cells: BucketCells,
 }
 
 /// The atomics of a bucket.
 #[derive(Debug, Default)]
+#[cfg_attr(not(loom), derive(zerocopy::FromZeros))]
 struct BucketCells {
     /// Sequence counter: odd while an update is in progress.
     seq: AtomicU64,

@@ -1,10 +1,12 @@
 //! [`FlowSlot`]: the state of one stats id that all threads share: which flow owns the id now
 //! (its generation), and the baseline totals of the flow's last clear, under a sequence word.
 //!
-//! The state word packs `generation << 32 | free << 31 | sequence` (31-bit sequence):
-//! * `free` set: the index is not in use (never allocated, or freed); `generation` is the one the
-//!   next flow on this index will get ([`FlowSlot::retire`] bumps it, [`FlowSlot::activate`] clears
-//!   `free`). Reads, clears and frees answer `None` at once, whatever id they were given;
+//! The state word packs `generation << 32 | live << 31 | sequence` (31-bit sequence):
+//! * `live` clear: the index is not in use (never allocated, or freed); `generation` is the one the
+//!   next flow on this index will get ([`FlowSlot::retire`] bumps it, [`FlowSlot::activate`] sets
+//!   `live`). Reads, clears and frees answer `None` at once, whatever id they were given. An
+//!   all-zero slot is a free slot whose next generation is 0, so rows of slots can come from
+//!   zeroed memory (`segmented.rs`);
 //! * `sequence` even: the id belongs to the flow with this generation and the baseline is stable;
 //! * `sequence` odd: a clear or free of that flow is in progress (readers wait, writers do not).
 //!
@@ -25,8 +27,10 @@
 use super::flow_stats::{Counters, FlowStats, TCP_FLAG_BITS};
 use super::sync::{AtomicU32, AtomicU64, Ordering, fence, spin_wait};
 
-/// Shared per-id state (see the module documentation).
+/// Shared per-id state (see the module documentation). All-zero bytes are the default (free,
+/// next generation 0).
 #[derive(Debug)]
+#[cfg_attr(not(loom), derive(zerocopy::FromZeros))]
 pub(crate) struct FlowSlot {
     /// `generation << 32 | sequence`.
     state: AtomicU64,
@@ -40,19 +44,19 @@ pub(crate) struct FlowSlot {
     base_flag_counts: [AtomicU32; TCP_FLAG_BITS],
 }
 
-/// The `free` bit of a state word.
-const FREE: u64 = 1 << 31;
+/// The `live` bit of a state word.
+const LIVE: u64 = 1 << 31;
 /// The `sequence` bits of a state word.
 const SEQUENCE_MASK: u32 = (1 << 31) - 1;
 
 /// Packs a live (not free) state word.
 fn pack(generation: u32, sequence: u32) -> u64 {
-    (u64::from(generation) << 32) | u64::from(sequence & SEQUENCE_MASK)
+    (u64::from(generation) << 32) | LIVE | u64::from(sequence & SEQUENCE_MASK)
 }
 
 /// The state word of a free slot whose next flow gets `generation`.
 fn free_word(generation: u32) -> u64 {
-    pack(generation, 0) | FREE
+    u64::from(generation) << 32
 }
 
 /// The generation half of a state word.
@@ -67,7 +71,7 @@ fn sequence_of(word: u64) -> u32 {
 
 /// Whether a state word belongs to the live flow of generation `generation`.
 fn is_live(word: u64, generation: u32) -> bool {
-    generation_of(word) == generation && word & FREE == 0
+    generation_of(word) == generation && word & LIVE != 0
 }
 
 /// Whether a state word says "clear or free in progress".
@@ -101,7 +105,7 @@ impl FlowSlot {
     /// freed the slot.
     pub(crate) fn activate(&self, sum: impl FnOnce() -> Counters) -> u32 {
         let word = self.state.load(Ordering::Relaxed);
-        debug_assert!(word & FREE != 0, "activating a slot that is in use");
+        debug_assert!(word & LIVE == 0, "activating a slot that is in use");
         let generation = generation_of(word);
         // Anyone still reading the old baseline has seen a word older than `word` and will retry.
         fence(Ordering::Release);
@@ -277,6 +281,19 @@ mod tests {
         );
         assert_eq!(slot.activate(|| totals(7, 13)), 1);
         assert_eq!(slot.read(1, || totals(7, 13)), Some(FlowStats::default()));
+    }
+
+    #[test]
+    fn a_zeroed_slot_is_a_free_default_slot() {
+        use zerocopy::FromZeros;
+        let zeroed = FlowSlot::new_zeroed();
+        assert_eq!(
+            zeroed.state.load(Ordering::Relaxed),
+            FlowSlot::default().state.load(Ordering::Relaxed)
+        );
+        assert_eq!(zeroed.read(0, || totals(0, 0)), None, "free");
+        assert_eq!(zeroed.activate(|| totals(0, 0)), 0);
+        assert!(zeroed.is_current(0));
     }
 
     #[test]

@@ -9,8 +9,12 @@
 //!   element stays valid, and a thread writing through it never races with growth. Growing is
 //!   appending a row; it neither copies nor locks anything that readers or writers use.
 //! * `get` is wait-free (one acquire load per call plus index arithmetic).
-//! * Rows are initialized by [`SegmentedArray::ensure_covers`], which callers serialize (the stats
-//!   table calls it only under its mutex), so no one ever waits on another thread's row init.
+//! * Rows are initialized by [`SegmentedArray::ensure_covers`] (or `ensure_covers_zeroed`), which
+//!   callers serialize (the stats table calls them only under its mutex), so no one ever waits on
+//!   another thread's row init.
+//! * `ensure_covers_zeroed` rows come from one zeroed allocation each and are not written: a large
+//!   row's pages are mapped by the OS on first touch, so capacity that no index uses yet costs
+//!   address space, not resident memory (rows double, so up to half a row can be unused).
 
 use std::sync::OnceLock;
 
@@ -75,6 +79,31 @@ impl<T, const FIRST_ROW_BITS: u32> SegmentedArray<T, FIRST_ROW_BITS> {
         }
         Self::covered_by(rows)
     }
+
+    /// [`SegmentedArray::ensure_covers`] for elements whose all-zero bytes are their initial
+    /// value: each new row is one zeroed allocation, never written here (see the module
+    /// invariants on resident memory).
+    #[cfg(not(loom))]
+    pub(crate) fn ensure_covers_zeroed(&self, len: u64) -> u64
+    where
+        T: zerocopy::FromZeros,
+    {
+        let mut rows = 0;
+        while rows < ROW_COUNT && Self::covered_by(rows) < len {
+            let Some(slot) = self.rows.get(rows) else {
+                break;
+            };
+            slot.get_or_init(|| {
+                let n = Self::row_len(rows) as usize;
+                // On allocation failure, build the row element by element, which aborts on
+                // out-of-memory like every other allocation of the daemon.
+                <[T] as zerocopy::FromZeros>::new_box_zeroed_with_elems(n)
+                    .unwrap_or_else(|_| (0..n).map(|_| T::new_zeroed()).collect())
+            });
+            rows += 1;
+        }
+        Self::covered_by(rows)
+    }
 }
 
 #[cfg(all(test, not(loom)))]
@@ -122,6 +151,18 @@ mod tests {
         );
         assert_eq!(array.get(11), Some(&12));
         assert_eq!(array.ensure_covers(0, || 0), 0);
+    }
+
+    #[test]
+    fn zeroed_rows_cover_like_built_rows() {
+        let array = Small::default();
+        assert_eq!(array.ensure_covers_zeroed(5), 12);
+        assert_eq!(array.get(11), Some(&0));
+        assert!(array.get(12).is_none());
+        let first = array.get(3).map(|e| e as *const u32);
+        assert_eq!(array.ensure_covers_zeroed(13), 28);
+        assert_eq!(array.get(3).map(|e| e as *const u32), first);
+        assert_eq!(array.get(27), Some(&0));
     }
 
     proptest! {

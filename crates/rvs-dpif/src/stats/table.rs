@@ -123,7 +123,7 @@ impl FlowStatsTable {
                 registry.sets.give_back(set_index);
                 return None;
             };
-            set.ensure_covers(registry.id_capacity, StatsBucket::default);
+            cover(set, registry.id_capacity);
             shared
                 .n_bucket_sets
                 .store(set_index as usize + 1, Ordering::Release);
@@ -187,6 +187,22 @@ impl FlowStatsTable {
     }
 }
 
+/// Makes `array` cover `len` indices with default elements: from zeroed rows (resident only once
+/// touched), or, under loom, whose atomics have no zeroed form, element by element.
+#[cfg(not(loom))]
+fn cover<T: zerocopy::FromZeros, const BITS: u32>(
+    array: &SegmentedArray<T, BITS>,
+    len: u64,
+) -> u64 {
+    array.ensure_covers_zeroed(len)
+}
+
+/// Makes `array` cover `len` indices with default elements (loom build: element by element).
+#[cfg(loom)]
+fn cover<T: Default, const BITS: u32>(array: &SegmentedArray<T, BITS>, len: u64) -> u64 {
+    array.ensure_covers(len, T::default)
+}
+
 impl TableShared {
     /// The state of id index `index`.
     #[inline]
@@ -201,14 +217,14 @@ impl TableShared {
 
     /// Makes `slots` and every bucket set cover at least `len` indices.
     fn grow(&self, registry: &mut Registry, len: u64) {
-        let capacity = self.slots.ensure_covers(len, FlowSlot::default);
+        let capacity = cover(&self.slots, len);
         let published = self.n_bucket_sets.load(Ordering::Relaxed);
         for set_index in 0..published {
             if let Some(set) = u32::try_from(set_index)
                 .ok()
                 .and_then(|i| self.bucket_sets.get(i))
             {
-                set.ensure_covers(capacity, StatsBucket::default);
+                cover(set, capacity);
             }
         }
         registry.id_capacity = capacity;
