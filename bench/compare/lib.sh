@@ -15,6 +15,8 @@ export OVS_SYSCONFDIR=$OVSB/etc OVS_PKGDATADIR=/usr/share/openvswitch
 export OVS_BINDIR=/usr/bin OVS_SBINDIR=/usr/sbin
 DB_SOCK=unix:$OVS_RUNDIR/db.sock
 RVS_BIN=${RVS_BIN:-}
+# Ceiling and pinned value of the flow limit on both switches (run.sh raises it for BIG_N).
+FLOW_LIMIT=${FLOW_LIMIT:-1000000}
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "FATAL: $*"; exit 1; }
@@ -83,7 +85,7 @@ ovs_bridge_start() {
     nsx ovs-vswitchd "$DB_SOCK" --pidfile --detach --no-chdir -vconsole:off \
         --log-file="$OVS_LOGDIR/ovs-vswitchd.log" || die "ovs-vswitchd"
     vsctl --timeout=30 wait-until Open_vSwitch . next_cfg=0 >/dev/null 2>&1 || true
-    vsctl set Open_vSwitch . other_config:max-idle="${MAX_IDLE:-600000}" other_config:flow-limit=1000000
+    vsctl set Open_vSwitch . other_config:max-idle="${MAX_IDLE:-600000}" other_config:flow-limit="$FLOW_LIMIT"
     for kv in "$@"; do vsctl set Open_vSwitch . "other_config:$kv"; done
     vsctl add-br br0 -- set bridge br0 datapath_type=netdev \
         -- add-port br0 ovsp1 -- set interface ovsp1 ofport_request=1 \
@@ -95,7 +97,7 @@ ovs_bridge_start() {
         ovs-ofctl add-flow br0 "$RULE_MEGAFLOW"
         ovs-ofctl add-flow br0 "$RULE_DEFAULT"
     fi
-    appctl upcall/set-flow-limit 1000000 >/dev/null
+    appctl upcall/set-flow-limit "$FLOW_LIMIT" >/dev/null
     appctl revalidator/wait
     log "OVS pid $(cat "$OVS_RUNDIR/ovs-vswitchd.pid") ready in netns $NS ($*)"
 }
@@ -112,7 +114,7 @@ rvs_bridge_start() {
         echo "log-file = \"$RVSB/run/rvs.log\""
         echo '[other_config]'
         echo "max-idle = ${MAX_IDLE:-600000}"
-        echo 'flow-limit = 1000000'
+        echo "flow-limit = $FLOW_LIMIT"
         for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done
         echo '[[bridge]]'
         echo 'name = "br0"'
@@ -138,7 +140,7 @@ rvs_bridge_start() {
     [ -S "$RVSB/run/rvs.$p.ctl" ] || { kill -TERM "$p" 2>/dev/null; die "rvs (pid $p) did not start: $(tail -3 "$RVSB/run/stdout.log")"; }
     [ "$(cat "$RVSB/run/rvs.pid" 2>/dev/null)" = "$p" ] || die "rvs.pid does not hold $p"
     # OVS's default rule for a new bridge is NORMAL at priority 0: replaced by the drop rule above.
-    timeout 20 "$RVS_BIN" appctl -t "$RVSB/run/rvs.$p.ctl" upcall/set-flow-limit 1000000 >/dev/null
+    timeout 20 "$RVS_BIN" appctl -t "$RVSB/run/rvs.$p.ctl" upcall/set-flow-limit "$FLOW_LIMIT" >/dev/null
     timeout 20 "$RVS_BIN" appctl -t "$RVSB/run/rvs.$p.ctl" revalidator/wait >/dev/null
     log "rvs pid $p ready in netns $NS ($*)"
 }

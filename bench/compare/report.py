@@ -341,7 +341,8 @@ def main():
            "move:NXM_OF_UDP_SRC[]->NXM_NX_REG1[0..15],output:2` and `priority=0,actions=drop` (the "
            "`move`s un-wildcard ip_src and udp_src: one megaflow per 5-tuple).",
            "* Configuration on both: `max-idle=600000`, `flow-limit=1000000` and "
-           "`upcall/set-flow-limit 1000000`, `max-revalidator` 500 ms (OVS default) for setup rate and TSE, REVAL_MAXREV / BIG_MAXREV for the revalidation points (shown per row when not 500; see run.sh: with rounds over max-revalidator/2 both switches delete idle flows on a full round instead of re-translating them); default thread counts "
+           "`upcall/set-flow-limit 1000000` (the BIG_N points: BIG_LIMIT, 2 × N, shown per row, so "
+           "that N flows are below the limit), `max-revalidator` 500 ms (OVS default) for setup rate and TSE, REVAL_MAXREV / BIG_MAXREV for the revalidation points (shown per row when not 500; see run.sh: with rounds over max-revalidator/2 both switches delete idle flows on a full round instead of re-translating them); default thread counts "
            "except `n-revalidator-threads=R` in the revalidation rows.",
            "* Dynamic flow limit: both switches (rvs copies OVS) shrink it after rounds longer "
            "than 1.3 s and then expire flows idle for 100 ms; on this loaded machine that empties "

@@ -33,7 +33,7 @@ def reval_cpu(tt0, tt1):
     return m.cpu_sum(m.thread_cpu_delta(tt0, tt1), prefixes=("revalidator",))
 
 
-FLOW_LIMIT = 1000000
+FLOW_LIMIT = 1000000  # replaced by --flow-limit (run.sh: 2 x N for the 1M point)
 
 
 def pin_limit(sw):
@@ -85,6 +85,7 @@ def install(args, sw):
 
 
 def main():
+    global FLOW_LIMIT
     ap = argparse.ArgumentParser()
     ap.add_argument("--switch", choices=("ovs", "rvs"), required=True)
     ap.add_argument("--rundir", required=True)
@@ -99,7 +100,10 @@ def main():
     ap.add_argument("--full", type=int, default=3)
     ap.add_argument("--config", default="", help="other_config of the daemon (recorded)")
     ap.add_argument("--out", required=True)
+    ap.add_argument("--flow-limit", type=int, default=FLOW_LIMIT,
+                    help="value the dynamic limit is pinned at (the daemon's ceiling must allow it)")
     args = ap.parse_args()
+    FLOW_LIMIT = args.flow_limit
 
     sw = m.Switch(args.switch, args.rundir)
     n_reval = len(sw.upcall_show()["keys_per_reval"])
@@ -166,6 +170,7 @@ def main():
     med = statistics.median
     res = {
         "scenario": "revalidation", "switch": args.switch, "n": args.n, "config": args.config,
+        "flow_limit": args.flow_limit,
         "n_revalidators": n_reval, "flows_installed": flows, "install_s": install_s,
         "after_install": after_install, "flow_limit_coverage": limit_changes,
         "final_flows": final_flows,

@@ -21,6 +21,7 @@
 #   RVS_SCOPE_ALL=1: one more rvs point per (R, N) with `revalidation-scope=all` (every ukey
 #     translated again after a change, as OVS does; the default translates only affected ones)
 #   INSTALL_PPS=60000 (paced install for revalidation points; BIG_N uses BIG_PPS=150000)
+#   BIG_LIMIT=2*BIG_N (at least 1M): flow limit (ceiling and pinned value) of the BIG_N points
 #   REVAL_MAXREV=2000 BIG_MAXREV=6000: max-revalidator (ms) of the revalidation points (BIG_N),
 #   the same on both switches. When the previous round took longer than max-revalidator/2
 #   (OVS's default 500 ms gives 250 ms, which a loaded 2-core machine exceeds from ~150k flows),
@@ -47,6 +48,7 @@ SETUP_N=${SETUP_N:-10000,50000,200000} SETUP_REPS=${SETUP_REPS:-3} PACED_PPS=${P
 REVAL_N=${REVAL_N:-10000 160000 200000} RLIST=${RLIST:-1 2} STEADY=${STEADY:-5} FULL=${FULL:-3}
 BIG_N=${BIG_N-1000000} BIG_OVS=${BIG_OVS:-1} INSTALL_PPS=${INSTALL_PPS:-60000} BIG_PPS=${BIG_PPS:-150000}
 BIG_MAXREV=${BIG_MAXREV:-6000} REVAL_MAXREV=${REVAL_MAXREV:-2000}
+BIG_LIMIT=${BIG_LIMIT:-$(( ${BIG_N:-0} * 2 > 1000000 ? ${BIG_N:-0} * 2 : 1000000 ))}
 RVS_SCOPE_ALL=${RVS_SCOPE_ALL:-1}
 TSE=${TSE:-1} TSE_REPS=${TSE_REPS:-3} TSE_ATTACK_PPS=${TSE_ATTACK_PPS:-1000} TSE_LEGIT_PPS=${TSE_LEGIT_PPS:-150000}
 DATE=$(date +%Y-%m-%d)
@@ -81,7 +83,7 @@ LOG=$CMPB/run.log
     echo " \"uptime_start\": \"$(uptime)\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc),"
     echo " \"ovs\": \"$(ovs-vswitchd --version | head -1)\", \"rvs\": \"$(cd "$REPO" && git rev-parse --short HEAD)\","
     echo " \"tcpreplay\": \"$(tcpreplay --version 2>&1 | head -1)\","
-    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL FWD=$FWD TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
+    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV BIG_LIMIT=$BIG_LIMIT REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL FWD=$FWD TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
 } | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$RAW"
 
 for n in ${SETUP_N//,/ } $REVAL_N $BIG_N; do ensure_pcap "$n" >/dev/null; done
@@ -114,9 +116,12 @@ reval_point() {  # reval_point SWITCH R N PPS DEADLINE [KEY=VALUE...]
     shift 5
     start "$sw" "n-revalidator-threads=$r" "$@"
     log "revalidation: $sw R=$r N=$n $*"
+    local limit_note=""
+    [ "$FLOW_LIMIT" != 1000000 ] && limit_note=" flow-limit=$FLOW_LIMIT"
     timeout $((dl + 600)) python3 "$CMP_DIR/revalidation.py" --switch "$sw" --rundir "$(rundir "$sw")" \
         --ns "$NS" --n "$n" --pcap "$(ensure_pcap "$n")" --pps "$pps" --install-deadline "$dl" \
-        --steady "$STEADY" --full "$FULL" --config "n-revalidator-threads=$r $*" --out "$RAW" >> "$LOG" 2>&1 \
+        --flow-limit "$FLOW_LIMIT" --steady "$STEADY" --full "$FULL" \
+        --config "n-revalidator-threads=$r $*$limit_note" --out "$RAW" >> "$LOG" 2>&1 \
         || log "revalidation $sw R=$r N=$n: driver failed (see $LOG)"
     teardown
 }
@@ -133,10 +138,13 @@ for r in $RLIST; do
         fi
     done
     if [ -n "$BIG_N" ]; then
+        # The limit above N: at the limit both switches refuse new flows, and rvs's adaptive
+        # policy also evicts the longest idle ones to make room, which is not what this point
+        # measures.
         if [ "$BIG_OVS" = 1 ]; then
-            reval_point ovs "$r" "$BIG_N" "$BIG_PPS" 240 "max-revalidator=$BIG_MAXREV"
+            FLOW_LIMIT=$BIG_LIMIT reval_point ovs "$r" "$BIG_N" "$BIG_PPS" 240 "max-revalidator=$BIG_MAXREV"
         fi
-        reval_point rvs "$r" "$BIG_N" "$BIG_PPS" 240 "max-revalidator=$BIG_MAXREV"
+        FLOW_LIMIT=$BIG_LIMIT reval_point rvs "$r" "$BIG_N" "$BIG_PPS" 240 "max-revalidator=$BIG_MAXREV"
     fi
 done
 
