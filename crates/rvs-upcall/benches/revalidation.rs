@@ -6,7 +6,10 @@
 //! * `RVS_BENCH_ROUNDS=5` rounds measured per (size, revalidators, phase); medians are printed
 //!   next to every raw value;
 //! * `RVS_BENCH_HANDLERS=1,2` handler threads for the flow-setup part;
-//! * `RVS_BENCH_REVALIDATORS=1,2` and `RVS_BENCH_PHASES=steady,flow_mod` which rounds run.
+//! * `RVS_BENCH_REVALIDATORS=1,2` and `RVS_BENCH_PHASES=steady,flow_mod` which rounds run;
+//! * `RVS_BENCH_COLD_MIB=64` writes that many MiB of other memory before each measured round, so
+//!   the round starts with cold caches as in the daemon, where rounds are hundreds of ms apart on
+//!   a shared machine (default 0: warm rounds, back to back).
 //!
 //! Parts:
 //! * `mem`: bytes per ukey (RSS growth while building N ukeys in a fresh `UkeyMaps`, plus
@@ -135,6 +138,8 @@ fn rounds(udpif: &Udpif, dpif: &str, n: u32, reps: usize) {
     udpif.run_round(1); // stamps every ukey with a dump_seq
     let revalidator_counts = env_numbers("RVS_BENCH_REVALIDATORS", &[1, 2]);
     let phases = env_list("RVS_BENCH_PHASES", &["steady", "flow_mod"]);
+    let cold_mib = env_numbers("RVS_BENCH_COLD_MIB", &[0]).first().copied().unwrap_or(0);
+    let mut evictor = vec![0u64; cold_mib as usize * 1024 * 1024 / 8];
     for revalidators in revalidator_counts.iter().map(|&r| r as usize) {
         for phase in phases.iter().map(String::as_str) {
             let mut wall = Vec::new();
@@ -143,6 +148,10 @@ fn rounds(udpif: &Udpif, dpif: &str, n: u32, reps: usize) {
                 if phase == "flow_mod" {
                     udpif.revalidate();
                 }
+                for (i, word) in evictor.iter_mut().enumerate() {
+                    *word = word.wrapping_add(i as u64);
+                }
+                std::hint::black_box(&evictor);
                 // One revalidator runs on this thread (exact thread CPU time); two are real
                 // threads (process CPU time, in 10 ms ticks: the mean over rounds is printed).
                 let (cpu0, pcpu0) = (thread_cpu_ns(), process_cpu_ms());
@@ -168,7 +177,7 @@ fn rounds(udpif: &Udpif, dpif: &str, n: u32, reps: usize) {
                 cpu.iter().sum::<f64>() / cpu.len() as f64
             };
             println!(
-                "{{\"bench\":\"revalidation_round\",\"dpif\":\"{dpif}\",\"flows\":{n},\"revalidators\":{revalidators},\"phase\":\"{phase}\",\"ms\":{ms:.1},\"ms_min\":{:.1},\"cpu_ms\":{cpu_ms:.1},\"cpu_ns_per_flow\":{:.0},\"ms_raw\":{},\"cpu_ms_raw\":{}}}",
+                "{{\"bench\":\"revalidation_round\",\"dpif\":\"{dpif}\",\"flows\":{n},\"revalidators\":{revalidators},\"phase\":\"{phase}\",\"cold_mib\":{cold_mib},\"ms\":{ms:.1},\"ms_min\":{:.1},\"cpu_ms\":{cpu_ms:.1},\"cpu_ns_per_flow\":{:.0},\"ms_raw\":{},\"cpu_ms_raw\":{}}}",
                 wall.iter().copied().fold(f64::INFINITY, f64::min),
                 cpu_ms * 1e6 / f64::from(n),
                 list(&wall),
