@@ -32,7 +32,7 @@ use super::sync::{AtomicU32, AtomicU64, Ordering, fence, spin_wait};
 #[derive(Debug)]
 #[cfg_attr(not(loom), derive(zerocopy::FromZeros))]
 pub(crate) struct FlowSlot {
-    /// `generation << 32 | sequence`.
+    /// `generation << 32 | live << 31 | sequence`.
     state: AtomicU64,
     /// Baseline: summed `n_updates` at the last clear.
     base_updates: AtomicU64,

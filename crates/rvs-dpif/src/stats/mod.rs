@@ -38,7 +38,9 @@
 //! rows are never moved or freed, and a new row is appended (to the per-id state and to every
 //! bucket set) by `allocate` under the table mutex *before* it returns an id that needs the row.
 //! This is the seed's row-table expansion without the pointer swap: writers and readers never wait
-//! for growth and no count can be lost, because the memory they use never changes. A writer never
+//! for growth and no count can be lost, because the memory they use never changes. Rows of
+//! buckets and of per-id state are zeroed allocations (all zeros is their initial value), so the
+//! part of the last row that no id uses yet is not resident. A writer never
 //! has to create a row itself (the seed's "expand on demand" race fix) because a set registered
 //! concurrently with growth is created, under the same mutex, with all rows up to the capacity.
 //!
