@@ -138,7 +138,10 @@ fn rounds(udpif: &Udpif, dpif: &str, n: u32, reps: usize) {
     udpif.run_round(1); // stamps every ukey with a dump_seq
     let revalidator_counts = env_numbers("RVS_BENCH_REVALIDATORS", &[1, 2]);
     let phases = env_list("RVS_BENCH_PHASES", &["steady", "flow_mod"]);
-    let cold_mib = env_numbers("RVS_BENCH_COLD_MIB", &[0]).first().copied().unwrap_or(0);
+    let cold_mib = env_numbers("RVS_BENCH_COLD_MIB", &[0])
+        .first()
+        .copied()
+        .unwrap_or(0);
     let mut evictor = vec![0u64; cold_mib as usize * 1024 * 1024 / 8];
     for revalidators in revalidator_counts.iter().map(|&r| r as usize) {
         for phase in phases.iter().map(String::as_str) {
