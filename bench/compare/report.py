@@ -270,6 +270,48 @@ def fwd_section(path, out, same_run):
     out.append("")
 
 
+def fwd_daemon_section(rows, out):
+    """Forwarding through the two daemons (fwd_daemon.py); returns {point: (ovs pps, rvs pps)}."""
+    out.append("## Forwarding through the daemons\n")
+    if not rows:
+        out.append("Not measured in this run (`FWD_DAEMON=0`).\n")
+        return {}
+    out.append("Both daemons on this script's topology with the OpenFlow rules of "
+               "`shared/ovs-baseline/fwd` (`gen.py fwd-rules`: `plain` = in_port=1 → output:2; "
+               "`acl:N` = two drop rules whose near misses make N traffic classes with N masks) and "
+               "its pcaps (`gen.py fwd-pcap`, 65536 60 B UDP frames); each switch's own upcalls build "
+               "the megaflows during a paced prewarm pass, then tcpreplay `--topspeed` and a window "
+               "after 1 s: forwarded pps = sink0 rx; CPU = every switch thread. **Bold** = median, "
+               "[raw values].\n")
+    out.append("| point | megaflows OVS / rvs | masks OVS / rvs | OVS fwd pps | rvs fwd pps | **rvs/OVS** "
+               "| offered pps OVS / rvs | switch CPU % OVS / rvs | CPU ns / fwd packet OVS / rvs "
+               "| **OVS/rvs CPU per packet** | misses in window OVS / rvs |")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
+    summary = {}
+    points = []
+    for r in rows:
+        if r["point"] not in points:
+            points.append(r["point"])
+    for pt in points:
+        o = [r for r in rows if r["point"] == pt and r["switch"] == "ovs"]
+        v = [r for r in rows if r["point"] == pt and r["switch"] == "rvs"]
+
+        def mv(rs, k):
+            return med([r.get(k) for r in rs])
+        po, pv = mv(o, "fwd_pps"), mv(v, "fwd_pps")
+        co, cv = mv(o, "cpu_ns_per_fwd_packet"), mv(v, "cpu_ns_per_fwd_packet")
+        summary[pt] = (po, pv)
+        out.append(f"| `{pt}` | {fmt(mv(o, 'flows'))} / {fmt(mv(v, 'flows'))} "
+                   f"| {fmt(mv(o, 'masks'))} / {fmt(mv(v, 'masks'))} "
+                   f"| {cell([r['fwd_pps'] for r in o])} | {cell([r['fwd_pps'] for r in v])} "
+                   f"| **{ratio(pv, po)}** | {fmt(mv(o, 'offered_pps'))} / {fmt(mv(v, 'offered_pps'))} "
+                   f"| {fmt(mv(o, 'switch_cpu_pct'), 1)} / {fmt(mv(v, 'switch_cpu_pct'), 1)} "
+                   f"| {fmt(co)} / {fmt(cv)} | **{ratio(co, cv)}** "
+                   f"| {fmt(mv(o, 'dp_missed'))} / {fmt(mv(v, 'dp_missed'))} |")
+    out.append("")
+    return summary
+
+
 def tse_section(rows, out):
     out.append("## Tuple-space explosion\n")
     if not rows:
@@ -357,6 +399,7 @@ def main():
     a_sum = full_all_section(reval, out) if reval else {}
     m_sum = memory_section(reval, out) if reval else {}
     fwd_section(args.fwd, out, args.fwd_same_run)
+    d_sum = fwd_daemon_section([r for r in recs if r.get("scenario") == "fwd_daemon"], out)
     t_sum = tse_section([r for r in recs if r.get("scenario") == "tse"], out)
 
     # Targets
@@ -407,7 +450,9 @@ def main():
     out.append("## Missing from this script\n")
     if not t_sum:
         out.append("* Tuple-space explosion (`TSE=0` skipped it).")
-    if args.fwd_same_run:
+    if d_sum:
+        pass  # forwarding through both daemons is in its own section
+    elif args.fwd_same_run:
         out.append("* Forwarding with 1 and 20 masks is measured by bench/fwd with `fwd_bench` (rvs's "
                    "datapath with the megaflows OVS built pre-installed, same keys and masks checked), "
                    "not through the `rvs` daemon's upcalls.")

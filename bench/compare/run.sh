@@ -27,6 +27,9 @@
 #   (OVS's default 500 ms gives 250 ms, which a loaded 2-core machine exceeds from ~150k flows),
 #   both switches DELETE flows idle since their install on a full round instead of
 #   re-translating them, and the "full round" would time deletions.
+#   FWD_DAEMON=1 FWD_POINTS=plain,acl:1,acl:20 FWD_DAEMON_REPS=3 [1]: forwarding through both daemons
+#                (fwd_daemon.py: the shared harness's rules and pcaps, megaflows from each switch's
+#                own upcalls, tcpreplay --topspeed; ~1 min per point and repetition)
 #   TSE=1 TSE_REPS=3 [1] TSE_ATTACK_PPS=1000 TSE_LEGIT_PPS=150000: tuple-space explosion (tse.py,
 #   with the rules, pcaps and attacker of shared/ovs-baseline/fwd, found beside the repository or
 #   through OVS_FWD_HARNESS; max-idle=10000 on both switches)
@@ -41,7 +44,7 @@ QUICK=0
 [ "${1:-}" = "--quick" ] && QUICK=1
 if [ $QUICK = 1 ]; then
     : "${SETUP_N:=10000,50000}" "${SETUP_REPS:=1}" "${REVAL_N:=10000 50000}" "${RLIST:=1}"
-    : "${STEADY:=3}" "${FULL:=2}" "${BIG_N:=}" "${TSE_REPS:=1}" "${FWD:=0}"
+    : "${STEADY:=3}" "${FULL:=2}" "${BIG_N:=}" "${TSE_REPS:=1}" "${FWD:=0}" "${FWD_DAEMON_REPS:=1}"
 fi
 FWD=${FWD:-1}
 SETUP_N=${SETUP_N:-10000,50000,200000} SETUP_REPS=${SETUP_REPS:-3} PACED_PPS=${PACED_PPS:-50000}
@@ -50,6 +53,7 @@ BIG_N=${BIG_N-1000000} BIG_OVS=${BIG_OVS:-1} INSTALL_PPS=${INSTALL_PPS:-60000} B
 BIG_MAXREV=${BIG_MAXREV:-6000} REVAL_MAXREV=${REVAL_MAXREV:-2000}
 BIG_LIMIT=${BIG_LIMIT:-$(( ${BIG_N:-0} * 2 > 1000000 ? ${BIG_N:-0} * 2 : 1000000 ))}
 RVS_SCOPE_ALL=${RVS_SCOPE_ALL:-1}
+FWD_DAEMON=${FWD_DAEMON:-1} FWD_POINTS=${FWD_POINTS:-plain,acl:1,acl:20} FWD_DAEMON_REPS=${FWD_DAEMON_REPS:-3}
 TSE=${TSE:-1} TSE_REPS=${TSE_REPS:-3} TSE_ATTACK_PPS=${TSE_ATTACK_PPS:-1000} TSE_LEGIT_PPS=${TSE_LEGIT_PPS:-150000}
 DATE=$(date +%Y-%m-%d)
 OUT=${OUT:-$REPO/bench/results/compare-$DATE.md}
@@ -83,7 +87,7 @@ LOG=$CMPB/run.log
     echo " \"uptime_start\": \"$(uptime)\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc),"
     echo " \"ovs\": \"$(ovs-vswitchd --version | head -1)\", \"rvs\": \"$(cd "$REPO" && git rev-parse --short HEAD)\","
     echo " \"tcpreplay\": \"$(tcpreplay --version 2>&1 | head -1)\","
-    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV BIG_LIMIT=$BIG_LIMIT REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL FWD=$FWD TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
+    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV BIG_LIMIT=$BIG_LIMIT REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL FWD=$FWD FWD_DAEMON=$FWD_DAEMON FWD_POINTS=$FWD_POINTS FWD_DAEMON_REPS=$FWD_DAEMON_REPS TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
 } | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$RAW"
 
 for n in ${SETUP_N//,/ } $REVAL_N $BIG_N; do ensure_pcap "$n" >/dev/null; done
@@ -148,12 +152,39 @@ for r in $RLIST; do
     fi
 done
 
+# The shared OVS harness's traffic generator (rules, pcaps, attacker), used by path.
+FWDH=${OVS_FWD_HARNESS:-}
+for d in "$REPO/../shared/ovs-baseline/fwd" /work/shared/ovs-baseline/fwd; do
+    [ -z "$FWDH" ] && [ -f "$d/gen.py" ] && FWDH=$(cd "$d" && pwd)
+done
+
+# ---------------------------------------------------------------- forwarding through the daemons
+if [ "$FWD_DAEMON" = 1 ]; then
+    if [ -n "$FWDH" ] && [ -f "$FWDH/gen.py" ]; then
+        P=$CMPB/pcap
+        python3 "$FWDH/gen.py" fwd-rules PLAIN "$P/fwd-plain.rules"
+        python3 "$FWDH/gen.py" fwd-rules ACL "$P/fwd-acl.rules"
+        for point in ${FWD_POINTS//,/ }; do
+            kind=${point%%:*} n=1
+            [ "$kind" = acl ] && n=${point#*:}
+            [ -s "$P/fwd$n.pcap" ] || python3 "$FWDH/gen.py" fwd-pcap "$n" "$P/fwd$n.pcap"
+            for sw in ovs rvs; do
+                RULES_FILE=$P/fwd-$kind.rules start "$sw"
+                log "forwarding through the daemon: $sw $point"
+                timeout $((120 + FWD_DAEMON_REPS * 30)) python3 "$CMP_DIR/fwd_daemon.py" --switch "$sw" \
+                    --rundir "$(rundir "$sw")" --ns "$NS" --point "$point" --pcap "$P/fwd$n.pcap" \
+                    --expect-flows "$n" --reps "$FWD_DAEMON_REPS" --out "$RAW" >> "$LOG" 2>&1 \
+                    || log "forwarding $sw $point: driver failed (see $LOG)"
+                teardown
+            done
+        done
+    else
+        log "forwarding through the daemons skipped: shared/ovs-baseline/fwd not found (set OVS_FWD_HARNESS)"
+    fi
+fi
+
 # ---------------------------------------------------------------- tuple-space explosion
 if [ "$TSE" = 1 ]; then
-    FWDH=${OVS_FWD_HARNESS:-}
-    for d in "$REPO/../shared/ovs-baseline/fwd" /work/shared/ovs-baseline/fwd; do
-        [ -z "$FWDH" ] && [ -f "$d/gen.py" ] && FWDH=$(cd "$d" && pwd)
-    done
     if [ -n "$FWDH" ] && [ -f "$FWDH/gen.py" ] && [ -f "$FWDH/attack.py" ]; then
         P=$CMPB/pcap
         python3 "$FWDH/gen.py" tse-rules "$P/tse.rules"

@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Forwarding rate through a running switch daemon (OVS or rvs), megaflows built by its own upcalls.
+
+bench/fwd measures rvs's datapath alone (the megaflows OVS built are installed into it directly);
+this driver measures the whole daemon instead, on the compare harness's topology
+(`gen0 =veth= ovsp1 [br0 1] -> [br0 2] ovsp2 =veth= sink0`), the same way for both switches:
+
+1. the bridge was started (run.sh, lib.sh) with the point's OpenFlow rules (the shared harness's
+   `gen.py fwd-rules`); flows are purged;
+2. prewarm: one paced pass of the point's pcap (`gen.py fwd-pcap`), so that every traffic class
+   has its megaflow, installed by the switch's own upcall path;
+3. per repetition: tcpreplay --topspeed --loop=0 for WARM + DUR s; after WARM s a DUR s window:
+   forwarded pps = sink0's rx counter, offered pps = gen0's tx counter, CPU of every switch
+   thread, datapath hits / misses, flows and masks after the window.
+
+Appends one JSON object per repetition to --out. Every loop is bounded; tcpreplay has --duration
+and is stopped by its own PID.
+"""
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import swmon as m  # noqa: E402
+from tse import masks  # noqa: E402  (distinct masks in dpctl/dump-flows, the harness's signature)
+
+
+def tcpreplay(args, rate, loops, duration):
+    argv = ["ip", "netns", "exec", args.ns, "tcpreplay", *rate, "--preload-pcap",
+            f"--loop={loops}", f"--duration={int(duration) + 1}", "-i", args.gen_port, args.pcap]
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def stop(p):
+    if p.poll() is None:
+        p.send_signal(signal.SIGINT)
+    try:
+        return p.communicate(timeout=10)[0]
+    except subprocess.TimeoutExpired:
+        p.kill()
+        return p.communicate()[0]
+
+
+def window(args, sw, dur):
+    rx0 = m.ns_link(args.ns, args.sink_port)[0]
+    tx0 = m.ns_link(args.ns, args.gen_port)[1]
+    d0 = sw.dp_stats()
+    tt0 = sw.thread_ticks()
+    b0 = m.machine_busy()
+    t0 = time.time()
+    time.sleep(dur)
+    rx1 = m.ns_link(args.ns, args.sink_port)[0]
+    tx1 = m.ns_link(args.ns, args.gen_port)[1]
+    d1 = sw.dp_stats()
+    dt = time.time() - t0
+    tt1 = sw.thread_ticks()
+    b1 = m.machine_busy()
+    per_thread = m.thread_cpu_delta(tt0, tt1)
+    cpu = m.cpu_sum(per_thread)
+    fwd = rx1 - rx0
+    return {"fwd_pps": round(fwd / dt), "dt_s": round(dt, 3),
+            "offered_pps": round((tx1 - tx0) / dt),
+            "switch_read_pps": round((d1["read"] - d0["read"]) / dt),
+            "dp_hit": d1["hit"] - d0["hit"], "dp_missed": d1["missed"] - d0["missed"],
+            "dp_lost": d1["lost"] - d0["lost"],
+            "switch_cpu_pct": round(100 * cpu / dt, 1),
+            "cpu_ns_per_fwd_packet": round(1e9 * cpu / fwd) if fwd > 0 else None,
+            "thread_cpu_pct": {k: round(100 * v / dt, 1) for k, v in per_thread.items()},
+            "machine_busy_pct": round(100 * (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
+                                      * os.cpu_count(), 1)}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--switch", choices=("ovs", "rvs"), required=True)
+    ap.add_argument("--rundir", required=True)
+    ap.add_argument("--ns", default="rvscmp")
+    ap.add_argument("--gen-port", default="gen0")
+    ap.add_argument("--sink-port", default="sink0")
+    ap.add_argument("--point", required=True, help="plain | acl:N (N traffic classes / masks)")
+    ap.add_argument("--pcap", required=True, help="the point's pcap (gen.py fwd-pcap)")
+    ap.add_argument("--expect-flows", type=int, required=True, help="megaflows after prewarm")
+    ap.add_argument("--prewarm-pps", type=int, default=50000)
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--warm", type=float, default=1.0)
+    ap.add_argument("--dur", type=float, default=5.0)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args()
+    sw = m.Switch(args.switch, args.rundir)
+    sw.appctl("revalidator/purge")
+    g = tcpreplay(args, [f"--pps={args.prewarm_pps}"], 1, 30)
+    try:
+        g.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        pass
+    prewarm = stop(g)
+    deadline = time.time() + 10
+    flows = sw.dp_stats()["flows"]
+    while flows < args.expect_flows and time.time() < deadline:
+        time.sleep(0.1)
+        flows = sw.dp_stats()["flows"]
+    for rep in range(args.reps):
+        res = {"scenario": "fwd_daemon", "switch": sw.kind, "point": args.point, "rep": rep,
+               "flows_after_prewarm": flows, "expect_flows": args.expect_flows,
+               "prewarm": prewarm.strip().splitlines()[-3:], "load1": os.getloadavg()[0]}
+        g = tcpreplay(args, ["--topspeed"], 0, args.warm + args.dur + 2)
+        time.sleep(args.warm)
+        res.update(window(args, sw, args.dur))
+        stop(g)
+        res.update(masks(sw))
+        line = json.dumps(res)
+        print(line, flush=True)
+        with open(args.out, "a") as f:
+            f.write(line + "\n")
+        time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    main()
