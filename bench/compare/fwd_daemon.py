@@ -11,7 +11,7 @@ this driver measures the whole daemon instead, on the compare harness's topology
    has its megaflow, installed by the switch's own upcall path;
 3. per repetition: tcpreplay --topspeed --loop=0 for WARM + DUR s; after WARM s a DUR s window:
    forwarded pps = sink0's rx counter, offered pps = gen0's tx counter, CPU of every switch
-   thread, datapath hits / misses, flows and masks after the window.
+   thread, datapath hits / misses, flows and masks right after the window (tse.py's window).
 
 Appends one JSON object per repetition to --out. Every loop is bounded; tcpreplay has --duration
 and is stopped by its own PID.
@@ -19,59 +19,19 @@ and is stopped by its own PID.
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import swmon as m  # noqa: E402
-from tse import masks  # noqa: E402  (distinct masks in dpctl/dump-flows, the harness's signature)
+from tse import Proc, window  # noqa: E402  (the same window, counters and mask count)
 
 
 def tcpreplay(args, rate, loops, duration):
-    argv = ["ip", "netns", "exec", args.ns, "tcpreplay", *rate, "--preload-pcap",
-            f"--loop={loops}", f"--duration={int(duration) + 1}", "-i", args.gen_port, args.pcap]
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def stop(p):
-    if p.poll() is None:
-        p.send_signal(signal.SIGINT)
-    try:
-        return p.communicate(timeout=10)[0]
-    except subprocess.TimeoutExpired:
-        p.kill()
-        return p.communicate()[0]
-
-
-def window(args, sw, dur):
-    rx0 = m.ns_link(args.ns, args.sink_port)[0]
-    tx0 = m.ns_link(args.ns, args.gen_port)[1]
-    d0 = sw.dp_stats()
-    tt0 = sw.thread_ticks()
-    b0 = m.machine_busy()
-    t0 = time.time()
-    time.sleep(dur)
-    rx1 = m.ns_link(args.ns, args.sink_port)[0]
-    tx1 = m.ns_link(args.ns, args.gen_port)[1]
-    d1 = sw.dp_stats()
-    dt = time.time() - t0
-    tt1 = sw.thread_ticks()
-    b1 = m.machine_busy()
-    per_thread = m.thread_cpu_delta(tt0, tt1)
-    cpu = m.cpu_sum(per_thread)
-    fwd = rx1 - rx0
-    return {"fwd_pps": round(fwd / dt), "dt_s": round(dt, 3),
-            "offered_pps": round((tx1 - tx0) / dt),
-            "switch_read_pps": round((d1["read"] - d0["read"]) / dt),
-            "dp_hit": d1["hit"] - d0["hit"], "dp_missed": d1["missed"] - d0["missed"],
-            "dp_lost": d1["lost"] - d0["lost"],
-            "switch_cpu_pct": round(100 * cpu / dt, 1),
-            "cpu_ns_per_fwd_packet": round(1e9 * cpu / fwd) if fwd > 0 else None,
-            "thread_cpu_pct": {k: round(100 * v / dt, 1) for k, v in per_thread.items()},
-            "machine_busy_pct": round(100 * (b1[0] - b0[0]) / max(1, b1[1] - b0[1])
-                                      * os.cpu_count(), 1)}
+    return Proc(["ip", "netns", "exec", args.ns, "tcpreplay", *rate, "--preload-pcap",
+                 f"--loop={loops}", f"--duration={int(duration) + 1}", "-i", args.gen_port,
+                 args.pcap])
 
 
 def main():
@@ -94,10 +54,10 @@ def main():
     sw.appctl("revalidator/purge")
     g = tcpreplay(args, [f"--pps={args.prewarm_pps}"], 1, 30)
     try:
-        g.wait(timeout=40)
+        g.p.wait(timeout=40)
     except subprocess.TimeoutExpired:
         pass
-    prewarm = stop(g)
+    prewarm = g.stop()
     deadline = time.time() + 10
     flows = sw.dp_stats()["flows"]
     while flows < args.expect_flows and time.time() < deadline:
@@ -109,9 +69,12 @@ def main():
                "prewarm": prewarm.strip().splitlines()[-3:], "load1": os.getloadavg()[0]}
         g = tcpreplay(args, ["--topspeed"], 0, args.warm + args.dur + 2)
         time.sleep(args.warm)
-        res.update(window(args, sw, args.dur))
-        stop(g)
-        res.update(masks(sw))
+        w = window(args, sw, args.dur)  # also the flows and masks right after it
+        g.stop()
+        cpu_s = w["switch_cpu_pct"] / 100 * w["dt_s"]
+        fwd = w["fwd_pps"] * w["dt_s"]
+        w["cpu_ns_per_fwd_packet"] = round(1e9 * cpu_s / fwd) if fwd > 0 else None
+        res.update(w)
         line = json.dumps(res)
         print(line, flush=True)
         with open(args.out, "a") as f:
