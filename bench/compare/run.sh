@@ -29,7 +29,7 @@
 #   re-translating them, and the "full round" would time deletions.
 #   FWD_DAEMON=1 FWD_POINTS=plain,acl:1,acl:20 FWD_DAEMON_REPS=3 [1]: forwarding through both daemons
 #                (fwd_daemon.py: the shared harness's rules and pcaps, megaflows from each switch's
-#                own upcalls, tcpreplay --topspeed; ~1 min per point and repetition)
+#                own upcalls, tcpreplay --topspeed; ~25 s per point and switch with 3 repetitions)
 #   TSE=1 TSE_REPS=3 [1] TSE_ATTACK_PPS=1000 TSE_LEGIT_PPS=150000: tuple-space explosion (tse.py,
 #   with the rules, pcaps and attacker of shared/ovs-baseline/fwd, found beside the repository or
 #   through OVS_FWD_HARNESS; max-idle=10000 on both switches)
