@@ -397,3 +397,56 @@ fn push_stats_credits_rules_and_relearns() {
         assert_eq!((rule.stats().packets(), rule.stats().bytes()), (2, 128));
     }
 }
+
+/// `translate_into` reuses the buffers of the previous translation in `out`; each translation
+/// still leaves exactly its own `rules_hit`, as a fresh translation would: longer, shorter
+/// (a prefix of the previous list) or different.
+#[test]
+fn translate_into_leaves_exactly_this_translations_rules() {
+    let bridge = Bridge::with_trunk_ports(4);
+    let tables = tables_with(&[
+        "table=0 ip actions=resubmit(,1),output:3",
+        "table=0 priority=0 actions=output:4",
+        "table=1 tcp actions=output:2",
+    ]);
+    let mac = MacLearning::new();
+    let xlator = Translator {
+        bridge: &bridge,
+        tables: &tables,
+        mac: &mac,
+    };
+    let tcp = XlateInput::new(tcp_flow(1), tables.version());
+    let mut out = XlateOutput::default();
+    xlator.translate_into(&tcp, &mut out);
+    assert_eq!(out.rules_hit.len(), 2);
+    xlator.translate_into(&tcp, &mut out);
+    let fresh = xlator.translate(&tcp);
+    let ptrs = |o: &XlateOutput| {
+        o.rules_hit
+            .iter()
+            .map(|r| std::sync::Arc::as_ptr(r) as usize)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ptrs(&out), ptrs(&fresh));
+    // UDP hits the same first rule and misses table 1: a prefix of the previous list.
+    let mut udp_flow = tcp_flow(1);
+    udp_flow.nw_proto = ipproto::UDP;
+    let udp = XlateInput::new(udp_flow, tables.version());
+    xlator.translate_into(&udp, &mut out);
+    assert_eq!(ptrs(&out), ptrs(&xlator.translate(&udp)));
+    assert_eq!(out.rules_hit.len(), 1);
+    assert_eq!(actions_text(&out), "3");
+    // A non-IP packet hits another rule only: that one rule, not a mix.
+    let mut arp_flow = tcp_flow(1);
+    arp_flow.dl_type = 0x0806;
+    arp_flow.nw_proto = 0;
+    let arp = XlateInput::new(arp_flow, tables.version());
+    xlator.translate_into(&arp, &mut out);
+    assert_eq!(ptrs(&out), ptrs(&xlator.translate(&arp)));
+    assert_eq!(out.rules_hit.len(), 1);
+    assert_eq!(actions_text(&out), "4");
+    // And back: the same as a fresh translation again.
+    xlator.translate_into(&tcp, &mut out);
+    assert_eq!(ptrs(&out), ptrs(&fresh));
+    assert_eq!(actions_text(&out), actions_text(&fresh));
+}
