@@ -36,11 +36,7 @@ def tcpreplay(args, rate, loops, duration):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--switch", choices=("ovs", "rvs"), required=True)
-    ap.add_argument("--rundir", required=True)
-    ap.add_argument("--ns", default="rvscmp")
-    ap.add_argument("--gen-port", default="gen0")
-    ap.add_argument("--sink-port", default="sink0")
+    m.add_switch_arguments(ap, sink_port=True)
     ap.add_argument("--point", required=True, help="plain | acl:N (N traffic classes / masks)")
     ap.add_argument("--pcap", required=True, help="the point's pcap (gen.py fwd-pcap)")
     ap.add_argument("--expect-flows", type=int, required=True, help="megaflows after prewarm")
@@ -71,9 +67,9 @@ def main():
         time.sleep(args.warm)
         w = window(args, sw, args.dur)  # also the flows and masks right after it
         g.stop()
-        cpu_s = w["switch_cpu_pct"] / 100 * w["dt_s"]
-        fwd = w["fwd_pps"] * w["dt_s"]
-        w["cpu_ns_per_fwd_packet"] = round(1e9 * cpu_s / fwd) if fwd > 0 else None
+        # CPU seconds per second / packets per second.
+        w["cpu_ns_per_fwd_packet"] = (round(1e7 * w["switch_cpu_pct"] / w["fwd_pps"])
+                                      if w["fwd_pps"] > 0 else None)
         res.update(w)
         line = json.dumps(res)
         print(line, flush=True)

@@ -87,12 +87,9 @@ def install(args, sw):
 def main():
     global FLOW_LIMIT
     ap = argparse.ArgumentParser()
-    ap.add_argument("--switch", choices=("ovs", "rvs"), required=True)
-    ap.add_argument("--rundir", required=True)
+    m.add_switch_arguments(ap)
     ap.add_argument("--n", type=int, required=True)
     ap.add_argument("--pcap", required=True)
-    ap.add_argument("--ns", default="rvscmp")
-    ap.add_argument("--gen-port", default="gen0")
     ap.add_argument("--pps", type=int, default=60000)
     ap.add_argument("--max-loops", type=int, default=30)
     ap.add_argument("--install-deadline", type=float, default=60)

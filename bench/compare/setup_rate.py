@@ -112,10 +112,7 @@ def one_run(args, sw, n, pcap):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--switch", choices=("ovs", "rvs"), required=True)
-    ap.add_argument("--rundir", required=True)
-    ap.add_argument("--ns", default="rvscmp")
-    ap.add_argument("--gen-port", default="gen0")
+    m.add_switch_arguments(ap)
     ap.add_argument("--pcap-dir", required=True)
     ap.add_argument("--n", default="10000,50000,200000")
     ap.add_argument("--reps", type=int, default=3)

@@ -53,6 +53,17 @@ class Unixctl:
         raise RuntimeError(f"{method}: reply too long")
 
 
+def add_switch_arguments(ap, sink_port=False):
+    """The options every driver of this harness takes: which switch, its run directory, the netns
+    and the generator's veth (and the sink's, for drivers that count forwarded packets)."""
+    ap.add_argument("--switch", choices=("ovs", "rvs"), required=True)
+    ap.add_argument("--rundir", required=True)
+    ap.add_argument("--ns", default="rvscmp")
+    ap.add_argument("--gen-port", default="gen0")
+    if sink_port:
+        ap.add_argument("--sink-port", default="sink0")
+
+
 class Switch:
     """kind = 'ovs' (ovs-vswitchd, pidfile ovs-vswitchd.pid) or 'rvs' (rvs.pid)."""
 

@@ -135,11 +135,7 @@ def one_rep(args, sw, rep, n_attack):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--switch", choices=("ovs", "rvs"), required=True)
-    ap.add_argument("--rundir", required=True)
-    ap.add_argument("--ns", default="rvscmp")
-    ap.add_argument("--gen-port", default="gen0")
-    ap.add_argument("--sink-port", default="sink0")
+    m.add_switch_arguments(ap, sink_port=True)
     ap.add_argument("--legit", required=True, help="legit pcap (gen.py tse-legit)")
     ap.add_argument("--attack", required=True, help="attack pcap (gen.py tse-attack)")
     ap.add_argument("--attacker", required=True, help="the harness's attack.py")
