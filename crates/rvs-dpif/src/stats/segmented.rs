@@ -69,15 +69,7 @@ impl<T, const FIRST_ROW_BITS: u32> SegmentedArray<T, FIRST_ROW_BITS> {
     /// Callers must not run this concurrently with itself on the same array (they would only wait on
     /// each other, but the table relies on never waiting).
     pub(crate) fn ensure_covers(&self, len: u64, mut make: impl FnMut() -> T) -> u64 {
-        let mut rows = 0;
-        while rows < ROW_COUNT && Self::covered_by(rows) < len {
-            let Some(slot) = self.rows.get(rows) else {
-                break;
-            };
-            slot.get_or_init(|| (0..Self::row_len(rows)).map(|_| make()).collect());
-            rows += 1;
-        }
-        Self::covered_by(rows)
+        self.ensure_rows(len, |n| (0..n).map(|_| make()).collect())
     }
 
     /// [`SegmentedArray::ensure_covers`] for elements whose all-zero bytes are their initial
@@ -88,18 +80,23 @@ impl<T, const FIRST_ROW_BITS: u32> SegmentedArray<T, FIRST_ROW_BITS> {
     where
         T: zerocopy::FromZeros,
     {
+        self.ensure_rows(len, |n| {
+            // On allocation failure, build the row element by element, which aborts on
+            // out-of-memory like every other allocation of the daemon.
+            <[T] as zerocopy::FromZeros>::new_box_zeroed_with_elems(n)
+                .unwrap_or_else(|_| (0..n).map(|_| T::new_zeroed()).collect())
+        })
+    }
+
+    /// Creates the missing rows below `len` with `build_row(row length)`; returns the indices
+    /// covered.
+    fn ensure_rows(&self, len: u64, mut build_row: impl FnMut(usize) -> Box<[T]>) -> u64 {
         let mut rows = 0;
         while rows < ROW_COUNT && Self::covered_by(rows) < len {
             let Some(slot) = self.rows.get(rows) else {
                 break;
             };
-            slot.get_or_init(|| {
-                let n = Self::row_len(rows) as usize;
-                // On allocation failure, build the row element by element, which aborts on
-                // out-of-memory like every other allocation of the daemon.
-                <[T] as zerocopy::FromZeros>::new_box_zeroed_with_elems(n)
-                    .unwrap_or_else(|_| (0..n).map(|_| T::new_zeroed()).collect())
-            });
+            slot.get_or_init(|| build_row(Self::row_len(rows) as usize));
             rows += 1;
         }
         Self::covered_by(rows)
