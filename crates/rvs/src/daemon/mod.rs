@@ -270,12 +270,13 @@ impl Daemon {
         let housekeeping = spawn_housekeeping(&inner).context("cannot start housekeeping")?;
         tracing::info!(
             target: "rvs",
-            "rvs {} started: {} bridge(s), {} handler(s), {} revalidator(s), control socket {}",
+            "rvs {} started: {} bridge(s), {} handler(s), {} revalidator(s), control socket {}, allocator {}",
             env!("CARGO_PKG_VERSION"),
             config.bridges.len(),
             n_handlers,
             n_revalidators,
-            rundir.socket_path().display()
+            rundir.socket_path().display(),
+            crate::allocator_name()
         );
         Ok(Daemon {
             inner,
