@@ -20,6 +20,8 @@
 #   OVS_CHURN_HARNESS  the shared OVS harness (default ../shared/ovs-baseline/churn beside the repo)
 #   SWITCHES="ovs rvs"  which switches to run (e.g. SWITCHES=rvs for a quick look at rvs alone;
 #             the report's ratios need both)
+#   RVS_FEATURES  cargo features of the rvs build, e.g. `mimalloc` (default: none, the C library's
+#             malloc); named in the report's command line
 #   OVSB=/tmp/rvschurn NS=rvschurn  state dir and netns this script creates and removes
 #   NICE=-10  scheduling priority of this script and everything it starts (generator, both
 #             switches, samplers): the machine is shared, and at the default priority other
@@ -75,7 +77,8 @@ timeout 900 "$OVS_BASELINE_DIR/install.sh" >&2
 cleanup() { rvs_stop || true; teardown || true; }
 trap cleanup EXIT
 
-(cd "$RVS_REPO" && timeout 3000 cargo build --release -q -p rvs)
+RVS_FEATURES=${RVS_FEATURES:-}
+(cd "$RVS_REPO" && timeout 3000 cargo build --release -q -p rvs ${RVS_FEATURES:+--features "$RVS_FEATURES"})
 [ -x "$RVS_BIN" ] || die "no rvs binary at $RVS_BIN"
 
 mkdir -p "$OVSB" "$(dirname "$OUT")"
@@ -195,6 +198,7 @@ for c in "${cfgs[@]}"; do
 done
 
 cmd="bench/churn/run.sh"
+if [ -n "$RVS_FEATURES" ]; then cmd="RVS_FEATURES=$RVS_FEATURES $cmd"; fi
 if [ "$QUICK" = 1 ]; then cmd+=" --quick"; fi
 python3 "$HERE/report.py" --raw "$RAW" --out "$OUT" --svg "$SVG" --command "$cmd" \
     --dur "$DUR" --last "$LAST"

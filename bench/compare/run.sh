@@ -34,6 +34,7 @@
 #   with the rules, pcaps and attacker of shared/ovs-baseline/fwd, found beside the repository or
 #   through OVS_FWD_HARNESS; max-idle=10000 on both switches)
 #   FWD=1 [0]: run bench/fwd/run.sh (REPS=3, ~4 min) into OUT with -fwd.md
+#   RVS_FEATURES= cargo features of the rvs build, e.g. `mimalloc` (default: none; in the knobs line)
 #   CMPB=/tmp/rvscmp NS=rvscmp: state directory and netns this script creates and removes
 #   OUT=bench/results/compare-<date>.md
 # Bounded: every driver runs under `timeout`, every loop in the drivers has a deadline; daemons
@@ -70,7 +71,8 @@ if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive timeout 900 apt-get install -y --no-install-recommends $missing
 fi
 
-(cd "$REPO" && timeout 1800 cargo build --release -q -p rvs)
+RVS_FEATURES=${RVS_FEATURES:-}
+(cd "$REPO" && timeout 1800 cargo build --release -q -p rvs ${RVS_FEATURES:+--features "$RVS_FEATURES"})
 TARGET_DIR=$(cd "$REPO" && cargo metadata --format-version 1 --no-deps 2>/dev/null \
       | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 export RVS_BIN=$TARGET_DIR/release/rvs
@@ -87,7 +89,7 @@ LOG=$CMPB/run.log
     echo " \"uptime_start\": \"$(uptime)\", \"kernel\": \"$(uname -r)\", \"cpus\": $(nproc),"
     echo " \"ovs\": \"$(ovs-vswitchd --version | head -1)\", \"rvs\": \"$(cd "$REPO" && git rev-parse --short HEAD)\","
     echo " \"tcpreplay\": \"$(tcpreplay --version 2>&1 | head -1)\","
-    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV BIG_LIMIT=$BIG_LIMIT REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL FWD=$FWD FWD_DAEMON=$FWD_DAEMON FWD_POINTS=$FWD_POINTS FWD_DAEMON_REPS=$FWD_DAEMON_REPS TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS\"}"
+    echo " \"knobs\": \"SETUP_N=$SETUP_N SETUP_REPS=$SETUP_REPS PACED_PPS=$PACED_PPS REVAL_N=$REVAL_N RLIST=$RLIST STEADY=$STEADY FULL=$FULL BIG_N=$BIG_N BIG_OVS=$BIG_OVS INSTALL_PPS=$INSTALL_PPS BIG_PPS=$BIG_PPS BIG_MAXREV=$BIG_MAXREV BIG_LIMIT=$BIG_LIMIT REVAL_MAXREV=$REVAL_MAXREV RVS_SCOPE_ALL=$RVS_SCOPE_ALL FWD=$FWD FWD_DAEMON=$FWD_DAEMON FWD_POINTS=$FWD_POINTS FWD_DAEMON_REPS=$FWD_DAEMON_REPS TSE=$TSE TSE_REPS=$TSE_REPS TSE_ATTACK_PPS=$TSE_ATTACK_PPS TSE_LEGIT_PPS=$TSE_LEGIT_PPS RVS_FEATURES=$RVS_FEATURES\"}"
 } | python3 -c 'import json,sys; print(json.dumps(json.loads(sys.stdin.read())))' >> "$RAW"
 
 for n in ${SETUP_N//,/ } $REVAL_N $BIG_N; do ensure_pcap "$n" >/dev/null; done
