@@ -29,7 +29,7 @@ mod sys;
 pub mod testnet;
 mod wait;
 
-pub use afpacket::{AfPacketConfig, AfPacketNetdev};
+pub use afpacket::{AfPacketConfig, AfPacketNetdev, MAX_RXQ};
 pub use capture::{PcapSink, PcapSource};
 pub use dummy::{DummyConfig, DummyNetdev};
 pub use error::{NetdevError, Result};
@@ -40,4 +40,4 @@ pub use placement::pin_current_thread_in_group;
 pub use stats::NetdevStats;
 #[doc(hidden)]
 pub use testnet::TestNet;
-pub use wait::wait_any_readable;
+pub use wait::{wait_any_queue_readable, wait_any_readable};

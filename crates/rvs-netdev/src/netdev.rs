@@ -55,7 +55,24 @@ pub trait Netdev: Send + Sync {
     fn kind(&self) -> NetdevKind;
 
     /// Appends up to `out.remaining()` received frames to `out` without blocking; returns how many.
+    /// On a port with several receive queues this reads queue 0 only.
     fn rx_batch(&self, out: &mut PacketBatch) -> Result<usize>;
+
+    /// Number of receive queues, each read by [`Netdev::rx_batch_queue`] (1 unless the port was
+    /// opened with more; OVS's `n_rxq`).
+    fn n_rxq(&self) -> usize {
+        1
+    }
+
+    /// [`Netdev::rx_batch`] from receive queue `queue` (0 is the queue `rx_batch` reads); a queue
+    /// the port does not have delivers nothing.
+    fn rx_batch_queue(&self, queue: usize, out: &mut PacketBatch) -> Result<usize> {
+        if queue == 0 {
+            self.rx_batch(out)
+        } else {
+            Ok(0)
+        }
+    }
 
     /// Sends `frames` without blocking; returns how many were sent (the others were counted as
     /// dropped or as errors).
@@ -65,10 +82,26 @@ pub trait Netdev: Send + Sync {
     /// A `true` can be spurious (another thread may take the frame first).
     fn wait_readable(&self, timeout: Duration) -> Result<bool>;
 
+    /// [`Netdev::wait_readable`] for receive queue `queue`; a queue the port does not have only
+    /// sleeps for `timeout`.
+    fn wait_readable_queue(&self, queue: usize, timeout: Duration) -> Result<bool> {
+        if queue == 0 {
+            self.wait_readable(timeout)
+        } else {
+            std::thread::sleep(timeout);
+            Ok(false)
+        }
+    }
+
     /// A file descriptor that `poll(2)` reports readable (`POLLIN`) when frames are waiting, if the
     /// port has one. Ports without one are waited for with [`Netdev::wait_readable`].
     fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
         None
+    }
+
+    /// [`Netdev::poll_fd`] of receive queue `queue` (`None` for a queue the port does not have).
+    fn poll_fd_queue(&self, queue: usize) -> Option<BorrowedFd<'_>> {
+        if queue == 0 { self.poll_fd() } else { None }
     }
 
     /// A snapshot of the port's counters.

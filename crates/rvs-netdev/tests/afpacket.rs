@@ -441,3 +441,98 @@ fn socket_buffers_can_exceed_the_system_limit_as_root() {
         "kernel defaults: {rcv} {snd}"
     );
 }
+
+/// An IPv4/UDP frame of flow `flow` (its UDP source port) carrying `seq`.
+fn udp_frame(flow: u16, seq: u32) -> Vec<u8> {
+    let builder = etherparse::PacketBuilder::ethernet2([2, 0, 0, 0, 0, 1], [0xff; 6])
+        .ipv4([198, 18, 0, 2], [198, 18, 0, 1], 64)
+        .udp(1000 + flow, 9);
+    let payload = seq.to_be_bytes();
+    let mut frame = Vec::with_capacity(builder.size(payload.len()));
+    builder.write(&mut frame, &payload).expect("build frame");
+    frame
+}
+
+/// The flow (UDP source port - 1000) and sequence number of a frame built by [`udp_frame`].
+fn udp_flow_seq(frame: &[u8]) -> Option<(u16, u32)> {
+    let sliced = SlicedPacket::from_ethernet(frame).ok()?;
+    let Some(TransportSlice::Udp(udp)) = sliced.transport else {
+        return None;
+    };
+    let seq = u32::from_be_bytes(udp.payload().get(..4)?.try_into().ok()?);
+    Some((udp.source_port().checked_sub(1000)?, seq))
+}
+
+#[test]
+fn a_multi_queue_port_spreads_flows_over_its_queues_and_keeps_each_flow_on_one() {
+    require_testnet!();
+    let net = two_pairs();
+    let config = AfPacketConfig {
+        n_rxq: 2,
+        ..AfPacketConfig::default()
+    };
+    let port = open_in(&net, "va0", config);
+    let sender = open_in(&net, "vb0", AfPacketConfig::default());
+    assert_eq!(port.n_rxq(), 2);
+    assert_eq!(
+        port.ring_bytes(),
+        2 * open_in(&net, "va1", AfPacketConfig::default()).ring_bytes(),
+        "one ring per queue"
+    );
+    assert!(port.poll_fd_queue(1).is_some() && port.poll_fd_queue(2).is_none());
+
+    // 200 flows, two frames each: every flow's first frame, then every flow's second.
+    const FLOWS: u16 = 200;
+    let frames: Vec<Packet> = (0..2u32)
+        .flat_map(|round| {
+            (0..FLOWS).map(move |f| Packet::from_slice(&udp_frame(f, round * 1000 + u32::from(f))))
+        })
+        .collect();
+    assert_eq!(send_all(&sender, &frames), frames.len());
+
+    // (queue, flow, seq) of every test frame received, from both queues.
+    let mut got: Vec<(usize, u16, u32)> = Vec::new();
+    let deadline = std::time::Instant::now() + WAIT;
+    let mut batch = PacketBatch::new();
+    while got.len() < frames.len() && std::time::Instant::now() < deadline {
+        let mut any = false;
+        for queue in 0..2 {
+            port.rx_batch_queue(queue, &mut batch).expect("rx");
+            any |= !batch.is_empty();
+            got.extend(
+                batch
+                    .take_all()
+                    .filter_map(|p| udp_flow_seq(&p))
+                    .map(|(f, s)| (queue, f, s)),
+            );
+        }
+        if !any {
+            port.wait_readable_queue(0, Duration::from_millis(5))
+                .expect("wait");
+        }
+    }
+    assert_eq!(got.len(), frames.len(), "every frame arrives exactly once");
+    let mut seqs: Vec<u32> = got.iter().map(|&(_, _, s)| s).collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), frames.len(), "no frame twice");
+    let on_queue = |q| got.iter().filter(|&&(queue, _, _)| queue == q).count();
+    assert!(
+        on_queue(0) > 0 && on_queue(1) > 0,
+        "both queues receive: {} and {}",
+        on_queue(0),
+        on_queue(1)
+    );
+    for flow in 0..FLOWS {
+        let mine: Vec<(usize, u32)> = got
+            .iter()
+            .filter(|&&(_, f, _)| f == flow)
+            .map(|&(q, _, s)| (q, s))
+            .collect();
+        assert_eq!(mine.len(), 2, "flow {flow}");
+        assert_eq!(mine[0].0, mine[1].0, "flow {flow} stays on one queue");
+        assert!(mine[0].1 < mine[1].1, "flow {flow} in order");
+    }
+    // A queue the port does not have delivers nothing.
+    assert_eq!(port.rx_batch_queue(2, &mut batch).expect("rx"), 0);
+}

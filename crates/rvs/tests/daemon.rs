@@ -458,6 +458,16 @@ fn knobs_and_ports_change_at_run_time() {
     );
     assert!(d.ok(&["get"]).contains("max-idle=2000"));
 
+    // Receive queues are for afpacket ports only; a refused add-port adds nothing.
+    for bad in ["n_rxq=2", "n_rxq=0"] {
+        let out = d.appctl(&["add-port", "br0", "p9", bad]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("n_rxq"),
+            "{bad}"
+        );
+    }
+    assert!(!d.ok(&["dpctl/show"]).contains("p9"));
     d.ok(&["add-port", "br0", "p9", "type=dummy", "ofport=9"]);
     assert!(d.ok(&["dpctl/show"]).contains(": p9 (dummy)"));
     d.ok(&["del-port", "br0", "p9"]);

@@ -1,8 +1,10 @@
 //! Forwarding threads: a thin loop around [`ForwardingThread::process_batch`] that polls ports.
 //!
 //! # Invariants
-//! * Thread `t` of `n` polls the ports at positions `t, t + n, ...` of the current port list (re-read
-//!   every round, so ports added or deleted later are picked up); each port is polled by one thread.
+//! * Thread `t` of `n` polls the receive queues at positions `t, t + n, ...` of the current list of
+//!   every port's queues, port by port (re-read every round, so ports added or deleted later are
+//!   picked up); each queue is polled by one thread. A port with one queue is polled by one thread;
+//!   the queues of a multi-queue port (`n_rxq`) are spread over the threads.
 //! * A thread receives at most [`MAX_BURST`] frames per port per round and processes them before
 //!   polling the next port; when a whole round brings nothing it waits instead of spinning. If
 //!   every one of its ports has a descriptor to poll, it waits on all of them at once, for
@@ -121,9 +123,9 @@ fn poll_loop(dp: &Datapath, mut ctx: ForwardingThread, index: usize, n: usize, s
             last_active = 0;
         }
         let mut received = 0;
-        for (pos, port) in mine.iter().enumerate() {
+        for (pos, (port, queue)) in mine.iter().enumerate() {
             // A port that fails to receive is skipped this round (its counters say why).
-            let got = port.netdev.rx_batch(&mut batch).unwrap_or(0);
+            let got = port.netdev.rx_batch_queue(*queue, &mut batch).unwrap_or(0);
             if got > 0 {
                 received += got;
                 last_active = pos;
@@ -157,33 +159,38 @@ fn poll_loop(dp: &Datapath, mut ctx: ForwardingThread, index: usize, n: usize, s
     }
 }
 
-/// The ports thread `index` of `n` polls: positions `index, index + n, ...` of `table`.
-fn my_ports(table: &PortTable, index: usize, n: usize) -> Vec<Arc<Port>> {
+/// A port's receive queue, as a forwarding thread polls it.
+type PortQueue = (Arc<Port>, usize);
+
+/// The receive queues thread `index` of `n` polls: positions `index, index + n, ...` of the list
+/// of every port's queues (port by port, queue by queue).
+fn my_ports(table: &PortTable, index: usize, n: usize) -> Vec<PortQueue> {
     table
         .iter()
+        .flat_map(|port| (0..port.netdev.n_rxq().max(1)).map(move |q| (Arc::clone(port), q)))
         .skip(index)
         .step_by(n.max(1))
-        .cloned()
         .collect()
 }
 
 /// Waits up to `wait` for any of `ports` to become readable, in one `poll(2)`; false (without
 /// waiting) if one of them has no descriptor to poll. A failed wait counts as done: the ports are
 /// polled again next round.
-fn wait_for_all_ports(ports: &[Arc<Port>], wait: Duration) -> bool {
-    let netdevs: Vec<&dyn rvs_netdev::Netdev> = ports.iter().map(|p| &*p.netdev).collect();
-    rvs_netdev::wait_any_readable(&netdevs, wait).is_some()
+fn wait_for_all_ports(ports: &[PortQueue], wait: Duration) -> bool {
+    let queues: Vec<(&dyn rvs_netdev::Netdev, usize)> =
+        ports.iter().map(|(p, q)| (&*p.netdev, *q)).collect();
+    rvs_netdev::wait_any_queue_readable(&queues, wait).is_some()
 }
 
 /// Waits up to [`IDLE_WAIT`] for the port at `active` (the last to receive, most likely to
 /// receive next) to become readable. The other ports are polled at the start of every round, so a
 /// frame on them waits at most [`IDLE_WAIT`]; one wait per round (instead of one per port) keeps
 /// an idle thread's wake-ups to about one a millisecond.
-fn wait_for_ports(ports: &[Arc<Port>], active: usize) {
+fn wait_for_ports(ports: &[PortQueue], active: usize) {
     match ports.get(active).or_else(|| ports.first()) {
-        Some(port) => {
+        Some((port, queue)) => {
             // A port that cannot wait (an error) is polled again next round.
-            let _ = port.netdev.wait_readable(IDLE_WAIT);
+            let _ = port.netdev.wait_readable_queue(*queue, IDLE_WAIT);
         }
         None => std::thread::sleep(IDLE_WAIT),
     }
@@ -220,4 +227,85 @@ fn reserve_allocator_arena() {
         blocks.push(block);
     }
     drop(std::hint::black_box(blocks));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use rvs_netdev::{DummyNetdev, Netdev, NetdevKind, NetdevStats, Packet, PacketBatch};
+
+    use super::*;
+
+    /// A dummy port that claims `n` receive queues.
+    struct MultiQueue {
+        inner: DummyNetdev,
+        n: usize,
+    }
+
+    impl Netdev for MultiQueue {
+        fn name(&self) -> &str {
+            self.inner.name()
+        }
+        fn kind(&self) -> NetdevKind {
+            self.inner.kind()
+        }
+        fn rx_batch(&self, out: &mut PacketBatch) -> rvs_netdev::Result<usize> {
+            self.inner.rx_batch(out)
+        }
+        fn n_rxq(&self) -> usize {
+            self.n
+        }
+        fn tx_batch(&self, frames: &[Packet]) -> rvs_netdev::Result<usize> {
+            self.inner.tx_batch(frames)
+        }
+        fn wait_readable(&self, timeout: Duration) -> rvs_netdev::Result<bool> {
+            self.inner.wait_readable(timeout)
+        }
+        fn stats(&self) -> NetdevStats {
+            self.inner.stats()
+        }
+        fn link_up(&self) -> rvs_netdev::Result<bool> {
+            self.inner.link_up()
+        }
+        fn mtu(&self) -> rvs_netdev::Result<u32> {
+            self.inner.mtu()
+        }
+        fn mac(&self) -> rvs_netdev::Result<rvs_netdev::EthAddr> {
+            self.inner.mac()
+        }
+    }
+
+    fn port(no: u32, name: &str, queues: usize) -> Port {
+        Port {
+            port_no: no,
+            name: name.into(),
+            kind: "dummy".into(),
+            config: Vec::new(),
+            netdev: Arc::new(MultiQueue {
+                inner: DummyNetdev::new(name),
+                n: queues,
+            }),
+        }
+    }
+
+    fn names(queues: &[PortQueue]) -> Vec<(u32, usize)> {
+        queues.iter().map(|(p, q)| (p.port_no, *q)).collect()
+    }
+
+    #[test]
+    fn the_queues_of_a_multi_queue_port_go_to_different_threads() {
+        let table = PortTable::default()
+            .with(port(1, "p1", 2))
+            .with(port(2, "p2", 1));
+        assert_eq!(names(&my_ports(&table, 0, 2)), [(1, 0), (2, 0)]);
+        assert_eq!(names(&my_ports(&table, 1, 2)), [(1, 1)]);
+        // One thread polls everything; every queue is polled by exactly one thread.
+        assert_eq!(names(&my_ports(&table, 0, 1)), [(1, 0), (1, 1), (2, 0)]);
+        let mut all: Vec<(u32, usize)> = (0..3)
+            .flat_map(|t| names(&my_ports(&table, t, 3)))
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, [(1, 0), (1, 1), (2, 0)]);
+    }
 }

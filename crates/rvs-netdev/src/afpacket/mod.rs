@@ -29,7 +29,7 @@ mod vlan;
 
 use std::io;
 use std::os::fd::BorrowedFd;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
@@ -80,7 +80,15 @@ pub struct AfPacketConfig {
     /// Send straight to the driver, skipping the queueing discipline (`PACKET_QDISC_BYPASS`):
     /// faster, but a busy driver then drops instead of queueing.
     pub qdisc_bypass: bool,
+    /// Receive queues (OVS's `options:n_rxq`): with more than one, one socket and ring per queue,
+    /// joined in a `PACKET_FANOUT_HASH` group, so that the kernel spreads the frames over the
+    /// queues by flow hash (a flow always lands in the same queue) and several forwarding
+    /// threads can receive from one interface. 1 to [`MAX_RXQ`].
+    pub n_rxq: usize,
 }
+
+/// Most receive queues an [`AfPacketNetdev`] may have.
+pub const MAX_RXQ: usize = 16;
 
 impl Default for AfPacketConfig {
     fn default() -> Self {
@@ -94,6 +102,7 @@ impl Default for AfPacketConfig {
             promiscuous: true,
             ignore_outgoing: true,
             qdisc_bypass: false,
+            n_rxq: 1,
         }
     }
 }
@@ -108,13 +117,35 @@ struct RxState {
     cursor: Option<(u32, usize)>,
 }
 
+/// Receive queue 1, 2, ... of a multi-queue port: its own socket (in the port's fanout group) and
+/// ring. Queue 0 is the port's main socket and ring.
+#[derive(Debug)]
+struct ExtraQueue {
+    /// Declared before `socket` so the ring is unmapped before the socket closes.
+    rx: Mutex<RxState>,
+    socket: PacketSocket,
+}
+
+impl RxState {
+    fn new(ring: RxRing) -> RxState {
+        RxState {
+            ring,
+            block: 0,
+            cursor: None,
+        }
+    }
+}
+
 /// A port on a Linux network interface.
 #[derive(Debug)]
 pub struct AfPacketNetdev {
     name: String,
-    /// Declared before `socket` so the ring is unmapped before the socket closes.
+    /// Queue 0's ring. Declared before `socket` so the ring is unmapped before the socket closes.
     rx: Mutex<RxState>,
+    /// Queue 0's socket; it also transmits and answers the interface ioctls.
     socket: PacketSocket,
+    /// Receive queues 1.. (empty with one queue).
+    extra: Vec<ExtraQueue>,
     counters: Counters,
     /// Kernel ring drops already folded into `counters` (the kernel resets its count on read).
     ring_drops: AtomicU64,
@@ -124,63 +155,38 @@ impl AfPacketNetdev {
     /// Opens interface `name` (in the calling thread's network namespace) with `config`.
     pub fn open(name: &str, config: &AfPacketConfig) -> Result<Self> {
         validate(name, config)?;
-        let io = |op: &'static str| move |e: io::Error| NetdevError::io(name, op, e);
-        let socket = PacketSocket::open().map_err(io("socket(AF_PACKET)"))?;
-        let ifindex = socket
-            .interface_index(name)
-            .map_err(io("ioctl(SIOCGIFINDEX)"))?;
-        socket
-            .set_int_option(libc::SOL_PACKET, libc::PACKET_VERSION, TPACKET_V3)
-            .map_err(io("setsockopt(PACKET_VERSION)"))?;
-        if config.ignore_outgoing {
-            socket
-                .set_int_option(libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
-                .map_err(io("setsockopt(PACKET_IGNORE_OUTGOING)"))?;
-        }
-        if let Some(bytes) = config.rcvbuf {
-            set_buffer(&socket, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, bytes)
-                .map_err(io("setsockopt(SO_RCVBUF)"))?;
-        }
-        if let Some(bytes) = config.sndbuf {
-            set_buffer(&socket, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, bytes)
-                .map_err(io("setsockopt(SO_SNDBUF)"))?;
-        }
-        if config.qdisc_bypass {
-            socket
-                .set_int_option(libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, 1)
-                .map_err(io("setsockopt(PACKET_QDISC_BYPASS)"))?;
-        }
-        socket
-            .set_rx_ring(
-                config.block_size,
-                config.block_count,
-                config.frame_size,
-                config.block_timeout_ms,
-            )
-            .map_err(io("setsockopt(PACKET_RX_RING)"))?;
-        let ring = RxRing::map(
-            &socket,
-            config.block_size as usize,
-            config.block_count as usize,
-        )
-        .map_err(io("mmap(rx ring)"))?;
-        socket.bind_all_protocols(ifindex).map_err(io("bind"))?;
-        if config.promiscuous {
-            socket
-                .add_promiscuous_membership(ifindex)
-                .map_err(io("setsockopt(PACKET_ADD_MEMBERSHIP)"))?;
+        let (socket, ring) = open_queue(name, config)?;
+        let mut extra = Vec::with_capacity(config.n_rxq.saturating_sub(1));
+        if config.n_rxq > 1 {
+            let group = join_new_fanout_group(&socket)
+                .map_err(|e| NetdevError::io(name, "setsockopt(PACKET_FANOUT)", e))?;
+            for _ in 1..config.n_rxq {
+                let (socket, ring) = open_queue(name, config)?;
+                socket
+                    .set_int_option(libc::SOL_PACKET, libc::PACKET_FANOUT, group)
+                    .map_err(|e| NetdevError::io(name, "setsockopt(PACKET_FANOUT)", e))?;
+                extra.push(ExtraQueue {
+                    rx: Mutex::new(RxState::new(ring)),
+                    socket,
+                });
+            }
         }
         Ok(AfPacketNetdev {
             name: name.to_owned(),
             socket,
-            rx: Mutex::new(RxState {
-                ring,
-                block: 0,
-                cursor: None,
-            }),
+            rx: Mutex::new(RxState::new(ring)),
+            extra,
             counters: Counters::default(),
             ring_drops: AtomicU64::new(0),
         })
+    }
+
+    /// Queue `queue`'s socket and ring, if the port has that queue.
+    fn queue(&self, queue: usize) -> Option<(&PacketSocket, &Mutex<RxState>)> {
+        match queue {
+            0 => Some((&self.socket, &self.rx)),
+            q => self.extra.get(q - 1).map(|e| (&e.socket, &e.rx)),
+        }
     }
 
     /// The socket's receive and send buffer sizes as the kernel reports them (it doubles the
@@ -195,10 +201,15 @@ impl AfPacketNetdev {
         Ok((get(libc::SO_RCVBUF)?, get(libc::SO_SNDBUF)?))
     }
 
-    /// Ring size in bytes.
+    /// Ring size in bytes, all receive queues together.
     pub fn ring_bytes(&self) -> usize {
-        let state = self.rx.lock();
-        state.ring.block_size() * state.ring.block_count()
+        (0..self.n_rxq())
+            .filter_map(|q| self.queue(q))
+            .map(|(_, rx)| {
+                let state = rx.lock();
+                state.ring.block_size() * state.ring.block_count()
+            })
+            .sum()
     }
 
     fn interface_info(&self) -> Result<crate::sys::InterfaceInfo> {
@@ -209,10 +220,12 @@ impl AfPacketNetdev {
 
     /// Folds the kernel's ring drop count (reset by each read) into `rx_dropped`.
     fn harvest_ring_drops(&self) {
-        if let Ok((_, drops)) = self.socket.take_ring_statistics() {
-            self.ring_drops
-                .fetch_add(u64::from(drops), Ordering::Relaxed);
-            self.counters.rx_dropped(u64::from(drops));
+        for (socket, _) in (0..self.n_rxq()).filter_map(|q| self.queue(q)) {
+            if let Ok((_, drops)) = socket.take_ring_statistics() {
+                self.ring_drops
+                    .fetch_add(u64::from(drops), Ordering::Relaxed);
+                self.counters.rx_dropped(u64::from(drops));
+            }
         }
     }
 
@@ -300,12 +313,92 @@ fn validate(name: &str, config: &AfPacketConfig) -> Result<()> {
     if u64::from(config.block_size) * u64::from(config.block_count) > 1 << 32 {
         return bad("ring larger than 4 GiB".into());
     }
+    if config.n_rxq == 0 || config.n_rxq > MAX_RXQ {
+        return bad(format!(
+            "n_rxq {} must be between 1 and {MAX_RXQ}",
+            config.n_rxq
+        ));
+    }
     for (what, value) in [("rcvbuf", config.rcvbuf), ("sndbuf", config.sndbuf)] {
         if value.is_some_and(|v| v > i32::MAX as usize / 2) {
             return bad(format!("{what} too large"));
         }
     }
     Ok(())
+}
+
+/// Opens one socket on interface `name` with its receive ring, bound to the interface, as
+/// `config` says (everything but the fanout group).
+fn open_queue(name: &str, config: &AfPacketConfig) -> Result<(PacketSocket, RxRing)> {
+    let io = |op: &'static str| move |e: io::Error| NetdevError::io(name, op, e);
+    let socket = PacketSocket::open().map_err(io("socket(AF_PACKET)"))?;
+    let ifindex = socket
+        .interface_index(name)
+        .map_err(io("ioctl(SIOCGIFINDEX)"))?;
+    socket
+        .set_int_option(libc::SOL_PACKET, libc::PACKET_VERSION, TPACKET_V3)
+        .map_err(io("setsockopt(PACKET_VERSION)"))?;
+    if config.ignore_outgoing {
+        socket
+            .set_int_option(libc::SOL_PACKET, libc::PACKET_IGNORE_OUTGOING, 1)
+            .map_err(io("setsockopt(PACKET_IGNORE_OUTGOING)"))?;
+    }
+    if let Some(bytes) = config.rcvbuf {
+        set_buffer(&socket, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF, bytes)
+            .map_err(io("setsockopt(SO_RCVBUF)"))?;
+    }
+    if let Some(bytes) = config.sndbuf {
+        set_buffer(&socket, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF, bytes)
+            .map_err(io("setsockopt(SO_SNDBUF)"))?;
+    }
+    if config.qdisc_bypass {
+        socket
+            .set_int_option(libc::SOL_PACKET, libc::PACKET_QDISC_BYPASS, 1)
+            .map_err(io("setsockopt(PACKET_QDISC_BYPASS)"))?;
+    }
+    socket
+        .set_rx_ring(
+            config.block_size,
+            config.block_count,
+            config.frame_size,
+            config.block_timeout_ms,
+        )
+        .map_err(io("setsockopt(PACKET_RX_RING)"))?;
+    let ring = RxRing::map(
+        &socket,
+        config.block_size as usize,
+        config.block_count as usize,
+    )
+    .map_err(io("mmap(rx ring)"))?;
+    socket.bind_all_protocols(ifindex).map_err(io("bind"))?;
+    if config.promiscuous {
+        socket
+            .add_promiscuous_membership(ifindex)
+            .map_err(io("setsockopt(PACKET_ADD_MEMBERSHIP)"))?;
+    }
+    Ok((socket, ring))
+}
+
+/// Fanout group ids handed out by this process (the low 16 bits of the `PACKET_FANOUT` value).
+static NEXT_FANOUT_ID: AtomicU32 = AtomicU32::new(0);
+
+/// Makes `socket` the first member of a new `PACKET_FANOUT_HASH` group and returns the option
+/// value with which the other queues join it. Group ids are shared by every process of the
+/// network namespace, and joining an id that another socket group uses with other settings
+/// fails, so a few ids are tried (starting from one derived from the process id).
+fn join_new_fanout_group(socket: &PacketSocket) -> io::Result<i32> {
+    let base = std::process::id().wrapping_mul(2_654_435_761);
+    let mut last = io::Error::from_raw_os_error(libc::EINVAL);
+    for _ in 0..64 {
+        let id = (base.wrapping_add(NEXT_FANOUT_ID.fetch_add(1, Ordering::Relaxed))) & 0xffff;
+        let value = (id | (libc::PACKET_FANOUT_HASH << 16)) as i32;
+        match socket.set_int_option(libc::SOL_PACKET, libc::PACKET_FANOUT, value) {
+            Ok(()) => return Ok(value),
+            Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EBUSY)) => last = e,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
 }
 
 /// Sets a socket buffer size, beyond the system limit if we may (`force`), else within it.
@@ -326,7 +419,18 @@ impl Netdev for AfPacketNetdev {
     }
 
     fn rx_batch(&self, out: &mut PacketBatch) -> Result<usize> {
-        let mut guard = self.rx.lock();
+        self.rx_batch_queue(0, out)
+    }
+
+    fn n_rxq(&self) -> usize {
+        1 + self.extra.len()
+    }
+
+    fn rx_batch_queue(&self, queue: usize, out: &mut PacketBatch) -> Result<usize> {
+        let Some((_, rx)) = self.queue(queue) else {
+            return Ok(0);
+        };
+        let mut guard = rx.lock();
         let RxState {
             ring,
             block,
@@ -410,15 +514,23 @@ impl Netdev for AfPacketNetdev {
     }
 
     fn wait_readable(&self, timeout: Duration) -> Result<bool> {
+        self.wait_readable_queue(0, timeout)
+    }
+
+    fn wait_readable_queue(&self, queue: usize, timeout: Duration) -> Result<bool> {
+        let Some((socket, rx)) = self.queue(queue) else {
+            std::thread::sleep(timeout);
+            return Ok(false);
+        };
         {
-            let state = self.rx.lock();
+            let state = rx.lock();
             if state.ring.block_status(state.block) & libc::TP_STATUS_USER != 0 {
                 return Ok(true);
             }
         }
         let millis = i32::try_from(timeout.as_millis()).unwrap_or(i32::MAX);
         let timeout = PollTimeout::try_from(millis).unwrap_or(PollTimeout::MAX);
-        let mut fds = [PollFd::new(self.socket.fd(), PollFlags::POLLIN)];
+        let mut fds = [PollFd::new(socket.fd(), PollFlags::POLLIN)];
         match poll(&mut fds, timeout) {
             Ok(ready) => Ok(ready > 0),
             Err(nix::errno::Errno::EINTR) => Ok(false),
@@ -428,6 +540,10 @@ impl Netdev for AfPacketNetdev {
 
     fn poll_fd(&self) -> Option<BorrowedFd<'_>> {
         Some(self.socket.fd())
+    }
+
+    fn poll_fd_queue(&self, queue: usize) -> Option<BorrowedFd<'_>> {
+        self.queue(queue).map(|(socket, _)| socket.fd())
     }
 
     fn stats(&self) -> NetdevStats {
@@ -543,11 +659,24 @@ mod tests {
                 rcvbuf: Some(usize::MAX),
                 ..base.clone()
             },
+            AfPacketConfig {
+                n_rxq: 0,
+                ..base.clone()
+            },
+            AfPacketConfig {
+                n_rxq: MAX_RXQ + 1,
+                ..base.clone()
+            },
         ];
         for config in cases {
             let err = validate("eth0", &config).expect_err("must be refused");
             assert!(matches!(err, NetdevError::InvalidConfig { .. }), "{err}");
         }
         validate("eth0", &base).expect("defaults are valid");
+        let most = AfPacketConfig {
+            n_rxq: MAX_RXQ,
+            ..base
+        };
+        validate("eth0", &most).expect("MAX_RXQ queues are valid");
     }
 }

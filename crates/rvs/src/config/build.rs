@@ -359,6 +359,15 @@ fn build_port(
         )),
         None => Ok(()),
     };
+    if let (Some(n), false) = (&raw.n_rxq, type_name == "afpacket") {
+        return Err(cx.error(
+            n.span(),
+            format!(
+                "`n_rxq` is only for ports of type \"afpacket\"; port `{}` has type \"{type_name}\"",
+                raw.name.get_ref()
+            ),
+        ));
+    }
     let kind = match type_name {
         "dummy" => {
             misplaced(&raw.rx_pcap, "rx-pcap", "pcap")?;
@@ -399,7 +408,19 @@ fn build_port(
             registry
                 .interfaces
                 .insert(interface.clone(), (raw.name.get_ref().clone(), line));
-            PortKind::AfPacket { interface }
+            let n_rxq = match &raw.n_rxq {
+                None => 1,
+                Some(n) => match usize::try_from(*n.get_ref()) {
+                    Ok(q) if (1..=rvs_netdev::MAX_RXQ).contains(&q) => q,
+                    _ => {
+                        return Err(cx.error(
+                            n.span(),
+                            format!("`n_rxq` must be from 1 to {}", rvs_netdev::MAX_RXQ),
+                        ));
+                    }
+                },
+            };
+            PortKind::AfPacket { interface, n_rxq }
         }
         other => {
             let span = raw.kind.as_ref().map_or(raw.name.span(), Spanned::span);

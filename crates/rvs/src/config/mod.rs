@@ -120,6 +120,9 @@ pub enum PortKind {
     AfPacket {
         /// The kernel interface name (`interface`, default the port name).
         interface: String,
+        /// Receive queues (`n_rxq`, OVS's `options:n_rxq`; default 1): with more than one, the
+        /// kernel spreads the frames over them by flow hash and the forwarding threads share them.
+        n_rxq: usize,
     },
 }
 

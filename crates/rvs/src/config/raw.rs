@@ -58,4 +58,6 @@ pub(crate) struct RawPort {
     #[serde(rename = "tx-pcap")]
     pub(crate) tx_pcap: Option<Spanned<String>>,
     pub(crate) interface: Option<Spanned<String>>,
+    #[serde(alias = "n-rxq")]
+    pub(crate) n_rxq: Option<Spanned<i64>>,
 }

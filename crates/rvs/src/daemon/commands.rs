@@ -211,7 +211,7 @@ pub(super) fn register_all(commands: &mut Commands, inner: &Arc<Inner>) {
     };
     reg(
         "add-port",
-        "bridge port [type=dummy|pcap|afpacket] [ofport=N] [tag=N] [trunks=N,...] [vlan-mode=MODE] [rx-pcap=FILE] [tx-pcap=FILE]",
+        "bridge port [type=dummy|pcap|afpacket] [ofport=N] [tag=N] [trunks=N,...] [vlan-mode=MODE] [rx-pcap=FILE] [tx-pcap=FILE] [interface=NAME] [n_rxq=N]",
         2,
         ANY,
         |d, args| {

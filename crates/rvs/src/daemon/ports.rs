@@ -110,18 +110,25 @@ fn open_netdev(port: &PortConfig) -> Result<Opened, String> {
                 dummy: None,
             })
         }
-        PortKind::AfPacket { interface } => {
+        PortKind::AfPacket { interface, n_rxq } => {
             if interface != &port.name {
                 return Err(format!(
                     "an afpacket port is named after its interface (got interface {interface})"
                 ));
             }
-            let dev = AfPacketNetdev::open(interface, &AfPacketConfig::default())
-                .map_err(|e| e.to_string())?;
+            let config = AfPacketConfig {
+                n_rxq: *n_rxq,
+                ..AfPacketConfig::default()
+            };
+            let dev = AfPacketNetdev::open(interface, &config).map_err(|e| e.to_string())?;
+            let mut shown = Vec::new();
+            if *n_rxq > 1 {
+                shown.push(("n_rxq".to_owned(), n_rxq.to_string()));
+            }
             Ok(Opened {
                 netdev: Arc::new(dev),
                 kind: "afpacket".into(),
-                shown: Vec::new(),
+                shown,
                 dummy: None,
             })
         }
@@ -199,7 +206,7 @@ pub(super) fn del_port(inner: &Inner, bridge: Option<&str>, name: &str) -> Resul
 
 /// Parses `add-port BRIDGE PORT [key=value...]` options into a port configuration. Keys: `type`
 /// (`dummy`, `pcap`, `afpacket`), `ofport`, `tag`, `trunks` (comma list), `vlan-mode`,
-/// `rx-pcap`, `tx-pcap`, `interface`.
+/// `rx-pcap`, `tx-pcap`, `interface`, `n_rxq`.
 pub(super) fn parse_port_args(name: &str, args: &[String]) -> Result<PortConfig, String> {
     let mut kind = "dummy".to_owned();
     let mut ofport = None;
@@ -207,6 +214,7 @@ pub(super) fn parse_port_args(name: &str, args: &[String]) -> Result<PortConfig,
     let mut rx = None;
     let mut tx = None;
     let mut interface = None;
+    let mut n_rxq = None;
     for arg in args {
         let Some((key, value)) = arg.split_once('=') else {
             return Err(format!("{arg}: expected key=value"));
@@ -255,14 +263,33 @@ pub(super) fn parse_port_args(name: &str, args: &[String]) -> Result<PortConfig,
             "rx-pcap" | "rx_pcap" => rx = Some(value.into()),
             "tx-pcap" | "tx_pcap" => tx = Some(value.into()),
             "interface" => interface = Some(value.to_owned()),
+            "n_rxq" | "n-rxq" => {
+                let n: usize = value
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=rvs_netdev::MAX_RXQ).contains(n))
+                    .ok_or_else(|| {
+                        format!(
+                            "{arg}: n_rxq must be a number from 1 to {}",
+                            rvs_netdev::MAX_RXQ
+                        )
+                    })?;
+                n_rxq = Some(n);
+            }
             _ => return Err(format!("{key}: unknown port option")),
         }
+    }
+    if n_rxq.is_some() && !matches!(kind.as_str(), "afpacket" | "system") {
+        return Err(format!(
+            "n_rxq: only for ports of type afpacket, not {kind}"
+        ));
     }
     let kind = match kind.as_str() {
         "dummy" => PortKind::Dummy,
         "pcap" => PortKind::Pcap { rx, tx },
         "afpacket" | "system" => PortKind::AfPacket {
             interface: interface.unwrap_or_else(|| name.to_owned()),
+            n_rxq: n_rxq.unwrap_or(1),
         },
         other => {
             return Err(format!(

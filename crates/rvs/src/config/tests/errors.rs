@@ -208,6 +208,24 @@ const CASES: &[(&str, usize, usize, &str)] = &[
         "`interface` is only for ports of type \"afpacket\"; port `p1` has type \"pcap\"",
     ),
     (
+        "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"p1\"\ntype = \"dummy\"\nn_rxq = 2\n",
+        6,
+        9,
+        "`n_rxq` is only for ports of type \"afpacket\"; port `p1` has type \"dummy\"",
+    ),
+    (
+        "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"p1\"\ntype = \"afpacket\"\nn_rxq = 0\n",
+        6,
+        9,
+        "`n_rxq` must be from 1 to 16",
+    ),
+    (
+        "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"p1\"\ntype = \"afpacket\"\nn-rxq = 17\n",
+        6,
+        9,
+        "`n_rxq` must be from 1 to 16",
+    ),
+    (
         "[[bridge]]\nname = \"br0\"\n[[bridge.port]]\nname = \"p1\"\ntype = \"afpacket\"\ntx-pcap = \"o.pcap\"\n",
         6,
         11,

@@ -141,6 +141,7 @@ priority-tags = "always"
 [[bridge.port]]
 name = "eth-a"
 type = "afpacket"
+n_rxq = 2
 
 [[bridge.port]]
 name = "q"
@@ -173,14 +174,16 @@ qinq-ethtype = "802.1q"
     assert_eq!(
         br0.ports[2].kind,
         PortKind::AfPacket {
-            interface: "eth-a".into()
+            interface: "eth-a".into(),
+            n_rxq: 2,
         }
     );
     let q = &br0.ports[3];
     assert_eq!(
         q.kind,
         PortKind::AfPacket {
-            interface: "veth0".into()
+            interface: "veth0".into(),
+            n_rxq: 1,
         }
     );
     assert_eq!(q.vlan.cvlans, [1, 2]);
