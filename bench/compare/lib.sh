@@ -104,6 +104,7 @@ ovs_bridge_start() {
 
 # rvs_bridge_start KEY=VALUE... : fresh netns + rvs (netdev datapath, afpacket ports), same rules
 # and the same other_config as OVS.
+# RVS_N_RXQ (default 1): receive queues (`n_rxq`) of port ovsp1.
 rvs_bridge_start() {
     local kv i p
     ovs_stop; rvs_stop
@@ -127,6 +128,7 @@ rvs_bridge_start() {
         echo 'name = "ovsp1"'
         echo 'type = "afpacket"'
         echo 'ofport = 1'
+        [ "${RVS_N_RXQ:-1}" = 1 ] || echo "n_rxq = $RVS_N_RXQ"
         echo '[[bridge.port]]'
         echo 'name = "ovsp2"'
         echo 'type = "afpacket"'
