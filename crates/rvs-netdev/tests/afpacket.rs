@@ -536,3 +536,62 @@ fn a_multi_queue_port_spreads_flows_over_its_queues_and_keeps_each_flow_on_one()
     // A queue the port does not have delivers nothing.
     assert_eq!(port.rx_batch_queue(2, &mut batch).expect("rx"), 0);
 }
+
+#[test]
+fn a_multi_queue_port_opened_under_traffic_never_receives_a_frame_twice() {
+    require_testnet!();
+    let net = two_pairs();
+    let sender = std::sync::Arc::new(open_in(&net, "vb0", AfPacketConfig::default()));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Frames with distinct sequence numbers (spread over 64 flows) until told to stop.
+    let blast = {
+        let (sender, stop) = (sender.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut seq = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) && seq < 2_000_000 {
+                let frames: Vec<Packet> = (seq..seq + 32)
+                    .map(|s| Packet::from_slice(&udp_frame((s % 64) as u16, s)))
+                    .collect();
+                sender.tx_batch(&frames).expect("tx");
+                seq += 32;
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(20));
+    let config = AfPacketConfig {
+        n_rxq: 4,
+        ..AfPacketConfig::default()
+    };
+    let port = open_in(&net, "va0", config);
+    std::thread::sleep(Duration::from_millis(50));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    blast.join().expect("sender");
+
+    let mut seqs: Vec<u32> = Vec::new();
+    let mut batch = PacketBatch::new();
+    let mut quiet_rounds = 0;
+    while quiet_rounds < 20 {
+        let mut any = false;
+        for queue in 0..port.n_rxq() {
+            port.rx_batch_queue(queue, &mut batch).expect("rx");
+            any |= !batch.is_empty();
+            seqs.extend(
+                batch
+                    .take_all()
+                    .filter_map(|p| udp_flow_seq(&p))
+                    .map(|(_, s)| s),
+            );
+        }
+        if any {
+            quiet_rounds = 0;
+        } else {
+            quiet_rounds += 1;
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+    assert!(seqs.len() > 100, "frames were received: {}", seqs.len());
+    let received = seqs.len();
+    seqs.sort_unstable();
+    seqs.dedup();
+    assert_eq!(seqs.len(), received, "no frame received twice");
+}

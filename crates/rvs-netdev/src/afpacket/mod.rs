@@ -18,6 +18,12 @@
 //! Invariants:
 //! - The socket is bound to one interface (by index, looked up in the network namespace of the
 //!   thread that opens the port; the socket stays in that namespace) and receives every protocol.
+//! - With `n_rxq` > 1 each receive queue has its own socket and ring, all in one
+//!   `PACKET_FANOUT_HASH` group: a frame goes to exactly one queue, and the frames of one flow
+//!   always to the same one. Queues 1.. join the group before they receive anything (a filter
+//!   that accepts nothing covers the moment between their bind and their join), so no frame is
+//!   ever received twice; a frame the group hands to such a queue in the microseconds between
+//!   its join and the filter's removal is lost, at port creation only. Queue 0's socket transmits.
 //! - The ring is consumed strictly in block order; a block is given back only after every frame
 //!   in it was copied out, so a partly read block is resumed by the next `rx_batch`.
 //! - With `ignore_outgoing`, frames sent on the interface (by us or anyone) are not received.
@@ -155,16 +161,21 @@ impl AfPacketNetdev {
     /// Opens interface `name` (in the calling thread's network namespace) with `config`.
     pub fn open(name: &str, config: &AfPacketConfig) -> Result<Self> {
         validate(name, config)?;
-        let (socket, ring) = open_queue(name, config)?;
+        let io = |op: &'static str| move |e: io::Error| NetdevError::io(name, op, e);
+        let (socket, ring) = open_queue(name, config, false)?;
         let mut extra = Vec::with_capacity(config.n_rxq.saturating_sub(1));
         if config.n_rxq > 1 {
-            let group = join_new_fanout_group(&socket)
-                .map_err(|e| NetdevError::io(name, "setsockopt(PACKET_FANOUT)", e))?;
+            let group = join_new_fanout_group(&socket).map_err(io("setsockopt(PACKET_FANOUT)"))?;
             for _ in 1..config.n_rxq {
-                let (socket, ring) = open_queue(name, config)?;
+                // Bound before it joins the group (the kernel wants that), the socket would get a
+                // copy of every frame meanwhile: it is opened deaf and listens once in the group.
+                let (socket, ring) = open_queue(name, config, true)?;
                 socket
                     .set_int_option(libc::SOL_PACKET, libc::PACKET_FANOUT, group)
-                    .map_err(|e| NetdevError::io(name, "setsockopt(PACKET_FANOUT)", e))?;
+                    .map_err(io("setsockopt(PACKET_FANOUT)"))?;
+                socket
+                    .detach_filter()
+                    .map_err(io("setsockopt(SO_DETACH_FILTER)"))?;
                 extra.push(ExtraQueue {
                     rx: Mutex::new(RxState::new(ring)),
                     socket,
@@ -328,10 +339,16 @@ fn validate(name: &str, config: &AfPacketConfig) -> Result<()> {
 }
 
 /// Opens one socket on interface `name` with its receive ring, bound to the interface, as
-/// `config` says (everything but the fanout group).
-fn open_queue(name: &str, config: &AfPacketConfig) -> Result<(PacketSocket, RxRing)> {
+/// `config` says (everything but the fanout group). With `deaf`, a filter that accepts nothing is
+/// attached before the bind (the caller detaches it).
+fn open_queue(name: &str, config: &AfPacketConfig, deaf: bool) -> Result<(PacketSocket, RxRing)> {
     let io = |op: &'static str| move |e: io::Error| NetdevError::io(name, op, e);
     let socket = PacketSocket::open().map_err(io("socket(AF_PACKET)"))?;
+    if deaf {
+        socket
+            .attach_drop_all_filter()
+            .map_err(io("setsockopt(SO_ATTACH_FILTER)"))?;
+    }
     let ifindex = socket
         .interface_index(name)
         .map_err(io("ioctl(SIOCGIFINDEX)"))?;

@@ -71,6 +71,41 @@ impl PacketSocket {
         check(rc).map(drop)
     }
 
+    /// Attaches a classic BPF filter that accepts no frame (`SO_ATTACH_FILTER`, one `ret #0`):
+    /// a socket bound with it receives nothing until [`PacketSocket::detach_filter`].
+    pub(crate) fn attach_drop_all_filter(&self) -> io::Result<()> {
+        /// `BPF_RET | BPF_K`: return the constant `k` (0 = take no byte of the frame).
+        const RET_K: u16 = 0x06;
+        let program = [libc::sock_filter {
+            code: RET_K,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }];
+        let fprog = libc::sock_fprog {
+            len: program.len() as u16,
+            filter: program.as_ptr().cast_mut(),
+        };
+        // SAFETY: `fprog` is a fully initialised sock_fprog whose `filter` points to `program`, a
+        // live array of exactly `len` instructions that outlives the call; the length passed is
+        // the structure's exact size; the kernel copies the program and writes to neither.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_ATTACH_FILTER,
+                (&raw const fprog).cast::<c_void>(),
+                size_of::<libc::sock_fprog>() as libc::socklen_t,
+            )
+        };
+        check(rc).map(drop)
+    }
+
+    /// Removes the socket's filter (`SO_DETACH_FILTER`).
+    pub(crate) fn detach_filter(&self) -> io::Result<()> {
+        self.set_int_option(libc::SOL_SOCKET, libc::SO_DETACH_FILTER, 0)
+    }
+
     /// Sets an integer socket option.
     pub(crate) fn set_int_option(&self, level: c_int, name: c_int, value: c_int) -> io::Result<()> {
         self.set_option(level, name, &value)
