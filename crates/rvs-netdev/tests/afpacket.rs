@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use common::{TEST_ETHERTYPE, open_in, receive, send_all, test_frame, test_seq};
 use etherparse::{NetSlice, SlicedPacket, TransportSlice};
-use rvs_netdev::{AfPacketConfig, Netdev, NetdevKind, Packet, PacketBatch, TestNet};
+use rvs_netdev::{
+    AfPacketConfig, AfPacketNetdev, Netdev, NetdevKind, Packet, PacketBatch, TestNet,
+};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -334,9 +336,7 @@ fn opening_a_missing_interface_fails_cleanly() {
     require_testnet!();
     let net = TestNet::new().expect("namespace");
     let result = net
-        .spawn(|| {
-            rvs_netdev::AfPacketNetdev::open("nosuchif0", &AfPacketConfig::default()).map(|_| ())
-        })
+        .spawn(|| AfPacketNetdev::open("nosuchif0", &AfPacketConfig::default()).map(|_| ()))
         .expect("spawn")
         .join()
         .expect("join");
@@ -463,6 +463,27 @@ fn udp_flow_seq(frame: &[u8]) -> Option<(u16, u32)> {
     Some((udp.source_port().checked_sub(1000)?, seq))
 }
 
+/// Reads each receive queue of `port` once, appending (queue, flow, seq) of every frame built by
+/// [`udp_frame`] to `got`; returns whether any frame was received.
+fn poll_every_queue(
+    port: &AfPacketNetdev,
+    batch: &mut PacketBatch,
+    got: &mut Vec<(usize, u16, u32)>,
+) -> bool {
+    let mut any = false;
+    for queue in 0..port.n_rxq() {
+        port.rx_batch_queue(queue, batch).expect("rx");
+        any |= !batch.is_empty();
+        got.extend(
+            batch
+                .take_all()
+                .filter_map(|p| udp_flow_seq(&p))
+                .map(|(f, s)| (queue, f, s)),
+        );
+    }
+    any
+}
+
 #[test]
 fn a_multi_queue_port_spreads_flows_over_its_queues_and_keeps_each_flow_on_one() {
     require_testnet!();
@@ -495,18 +516,7 @@ fn a_multi_queue_port_spreads_flows_over_its_queues_and_keeps_each_flow_on_one()
     let deadline = std::time::Instant::now() + WAIT;
     let mut batch = PacketBatch::new();
     while got.len() < frames.len() && std::time::Instant::now() < deadline {
-        let mut any = false;
-        for queue in 0..2 {
-            port.rx_batch_queue(queue, &mut batch).expect("rx");
-            any |= !batch.is_empty();
-            got.extend(
-                batch
-                    .take_all()
-                    .filter_map(|p| udp_flow_seq(&p))
-                    .map(|(f, s)| (queue, f, s)),
-            );
-        }
-        if !any {
+        if !poll_every_queue(&port, &mut batch, &mut got) {
             port.wait_readable_queue(0, Duration::from_millis(5))
                 .expect("wait");
         }
@@ -567,28 +577,18 @@ fn a_multi_queue_port_opened_under_traffic_never_receives_a_frame_twice() {
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     blast.join().expect("sender");
 
-    let mut seqs: Vec<u32> = Vec::new();
+    let mut got: Vec<(usize, u16, u32)> = Vec::new();
     let mut batch = PacketBatch::new();
     let mut quiet_rounds = 0;
     while quiet_rounds < 20 {
-        let mut any = false;
-        for queue in 0..port.n_rxq() {
-            port.rx_batch_queue(queue, &mut batch).expect("rx");
-            any |= !batch.is_empty();
-            seqs.extend(
-                batch
-                    .take_all()
-                    .filter_map(|p| udp_flow_seq(&p))
-                    .map(|(_, s)| s),
-            );
-        }
-        if any {
+        if poll_every_queue(&port, &mut batch, &mut got) {
             quiet_rounds = 0;
         } else {
             quiet_rounds += 1;
             std::thread::sleep(Duration::from_millis(5));
         }
     }
+    let mut seqs: Vec<u32> = got.iter().map(|&(_, _, s)| s).collect();
     assert!(seqs.len() > 100, "frames were received: {}", seqs.len());
     let received = seqs.len();
     seqs.sort_unstable();
