@@ -192,6 +192,12 @@ impl AfPacketNetdev {
         })
     }
 
+    /// Every receive queue's socket and ring, queue 0 first.
+    fn queues(&self) -> impl Iterator<Item = (&PacketSocket, &Mutex<RxState>)> {
+        std::iter::once((&self.socket, &self.rx))
+            .chain(self.extra.iter().map(|e| (&e.socket, &e.rx)))
+    }
+
     /// Queue `queue`'s socket and ring, if the port has that queue.
     fn queue(&self, queue: usize) -> Option<(&PacketSocket, &Mutex<RxState>)> {
         match queue {
@@ -214,8 +220,7 @@ impl AfPacketNetdev {
 
     /// Ring size in bytes, all receive queues together.
     pub fn ring_bytes(&self) -> usize {
-        (0..self.n_rxq())
-            .filter_map(|q| self.queue(q))
+        self.queues()
             .map(|(_, rx)| {
                 let state = rx.lock();
                 state.ring.block_size() * state.ring.block_count()
@@ -231,7 +236,7 @@ impl AfPacketNetdev {
 
     /// Folds the kernel's ring drop count (reset by each read) into `rx_dropped`.
     fn harvest_ring_drops(&self) {
-        for (socket, _) in (0..self.n_rxq()).filter_map(|q| self.queue(q)) {
+        for (socket, _) in self.queues() {
             if let Ok((_, drops)) = socket.take_ring_statistics() {
                 self.ring_drops
                     .fetch_add(u64::from(drops), Ordering::Relaxed);

@@ -410,15 +410,12 @@ fn build_port(
                 .insert(interface.clone(), (raw.name.get_ref().clone(), line));
             let n_rxq = match &raw.n_rxq {
                 None => 1,
-                Some(n) => match usize::try_from(*n.get_ref()) {
-                    Ok(q) if (1..=rvs_netdev::MAX_RXQ).contains(&q) => q,
-                    _ => {
-                        return Err(cx.error(
-                            n.span(),
-                            format!("`n_rxq` must be from 1 to {}", rvs_netdev::MAX_RXQ),
-                        ));
-                    }
-                },
+                Some(n) => PortKind::checked_n_rxq(*n.get_ref()).ok_or_else(|| {
+                    cx.error(
+                        n.span(),
+                        format!("`n_rxq` must be from 1 to {}", rvs_netdev::MAX_RXQ),
+                    )
+                })?,
             };
             PortKind::AfPacket { interface, n_rxq }
         }

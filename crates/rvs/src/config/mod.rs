@@ -127,6 +127,14 @@ pub enum PortKind {
 }
 
 impl PortKind {
+    /// An `n_rxq` value (config file or `add-port`) as a queue count, if it is one an afpacket
+    /// port accepts (1 to [`rvs_netdev::MAX_RXQ`]).
+    pub fn checked_n_rxq(value: i64) -> Option<usize> {
+        usize::try_from(value)
+            .ok()
+            .filter(|q| (1..=rvs_netdev::MAX_RXQ).contains(q))
+    }
+
     /// The spelling used in the file.
     pub fn name(&self) -> &'static str {
         match self {

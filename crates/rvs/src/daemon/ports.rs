@@ -264,10 +264,10 @@ pub(super) fn parse_port_args(name: &str, args: &[String]) -> Result<PortConfig,
             "tx-pcap" | "tx_pcap" => tx = Some(value.into()),
             "interface" => interface = Some(value.to_owned()),
             "n_rxq" | "n-rxq" => {
-                let n: usize = value
-                    .parse()
+                let n = value
+                    .parse::<i64>()
                     .ok()
-                    .filter(|n| (1..=rvs_netdev::MAX_RXQ).contains(n))
+                    .and_then(PortKind::checked_n_rxq)
                     .ok_or_else(|| {
                         format!(
                             "{arg}: n_rxq must be a number from 1 to {}",
